@@ -1,0 +1,91 @@
+# prunelab - build, test, benchmark and demo entry points.
+#
+#   make            build libprunelab.a and the prunelab command (build/)
+#   make test       install missing Debian packages, build and run the Criterion suite
+#   make test-asan  the same suite under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make deps       install the Debian packages prunelab needs (apt-get; root or sudo)
+#   make bench-kernels   linear-layer throughput vs raw SGEMM vs the FP32 peak
+#   make fuzz       run each fuzz target for FUZZ_SECONDS (libFuzzer, clang)
+
+NPROC      := $(shell nproc 2>/dev/null || echo 1)
+MAKEFLAGS  += -j$(NPROC) --no-print-directory
+MULTIARCH  := $(shell gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
+BLAS_DIR   := /usr/lib/$(MULTIARCH)/openblas-openmp
+BLAS_INC   := /usr/include/$(MULTIARCH)/openblas-openmp
+HDF5_INC   := /usr/include/hdf5/serial
+HDF5_LIB   := /usr/lib/$(MULTIARCH)/hdf5/serial
+
+BUILD      ?= build
+CC         := gcc
+OPT        ?= -O2 -march=native
+SANITIZE   ?=
+CPPFLAGS   := -Iframework -I$(BLAS_INC) -I$(HDF5_INC) -D_FILE_OFFSET_BITS=64
+CFLAGS     := -std=c11 $(OPT) -g -Wall -Wextra -Werror -fopenmp $(SANITIZE) -MMD -MP
+LDFLAGS    := -fopenmp $(SANITIZE) -L$(BLAS_DIR) -Wl,-rpath,$(BLAS_DIR) -L$(HDF5_LIB)
+LDLIBS     := -lopenblas -lhdf5_hl -lhdf5 -lyaml -lcrypto -lz -lm
+
+LIB_SRC    := $(filter-out framework/cli/%,$(wildcard framework/*/*.c))
+CLI_SRC    := $(wildcard framework/cli/*.c)
+TEST_SRC   := $(wildcard tests/*.c)
+LIB_OBJ    := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/%.o)
+TEST_OBJ   := $(TEST_SRC:%.c=$(BUILD)/%.o)
+LIB        := $(BUILD)/libprunelab.a
+BIN        := $(BUILD)/prunelab
+TEST_BIN   := $(BUILD)/run_tests
+
+DEB_PACKAGES := gcc make libyaml-dev libhdf5-dev hdf5-tools libopenblas-openmp-dev \
+                libcriterion-dev gnuplot-nox zlib1g-dev libssl-dev dataset-fashion-mnist
+
+.PHONY: all deps test test-asan bench-kernels fuzz clean
+.DEFAULT_GOAL := all
+
+all: $(BIN)
+
+# Installs whatever of DEB_PACKAGES is missing; silent when everything is present.
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "prunelab: installing missing Debian packages:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(BUILD)/%.o: %.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(CLI_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS)
+
+$(TEST_BIN): $(TEST_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(LIB) $(LDLIBS) -lcriterion
+
+# Criterion runs tests in forked workers; the suite itself is deterministic.
+test: $(TEST_BIN) $(BIN)
+	$(TEST_BIN) $(TEST_ARGS)
+
+test-asan:
+	@$(MAKE) BUILD=build-asan OPT="-O1 -fno-omit-frame-pointer" \
+	  SANITIZE="-fsanitize=address,undefined -fno-sanitize-recover=undefined" test
+
+BENCH_SRC := $(wildcard bench/*.c)
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+$(BUILD)/bench/%: bench/%.c $(LIB) | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+bench-kernels: $(BUILD)/bench/bench_kernels
+	$(BUILD)/bench/bench_kernels
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)

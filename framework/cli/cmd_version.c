@@ -1,0 +1,16 @@
+/* cmd_version.c - `prunelab version`: what build and kernels this binary runs with. */
+#include <stdio.h>
+
+#include "cli/commands.h"
+#include "core/blas.h"
+#include "core/threads.h"
+
+#define PRUNELAB_VERSION "0.1.0"
+
+int cmd_version(int argc, char **argv) {
+    (void)argc, (void)argv;
+    printf("prunelab %s\n", PRUNELAB_VERSION);
+    printf("openblas: %s (kernels: %s)\n", pl_blas_config(), pl_blas_core_name());
+    printf("threads: %d of %d cores\n", pl_threads_get(), pl_cores());
+    return 0;
+}

@@ -1,0 +1,16 @@
+/* commands.h - the prunelab subcommands: each is a function taking argc/argv after the
+ * subcommand name and returning the process exit status. main.c dispatches by name. */
+#ifndef PL_CLI_COMMANDS_H
+#define PL_CLI_COMMANDS_H
+
+typedef int (*pl_command_fn)(int argc, char **argv);
+
+typedef struct {
+    const char *name;
+    pl_command_fn run;
+    const char *summary; /* one line for `prunelab help` */
+} pl_command;
+
+int cmd_version(int argc, char **argv);
+
+#endif

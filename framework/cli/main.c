@@ -1,0 +1,32 @@
+/* main.c - the prunelab command: picks fast BLAS kernels, then dispatches a subcommand. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "core/blas.h"
+
+static const pl_command COMMANDS[] = {
+    {"version", cmd_version, "print the version, BLAS kernels and thread count"},
+};
+static const int COMMAND_COUNT = (int)(sizeof COMMANDS / sizeof COMMANDS[0]);
+
+static void print_usage(FILE *out) {
+    fprintf(out, "usage: prunelab <command> [arguments]\n\ncommands:\n");
+    for (int i = 0; i < COMMAND_COUNT; i++)
+        fprintf(out, "  %-10s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
+    fprintf(out, "  %-10s %s\n", "help", "this list");
+}
+
+int main(int argc, char **argv) {
+    pl_blas_prefer_fast_kernels(argv);
+    if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
+        strcmp(argv[1], "-h") == 0) {
+        print_usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    for (int i = 0; i < COMMAND_COUNT; i++)
+        if (strcmp(argv[1], COMMANDS[i].name) == 0) return COMMANDS[i].run(argc - 2, argv + 2);
+    fprintf(stderr, "prunelab: unknown command '%s'\n\n", argv[1]);
+    print_usage(stderr);
+    return 2;
+}

@@ -1,0 +1,20 @@
+/* attention.h - scaled dot-product multi-head attention, bidirectional, causal or cross.
+ *
+ * q[B,Tq,C] (row stride q_stride), k and v [B,Tkv,C] (row stride kv_stride), H heads of
+ * C/H channels. att[B,H,Tq,Tkv] holds the softmax probabilities (written by forward, read by
+ * backward); out[B,Tq,C] (row stride C). Causal requires Tq == Tkv. Strides let q, k, v live
+ * packed in one qkv activation (stride 3C) or in separate ones (cross-attention: queries
+ * from one sequence, keys/values projected from another of a different length). */
+#ifndef PL_NN_ATTENTION_H
+#define PL_NN_ATTENTION_H
+
+void attention_forward(float *out, float *att, const float *q, int q_stride, const float *k,
+                       const float *v, int kv_stride, int B, int Tq, int Tkv, int C, int H,
+                       int causal);
+
+/* Accumulates dq, dk, dv (same strides as q, k, v). */
+void attention_backward(float *dq, float *dk, float *dv, const float *dout, const float *att,
+                        const float *q, int q_stride, const float *k, const float *v,
+                        int kv_stride, int B, int Tq, int Tkv, int C, int H, int causal);
+
+#endif

@@ -1,0 +1,55 @@
+/* linear.h - fully connected layer y = x·W_effᵀ + b with an optional element mask and an
+ * optional low-rank adapter.
+ *
+ * The effective weight W_eff[out,in] is
+ *   plain       W                      (mask NULL, adapter none)
+ *   masked      W ⊙ M
+ *   lora        W ⊙ M + s·B·A          (M = 1 when mask is NULL)
+ *   sparselora  (W + s·B·A) ⊙ M
+ * with A[rank,in], B[out,rank], s = scale. Forward materialises W_eff into a caller buffer
+ * (the llm.c rule: whatever backward needs, forward writes in plain sight); backward reads
+ * it. Gradients of masked weights stay masked. */
+#ifndef PL_NN_LINEAR_H
+#define PL_NN_LINEAR_H
+
+#include <stddef.h>
+
+typedef enum { ADAPTER_NONE = 0, ADAPTER_LORA, ADAPTER_SPARSELORA } adapter_kind;
+
+typedef struct {
+    const float *weight; /* [out, in] */
+    const float *bias;   /* [out] or NULL */
+    const float *mask;   /* [out, in] of 0/1, or NULL */
+    adapter_kind adapter;
+    const float *lora_a; /* [rank, in] (adapter != NONE) */
+    const float *lora_b; /* [out, rank] */
+    int rank;
+    float scale; /* s = alpha / rank */
+} linear_params;
+
+typedef struct { /* any pointer may be NULL: that gradient is not wanted */
+    float *weight;
+    float *bias;
+    float *lora_a;
+    float *lora_b;
+} linear_grads;
+
+/* True when W_eff differs from W, i.e. linear_forward needs a weff buffer. */
+int linear_needs_weff(const linear_params *p);
+
+/* Writes W_eff into weff[out*in] and returns it; returns p->weight (weff untouched) when
+ * the layer is plain. */
+const float *linear_effective_weight(float *weff, const linear_params *p, int in, int out);
+
+/* y[n,out] = x[n,in]·W_effᵀ + b. weff: [out*in] scratch written here (may be NULL for a
+ * plain layer). */
+void linear_forward(float *y, float *weff, const float *x, const linear_params *p, int n,
+                    int in, int out);
+
+/* Accumulates dx[n,in] (may be NULL) and the wanted parameter gradients. weff is the buffer
+ * forward wrote (or NULL for a plain layer); dweff is [out*in] scratch. */
+void linear_backward(float *dx, const linear_grads *g, float *dweff, const float *dy,
+                     const float *x, const float *weff, const linear_params *p, int n, int in,
+                     int out);
+
+#endif
