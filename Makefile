@@ -85,6 +85,24 @@ $(BUILD)/bench/%: bench/%.c $(LIB) | deps
 bench-kernels: $(BUILD)/bench/bench_kernels
 	$(BUILD)/bench/bench_kernels
 
+# Fuzz targets: tests/fuzz/fuzz_<name>.c defines LLVMFuzzerTestOneInput; seeds live in
+# tests/fuzz/corpus/<name>/. The library is compiled with clang without OpenMP pragmas.
+FUZZ_SECONDS ?= 60
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
+build-fuzz/%: tests/fuzz/%.c $(LIB_SRC) | deps
+	@mkdir -p build-fuzz
+	clang $(CPPFLAGS) -std=c11 -g -O1 -Wno-unknown-pragmas -fsanitize=fuzzer,address,undefined \
+	  -o $@ $< $(LIB_SRC) -L$(BLAS_DIR) -Wl,-rpath,$(BLAS_DIR) -L$(HDF5_LIB) $(LDLIBS) -lgomp
+
+fuzz: $(FUZZ_BIN)
+	@for f in $(FUZZ_BIN); do name=$$(basename $$f); \
+	  mkdir -p build-fuzz/corpus-$$name; \
+	  echo "fuzzing $$name for $(FUZZ_SECONDS) s"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -detect_leaks=1 \
+	    build-fuzz/corpus-$$name tests/fuzz/corpus/$$name || exit 1; \
+	done
+
 clean:
 	rm -rf build build-asan build-fuzz
 
