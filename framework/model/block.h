@@ -1,0 +1,51 @@
+/* block.h - one pre-LayerNorm transformer block, forward and backward:
+ *   r1  = x  + proj(attn(qkv(ln_attn(x))))                 self-attention (causal or not)
+ *   r2  = r1 + cross_proj(attn(cross_q(ln_cross(r1)), cross_kv(ctx)))   bridge blocks only
+ *   out = r2 + fc2(gelu(fc1(ln_mlp(r2))))
+ * Activations live in named views of one flat buffer (block_acts); backward reads them. */
+#ifndef PL_MODEL_BLOCK_H
+#define PL_MODEL_BLOCK_H
+
+#include "core/buffer.h"
+#include "model/params.h"
+#include "model/weights.h"
+
+typedef struct {
+    int batch, tokens, ctx_tokens, heads;
+} block_shape;
+
+typedef struct { /* what forward keeps for backward; rows n = batch·tokens */
+    float *ln_attn, *ln_attn_mean, *ln_attn_rstd, *qkv, *att, *attn_y, *res_attn;
+    float *ln_cross, *ln_cross_mean, *ln_cross_rstd, *cross_q, *cross_kv, *cross_att, *cross_y,
+        *res_cross;
+    float *ln_mlp, *ln_mlp_mean, *ln_mlp_rstd, *fc1, *gelu, *out;
+} block_acts;
+
+typedef struct { /* backward scratch shared by all blocks, sized by block_scratch_floats */
+    float *tmp;       /* forward: a branch output before the residual add, [n, C] */
+    float *d_narrow;  /* [n, C] */
+    float *d_narrow2; /* [n, C] */
+    float *d_wide;    /* [n, ratio·C] */
+    float *d_wide2;   /* [n, ratio·C] */
+    float *d_qkv;     /* [n, 3C] */
+    float *d_kv;      /* [batch·ctx_tokens, 2C] */
+} block_scratch;
+
+/* Adds the block's activation tensors "<prefix>.<name>" to layout; *first receives the index
+ * of the first one (pass it to block_acts_bind). */
+pl_status block_acts_declare(pl_layout *layout, const char *prefix, const block_ref *blk,
+                             int ratio, block_shape s, int *first, pl_error *err);
+void block_acts_bind(block_acts *a, const pl_buffer *buf, const block_ref *blk, int first);
+
+/* Floats of each scratch role for a block (take the max over all blocks). */
+void block_scratch_sizes(const block_ref *blk, int ratio, block_shape s, size_t sizes[7]);
+
+void block_forward(const weight_set *w, const block_ref *blk, const block_acts *a,
+                   const block_scratch *sc, const float *x, const float *ctx, block_shape s);
+
+/* d_res: in, ∂L/∂out; out, ∂L/∂x. d_ctx (may be NULL) accumulates ∂L/∂ctx. */
+void block_backward(const weight_set *w, const block_ref *blk, const block_acts *a,
+                    const block_scratch *sc, float *d_res, float *d_ctx, const float *x,
+                    const float *ctx, block_shape s);
+
+#endif

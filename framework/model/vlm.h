@@ -1,0 +1,83 @@
+/* vlm.h - the BLIP-2-shaped vision-language model (DESIGN §5): vision encoder, bridge of
+ * learned queries, causal language model; full forward, backward and greedy decoding.
+ *
+ * Buffers, one per role, all over named layouts: params, grads, masks (optional), weff
+ * (effective weights when masks are used) over the parameter layout; acts over an
+ * activation layout sized for max_batch. */
+#ifndef PL_MODEL_VLM_H
+#define PL_MODEL_VLM_H
+
+#include <stdint.h>
+
+#include "core/buffer.h"
+#include "model/block.h"
+#include "model/model_config.h"
+#include "model/params.h"
+#include "model/weights.h"
+
+typedef struct { /* one batch, rows b = 0..batch-1 */
+    const float *images;  /* [batch, image_size²] normalised pixels */
+    const int *tokens;    /* [batch, text_len] */
+    const int *targets;   /* [batch, text_len] next-token targets, -1 = not scored (may be NULL) */
+    const int *cells;     /* [batch, 4] per-cell classes for the auxiliary head (may be NULL) */
+    int batch;
+} vlm_input;
+
+typedef struct {
+    float task_weight; /* weight of the answer cross-entropy (0: language model not run) */
+    float aux_weight;  /* weight of the per-cell auxiliary classification loss */
+} vlm_loss_weights;
+
+typedef struct {
+    float total, task, aux; /* weighted sum and the two unweighted parts */
+    int task_tokens;        /* answer tokens scored */
+} vlm_losses;
+
+typedef struct {
+    model_config cfg;
+    param_index index;
+    int max_batch;
+    pl_buffer params, grads, masks, weff; /* masks.data / weff.data NULL until enabled */
+    pl_layout act_layout;
+    pl_buffer acts;
+    block_acts *vision_acts, *bridge_acts, *language_acts;
+    block_scratch scratch;
+    float *scratch_mem, *dweff;
+    /* Named activations outside the blocks (views into acts). */
+    float *patches, *vision_x0, *vision_out, *vision_mean, *vision_rstd;
+    float *cell_feat, *aux_logits, *aux_probs;
+    float *bridge_x0, *bridge_out, *bridge_mean, *bridge_rstd, *prefix;
+    float *language_x0, *language_out, *language_mean, *language_rstd, *logits, *probs;
+    int *lm_targets, *aux_targets;
+    /* Gradient buffers of the residual streams (the last three double as scratch). */
+    float *d_vision, *d_vision_out, *d_bridge, *d_prefix, *d_language, *d_logits, *d_aux, *d_cell;
+    /* What the last forward ran, so backward replays it. */
+    vlm_input last_input;
+    vlm_loss_weights last_weights;
+    vlm_losses last_losses;
+} vlm;
+
+pl_status vlm_create(vlm *m, const model_config *cfg, int max_batch, pl_error *err);
+void vlm_free(vlm *m);
+void vlm_init(vlm *m, uint64_t seed);
+
+/* Allocates masks (all ones) and the effective-weight buffer; idempotent. */
+pl_status vlm_enable_masks(vlm *m, pl_error *err);
+
+/* Weight set for a pass: masked = use masks (if enabled); with_grads = write gradients. */
+weight_set vlm_weights(vlm *m, int masked, int with_grads);
+
+/* Forward; returns the losses (zero parts when their inputs are absent). */
+vlm_losses vlm_forward(vlm *m, const weight_set *w, const vlm_input *in, vlm_loss_weights lw);
+
+/* Backward of the last forward; accumulates into w->grads (call vlm_zero_grad first). */
+void vlm_backward(vlm *m, const weight_set *w);
+void vlm_zero_grad(vlm *m);
+
+/* Greedy decoding: tokens [batch, text_len] hold questions with SEP at answer_start; the
+ * model's argmax fills positions answer_start+1 ... until every row produced eos (or the
+ * row is full). Rows after a row's eos are set to pad. */
+void vlm_generate(vlm *m, const weight_set *w, const float *images, int *tokens, int batch,
+                  int answer_start, int eos, int pad);
+
+#endif

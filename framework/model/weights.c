@@ -1,0 +1,49 @@
+/* weights.c - linear layers and layer norms bound to a weight_set's buffers. */
+#include "model/weights.h"
+
+#include <stddef.h>
+
+#include "nn/layernorm.h"
+
+static linear_params params_of(const weight_set *w, const linear_ref *r) {
+    linear_params p = {0};
+    p.weight = pl_buffer_view(w->params, r->weight);
+    p.bias = pl_buffer_view(w->params, r->bias);
+    p.mask = w->masks ? pl_buffer_view(w->masks, r->weight) : NULL;
+    p.adapter = ADAPTER_NONE;
+    return p;
+}
+
+static float *weff_of(const weight_set *w, const linear_ref *r, const linear_params *p) {
+    return linear_needs_weff(p) ? pl_buffer_view(w->weff, r->weight) : NULL;
+}
+
+void ws_linear_forward(const weight_set *w, const linear_ref *r, float *y, const float *x, int n) {
+    linear_params p = params_of(w, r);
+    linear_forward(y, weff_of(w, r, &p), x, &p, n, r->in, r->out);
+}
+
+void ws_linear_backward(const weight_set *w, const linear_ref *r, float *dx, const float *dy,
+                        const float *x, int n) {
+    linear_params p = params_of(w, r);
+    linear_grads g = {0};
+    if (w->grads) {
+        g.weight = pl_buffer_view(w->grads, r->weight);
+        g.bias = pl_buffer_view(w->grads, r->bias);
+    }
+    linear_backward(dx, &g, w->dweff, dy, x, weff_of(w, r, &p), &p, n, r->in, r->out);
+}
+
+void ws_norm_forward(const weight_set *w, const norm_ref *r, float *out, float *mean,
+                     float *rstd, const float *inp, int n, int c) {
+    layernorm_forward(out, mean, rstd, inp, pl_buffer_view(w->params, r->weight),
+                      pl_buffer_view(w->params, r->bias), n, c);
+}
+
+void ws_norm_backward(const weight_set *w, const norm_ref *r, float *dinp, const float *dout,
+                      const float *inp, const float *mean, const float *rstd, int n, int c) {
+    float *dweight = w->grads ? pl_buffer_view(w->grads, r->weight) : NULL;
+    float *dbias = w->grads ? pl_buffer_view(w->grads, r->bias) : NULL;
+    layernorm_backward(dinp, dweight, dbias, dout, inp, pl_buffer_view(w->params, r->weight),
+                       mean, rstd, n, c);
+}

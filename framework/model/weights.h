@@ -1,0 +1,30 @@
+/* weights.h - the buffers a forward/backward pass reads and writes for its parameters
+ * (values, masks, effective weights, gradients), and linear layers run through them. */
+#ifndef PL_MODEL_WEIGHTS_H
+#define PL_MODEL_WEIGHTS_H
+
+#include "core/buffer.h"
+#include "model/params.h"
+#include "nn/linear.h"
+
+typedef struct {
+    const pl_buffer *params;
+    const pl_buffer *masks; /* NULL: dense; else 0/1 per element of prunable weights */
+    pl_buffer *weff;        /* effective weights W⊙M (needed when masks is set) */
+    pl_buffer *grads;       /* NULL: inference only */
+    float *dweff;           /* scratch for the largest weight's out×in gradient */
+} weight_set;
+
+/* Layer norm through the set: out, mean, rstd from inp. */
+void ws_norm_forward(const weight_set *w, const norm_ref *r, float *out, float *mean,
+                     float *rstd, const float *inp, int n, int c);
+void ws_norm_backward(const weight_set *w, const norm_ref *r, float *dinp, const float *dout,
+                      const float *inp, const float *mean, const float *rstd, int n, int c);
+
+/* y[n,out] = x · W_effᵀ + b for the linear layer r. */
+void ws_linear_forward(const weight_set *w, const linear_ref *r, float *y, const float *x, int n);
+/* Accumulates dx (may be NULL) and, when w->grads is set, the layer's gradients. */
+void ws_linear_backward(const weight_set *w, const linear_ref *r, float *dx, const float *dy,
+                        const float *x, int n);
+
+#endif
