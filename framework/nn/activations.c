@@ -1,0 +1,68 @@
+/* activations.c - tanh-GELU, row softmax and residual addition, forward and backward. */
+#include "nn/activations.h"
+
+#include <math.h>
+
+#define GELU_K 0.7978845608028654f /* √(2/π) */
+#define GELU_A 0.044715f
+
+void gelu_forward(float *out, const float *inp, size_t n) {
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++) {
+        const float x = inp[i];
+        out[i] = 0.5f * x * (1.0f + tanhf(GELU_K * (x + GELU_A * x * x * x)));
+    }
+}
+
+void gelu_backward(float *dinp, const float *inp, const float *dout, size_t n) {
+    /* u = k(x + a·x³), t = tanh(u): gelu' = ½(1 + t) + ½·x·(1 − t²)·k(1 + 3a·x²) */
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++) {
+        const float x = inp[i];
+        const float t = tanhf(GELU_K * (x + GELU_A * x * x * x));
+        const float du = GELU_K * (1.0f + 3.0f * GELU_A * x * x);
+        dinp[i] += dout[i] * (0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * du);
+    }
+}
+
+void softmax_forward(float *out, const float *inp, int n, int c) {
+#pragma omp parallel for schedule(static)
+    for (int i = 0; i < n; i++) {
+        const float *x = inp + (long)i * c;
+        float *y = out + (long)i * c;
+        float mx = -INFINITY;
+        for (int j = 0; j < c; j++) mx = x[j] > mx ? x[j] : mx;
+        float sum = 0.0f;
+        for (int j = 0; j < c; j++) {
+            y[j] = expf(x[j] - mx);
+            sum += y[j];
+        }
+        const float inv = 1.0f / sum;
+        for (int j = 0; j < c; j++) y[j] *= inv;
+    }
+}
+
+void softmax_backward(float *dinp, const float *out, const float *dout, int n, int c) {
+    /* dy_j/dx_k = y_j(δ_jk − y_k) ⇒ dx_k = y_k·(dout_k − Σ_j y_j·dout_j) */
+#pragma omp parallel for schedule(static)
+    for (int i = 0; i < n; i++) {
+        const float *y = out + (long)i * c, *dy = dout + (long)i * c;
+        float *dx = dinp + (long)i * c;
+        float dot = 0.0f;
+        for (int j = 0; j < c; j++) dot += y[j] * dy[j];
+        for (int j = 0; j < c; j++) dx[j] += y[j] * (dy[j] - dot);
+    }
+}
+
+void residual_forward(float *out, const float *a, const float *b, size_t n) {
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++) out[i] = a[i] + b[i];
+}
+
+void residual_backward(float *da, float *db, const float *dout, size_t n) {
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++) {
+        if (da != NULL) da[i] += dout[i];
+        if (db != NULL) db[i] += dout[i];
+    }
+}

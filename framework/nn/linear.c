@@ -1,0 +1,129 @@
+/* linear.c - fully connected layer with optional weight mask and LoRA / SparseLoRA adapter:
+ * forward materialises W_eff, backward turns dW_eff into gradients of W, b, A and B. */
+#include "nn/linear.h"
+
+#include "core/blas.h"
+
+/* Column blocks for row reductions: a thread owns whole blocks of output columns and sums
+ * its columns over the rows in row order, so the result never depends on the thread count. */
+enum { COL_BLOCK = 16 };
+
+int linear_needs_weff(const linear_params *p) {
+    return p->mask != NULL || p->adapter != ADAPTER_NONE;
+}
+
+const float *linear_effective_weight(float *weff, const linear_params *p, int in, int out) {
+    if (!linear_needs_weff(p)) return p->weight;
+    const float *w = p->weight, *m = p->mask;
+    const long total = (long)out * in;
+    const int sparse = p->adapter == ADAPTER_SPARSELORA;
+    /* Start from W⊙M (masked, lora) or W (sparselora: the mask comes after the delta). */
+#pragma omp parallel for schedule(static)
+    for (long i = 0; i < total; i++) weff[i] = (m != NULL && !sparse) ? w[i] * m[i] : w[i];
+    if (p->adapter != ADAPTER_NONE && p->rank > 0) {
+        /* weff += s·B[out,rank]·A[rank,in] */
+        pl_sgemm(false, false, out, in, p->rank, p->scale, p->lora_b, p->rank, p->lora_a, in,
+                 1.0f, weff, in);
+    }
+    if (sparse && m != NULL) {
+#pragma omp parallel for schedule(static)
+        for (long i = 0; i < total; i++) weff[i] *= m[i];
+    }
+    return weff;
+}
+
+void linear_forward(float *y, float *weff, const float *x, const linear_params *p, int n,
+                    int in, int out) {
+    if (n <= 0 || out <= 0) return;
+    const float *w = linear_effective_weight(weff, p, in, out);
+    float beta = 0.0f;
+    if (p->bias != NULL) {
+#pragma omp parallel for schedule(static)
+        for (int i = 0; i < n; i++)
+            for (int o = 0; o < out; o++) y[(long)i * out + o] = p->bias[o];
+        beta = 1.0f;
+    }
+    if (in <= 0) {
+        if (p->bias == NULL)
+            for (long i = 0; i < (long)n * out; i++) y[i] = 0.0f;
+        return;
+    }
+    /* y[n,out] = x[n,in]·W_eff[out,in]ᵀ (+ bias already in y) */
+    pl_sgemm(false, true, n, out, in, 1.0f, x, in, w, in, beta, y, out);
+}
+
+/* dbias[o] += Σ_i dy[i,o], summed over i in order for every o. */
+static void bias_backward(float *dbias, const float *dy, int n, int out) {
+    const int blocks = (out + COL_BLOCK - 1) / COL_BLOCK;
+#pragma omp parallel for schedule(static)
+    for (int blk = 0; blk < blocks; blk++) {
+        const int o0 = blk * COL_BLOCK;
+        const int width = out - o0 < COL_BLOCK ? out - o0 : COL_BLOCK;
+        float acc[COL_BLOCK] = {0};
+        for (int i = 0; i < n; i++) {
+            const float *row = dy + (long)i * out + o0;
+            for (int j = 0; j < width; j++) acc[j] += row[j];
+        }
+        for (int j = 0; j < width; j++) dbias[o0 + j] += acc[j];
+    }
+}
+
+void linear_backward(float *dx, const linear_grads *g, float *dweff, const float *dy,
+                     const float *x, const float *weff, const linear_params *p, int n, int in,
+                     int out) {
+    if (n <= 0 || out <= 0 || in <= 0) {
+        if (g != NULL && g->bias != NULL && n > 0 && out > 0) bias_backward(g->bias, dy, n, out);
+        return;
+    }
+    const int plain = !linear_needs_weff(p);
+    const float *w = plain ? p->weight : weff;
+
+    /* y = x·W_effᵀ ⇒ dx = dy·W_eff */
+    if (dx != NULL) pl_sgemm(false, false, n, in, out, 1.0f, dy, out, w, in, 1.0f, dx, in);
+    if (g == NULL) return;
+    if (g->bias != NULL) bias_backward(g->bias, dy, n, out);
+
+    const int want_adapter = p->adapter != ADAPTER_NONE && p->rank > 0 &&
+                             (g->lora_a != NULL || g->lora_b != NULL);
+    if (plain) {
+        /* dW += dyᵀ·x directly: W_eff = W, no mask to apply. */
+        if (g->weight != NULL)
+            pl_sgemm(true, false, out, in, n, 1.0f, dy, out, x, in, 1.0f, g->weight, in);
+        return;
+    }
+    if (g->weight == NULL && !want_adapter) return;
+
+    /* dW_eff[out,in] = dyᵀ·x */
+    pl_sgemm(true, false, out, in, n, 1.0f, dy, out, x, in, 0.0f, dweff, in);
+    const float *m = p->mask;
+    const long total = (long)out * in;
+
+    if (p->adapter == ADAPTER_SPARSELORA) {
+        /* W_eff = (W + s·B·A)⊙M: both W and the delta see G = dW_eff⊙M. G replaces dW_eff
+         * in the scratch buffer. */
+        if (m != NULL) {
+#pragma omp parallel for schedule(static)
+            for (long i = 0; i < total; i++) dweff[i] *= m[i];
+        }
+        if (g->weight != NULL) {
+            float *dw = g->weight;
+#pragma omp parallel for schedule(static)
+            for (long i = 0; i < total; i++) dw[i] += dweff[i];
+        }
+    } else if (g->weight != NULL) {
+        /* masked and lora: W enters as W⊙M, so dW = dW_eff⊙M; the delta sees dW_eff itself. */
+        float *dw = g->weight;
+#pragma omp parallel for schedule(static)
+        for (long i = 0; i < total; i++) dw[i] += m != NULL ? dweff[i] * m[i] : dweff[i];
+    }
+
+    if (!want_adapter) return;
+    /* delta = s·B·A with upstream G (G = dW_eff for lora, dW_eff⊙M for sparselora):
+     * dB = s·G·Aᵀ [out,rank], dA = s·Bᵀ·G [rank,in]. */
+    if (g->lora_b != NULL)
+        pl_sgemm(false, true, out, p->rank, in, p->scale, dweff, in, p->lora_a, in, 1.0f,
+                 g->lora_b, p->rank);
+    if (g->lora_a != NULL)
+        pl_sgemm(true, false, p->rank, in, out, p->scale, p->lora_b, p->rank, dweff, in, 1.0f,
+                 g->lora_a, in);
+}
