@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "data/dataset.h"
 #include "data/pgm.h"
+#include "data/scoring.h"
 #include "data/tokenizer.h"
 
 static const char *const CELL_NAMES[CELL_CLASSES] = {
@@ -19,7 +20,9 @@ static void usage(FILE *out) {
             "usage: prunelab data show [--split train|val|test|calib] [--n N] [--index I]\n"
             "                          [--out scene.pgm] [--seed S] [--path DIR]\n"
             "  prints N samples starting at index I (question, answer, type, cell labels)\n"
-            "  and writes the first one's 56x56 scene as a binary PGM (default scene.pgm)\n");
+            "  and writes the first one's 56x56 scene as a binary PGM (default scene.pgm)\n"
+            "       prunelab data baseline [--split test|val]\n"
+            "  majority-answer accuracy per question type\n");
 }
 
 static int show(int argc, char **argv) {
@@ -95,8 +98,36 @@ done:
     return rc;
 }
 
+/* `prunelab data baseline [--split test]`: the majority-answer accuracy per question type. */
+static int baseline(int argc, char **argv) {
+    pl_data_config cfg;
+    pl_data_config_default(&cfg);
+    const char *split_name = argc >= 2 && strcmp(argv[0], "--split") == 0 ? argv[1] : "test";
+    int split = pl_split_parse(split_name);
+    if (split != PL_SPLIT_TEST && split != PL_SPLIT_VAL) {
+        fprintf(stderr, "prunelab data baseline: --split must be test or val\n");
+        return 2;
+    }
+    pl_error err;
+    pl_error_clear(&err);
+    pl_data data;
+    pl_baseline bl;
+    if (pl_data_open(&data, &cfg, &err) != PL_OK) return pl_error_print(stderr, &err), 1;
+    int n = (int)pl_data_split_size(&data, split);
+    pl_status st = pl_majority_baseline(&data, split, n, &bl, &err);
+    pl_data_close(&data);
+    if (st != PL_OK) return pl_error_print(stderr, &err), 1;
+    printf("majority-answer baseline on the %s split (%d samples)\n", split_name, n);
+    for (int t = 0; t < QTYPE_COUNT_TYPES; t++)
+        printf("  %-9s %5d samples  %5.1f %%  (\"%s\")\n", pl_qtype_name(t), bl.samples[t],
+               100.0 * bl.accuracy[t], bl.answer[t]);
+    printf("  %-9s %5d samples  %5.1f %%\n", "overall", n, 100.0 * bl.overall);
+    return 0;
+}
+
 int cmd_data(int argc, char **argv) {
     if (argc >= 1 && strcmp(argv[0], "show") == 0) return show(argc - 1, argv + 1);
+    if (argc >= 1 && strcmp(argv[0], "baseline") == 0) return baseline(argc - 1, argv + 1);
     usage(argc >= 1 && (strcmp(argv[0], "-h") == 0 || strcmp(argv[0], "--help") == 0) ? stdout
                                                                                        : stderr);
     return argc >= 1 && argv[0][0] == '-' && argv[0][1] == 'h' ? 0 : 2;
