@@ -12,5 +12,6 @@ typedef struct {
 } pl_command;
 
 int cmd_version(int argc, char **argv);
+int cmd_data(int argc, char **argv);
 
 #endif

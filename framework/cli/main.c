@@ -7,6 +7,7 @@
 
 static const pl_command COMMANDS[] = {
     {"version", cmd_version, "print the version, BLAS kernels and thread count"},
+    {"data", cmd_data, "show fashion-scenes samples and write a scene image (data show)"},
 };
 static const int COMMAND_COUNT = (int)(sizeof COMMANDS / sizeof COMMANDS[0]);
 

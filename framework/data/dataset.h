@@ -1,0 +1,76 @@
+/* dataset.h - the fashion-scenes data set: configuration, loaded source images, splits,
+ * and filling batches.
+ *
+ * Splits:
+ *   train  scenes from the 60k training images minus the validation slice (their last
+ *          val_size images); unbounded index space, every index a fresh scene.
+ *   val    scenes from the validation slice; indices 0 .. val_scenes-1.
+ *   test   scenes from the 10k test images only; indices 0 .. test_size-1.
+ *   calib  scenes from the training pool on a stream of their own (pruning calibration:
+ *          the first N indices); unbounded.
+ * A sample is a pure function of (seed, split, index): train and calib use `seed`, val and
+ * test use `eval_seed` so the evaluation sets stay fixed when the training seed changes.
+ * Nothing depends on batch composition or thread count. */
+#ifndef PL_DATA_DATASET_H
+#define PL_DATA_DATASET_H
+
+#include <stdint.h>
+
+#include "data/batch.h"
+#include "data/fashion.h"
+#include "data/scenes.h"
+
+typedef enum { PL_SPLIT_TRAIN = 0, PL_SPLIT_VAL, PL_SPLIT_TEST, PL_SPLIT_CALIB, PL_SPLIT_COUNT } pl_split;
+
+typedef struct {
+    char path[512];                 /* directory of the Fashion-MNIST .gz files */
+    float item_prob;                /* probability that a cell holds an item */
+    int val_size;                   /* training images held out for validation */
+    int val_scenes;                 /* scenes in the val split */
+    int test_size;                  /* scenes in the test split */
+    float mix[QTYPE_COUNT_TYPES];   /* question-type weights, >= 0, positive sum */
+    uint64_t seed;                  /* train and calib scenes */
+    uint64_t eval_seed;             /* val and test scenes */
+    int question_len;               /* answer_start: question tokens before SEP */
+    int text_len;                   /* T: tokens per row */
+} pl_data_config;
+
+typedef struct {
+    pl_data_config config;
+    pl_fashion train, test;
+} pl_data;
+
+/* Defaults: Debian's directory, item_prob 0.75, val_size 5000, val_scenes 2000, test_size
+ * 5000, equal mix, seed 0, eval_seed 1234, question_len 10, text_len 22. */
+void pl_data_config_default(pl_data_config *cfg);
+
+/* Checks ranges; errors name the offending key (data.<key>) and the allowed values. */
+pl_status pl_data_config_check(const pl_data_config *cfg, pl_error *err);
+
+/* Validates the config and loads both Fashion-MNIST sets. */
+pl_status pl_data_open(pl_data *d, const pl_data_config *cfg, pl_error *err);
+void pl_data_close(pl_data *d);
+
+const char *pl_split_name(int split);
+/* Parses "train", "val", "test", "calib"; -1 if unknown. */
+int pl_split_parse(const char *name);
+
+/* Number of samples of a split; INT64_MAX for the unbounded train and calib splits. */
+int64_t pl_data_split_size(const pl_data *d, pl_split split);
+
+/* The scene of sample `index` of a split (labels and source image indices). */
+void pl_data_scene(const pl_data *d, pl_split split, int64_t index, pl_scene *out);
+
+/* The source images (uint8 [*, 28, 28]) a split's scene image indices refer to. */
+const uint8_t *pl_data_split_images(const pl_data *d, pl_split split);
+
+/* Fills rows 0..count-1 of b with samples first_index .. first_index+count-1 of a split
+ * and sets b->size = count. The batch must have been allocated with the config's
+ * text_len and question_len (pl_data_batch_alloc). Rows are filled in parallel. */
+pl_status pl_data_fill_batch(const pl_data *d, pl_split split, int64_t first_index, int count,
+                             pl_batch *b, pl_error *err);
+
+/* pl_batch_alloc with the config's text_len and answer_start. */
+pl_status pl_data_batch_alloc(const pl_data *d, pl_batch *b, int capacity, pl_error *err);
+
+#endif
