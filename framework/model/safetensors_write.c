@@ -160,7 +160,7 @@ static pl_status make_plan(const safetensors_writer *w, plan *p, pl_error *err) 
     for (size_t i = 0; i < w->nt; i++) p->order[i] = &w->t[i];
     qsort(p->order, w->nt, sizeof *p->order, tensor_ptr_cmp);
     size_t nm = w->nm;
-    memcpy(meta, w->m, nm * sizeof *meta);
+    if (nm > 0) memcpy(meta, w->m, nm * sizeof *meta);
     static const char *const defaults[2][2] = {{"format", "pt"}, {"prunelab_format", SAFETENSORS_PRUNELAB_FORMAT}};
     for (int d = 0; d < 2; d++) {
         int present = 0;
