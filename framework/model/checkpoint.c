@@ -1,0 +1,133 @@
+/* checkpoint.c - VLM <-> safetensors (see checkpoint.h). */
+#include "model/checkpoint.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/json.h"
+#include "model/safetensors.h"
+
+#define CHECKPOINT_KIND "prunelab-vlm"
+
+/* Integer fields of model_config by JSON name, so writing and reading share one list. */
+static const struct {
+    const char *name;
+    size_t offset;
+} INT_FIELDS[] = {
+    {"dim_vision", offsetof(model_config, dim_vision)},
+    {"dim_query", offsetof(model_config, dim_query)},
+    {"dim_language", offsetof(model_config, dim_language)},
+    {"layers_vision", offsetof(model_config, layers_vision)},
+    {"layers_query", offsetof(model_config, layers_query)},
+    {"layers_language", offsetof(model_config, layers_language)},
+    {"heads", offsetof(model_config, heads)},
+    {"num_queries", offsetof(model_config, num_queries)},
+    {"mlp_ratio", offsetof(model_config, mlp_ratio)},
+    {"image_size", offsetof(model_config, image_size)},
+    {"patch_size", offsetof(model_config, patch_size)},
+    {"vocab_size", offsetof(model_config, vocab_size)},
+    {"text_len", offsetof(model_config, text_len)},
+    {"aux_classes", offsetof(model_config, aux_classes)},
+};
+enum { INT_FIELD_COUNT = sizeof INT_FIELDS / sizeof INT_FIELDS[0] };
+
+pl_status model_config_to_json(const model_config *cfg, char **json, pl_error *err) {
+    pl_json_buf buf = {0};
+    pl_status st = pl_json_buf_printf(&buf, err, "{");
+    for (int i = 0; st == PL_OK && i < INT_FIELD_COUNT; i++) {
+        int value = *(const int *)((const char *)cfg + INT_FIELDS[i].offset);
+        st = pl_json_buf_printf(&buf, err, "\"%s\": %d, ", INT_FIELDS[i].name, value);
+    }
+    if (st == PL_OK) st = pl_json_buf_printf(&buf, err, "\"init_std\": %.9g}", (double)cfg->init_std);
+    if (st != PL_OK) {
+        pl_json_buf_free(&buf);
+        return st;
+    }
+    *json = buf.data;
+    return PL_OK;
+}
+
+pl_status model_config_from_json(model_config *cfg, const char *json, pl_error *err) {
+    pl_json *root;
+    PL_TRY(pl_json_parse(json, strlen(json), &root, err));
+    memset(cfg, 0, sizeof *cfg);
+    pl_status st = PL_OK;
+    if (root->type != PL_JSON_OBJECT)
+        st = PL_ERROR(err, PL_ERR_FORMAT, "the model config is not a JSON object");
+    for (int i = 0; st == PL_OK && i < INT_FIELD_COUNT; i++) {
+        const pl_json *v = pl_json_get(root, INT_FIELDS[i].name);
+        if (v == NULL || v->type != PL_JSON_NUMBER || !v->is_int || v->integer < 0 ||
+            v->integer > 1 << 24)
+            st = PL_ERROR(err, PL_ERR_FORMAT,
+                          "the model config lacks a valid integer '%s'", INT_FIELDS[i].name);
+        else
+            *(int *)((char *)cfg + INT_FIELDS[i].offset) = (int)v->integer;
+    }
+    const pl_json *std = pl_json_get(root, "init_std");
+    if (st == PL_OK && (std == NULL || std->type != PL_JSON_NUMBER))
+        st = PL_ERROR(err, PL_ERR_FORMAT, "the model config lacks a number 'init_std'");
+    if (st == PL_OK) cfg->init_std = (float)std->number;
+    pl_json_free(root);
+    return st == PL_OK ? model_config_check(cfg, err) : st;
+}
+
+pl_status vlm_save(const vlm *m, const char *path, const checkpoint_meta *meta, int nmeta,
+                   pl_error *err) {
+    safetensors_writer *w;
+    PL_TRY(safetensors_writer_create(&w, err));
+    char *config = NULL;
+    pl_status st = model_config_to_json(&m->cfg, &config, err);
+    if (st == PL_OK) st = safetensors_writer_set_metadata(w, "config", config, err);
+    if (st == PL_OK) st = safetensors_writer_set_metadata(w, "kind", CHECKPOINT_KIND, err);
+    for (int i = 0; st == PL_OK && i < nmeta; i++)
+        st = safetensors_writer_set_metadata(w, meta[i].key, meta[i].value, err);
+    if (st == PL_OK)
+        st = safetensors_writer_add_layout(w, &m->index.layout, &m->params, NULL, NULL, NULL, err);
+    if (st == PL_OK && m->masks.data != NULL)
+        st = safetensors_writer_add_layout(w, &m->index.layout, &m->masks, NULL, ".mask",
+                                           m->index.prunable, err);
+    if (st == PL_OK) st = safetensors_writer_commit(w, path, err);
+    free(config);
+    safetensors_writer_free(w);
+    return st;
+}
+
+static int has_masks(const safetensors_file *f, const vlm *m) {
+    for (int i = 0; i < m->index.layout.count; i++) {
+        if (!m->index.prunable[i]) continue;
+        char name[2 * PL_NAME_MAX];
+        snprintf(name, sizeof name, "%s.mask", m->index.layout.tensors[i].name);
+        return safetensors_find(f, name) != NULL;
+    }
+    return 0;
+}
+
+pl_status vlm_load(vlm *m, const char *path, int max_batch, pl_error *err) {
+    safetensors_file *f;
+    PL_TRY(safetensors_open(&f, path, err));
+    model_config cfg;
+    pl_status st = PL_OK;
+    const char *kind = safetensors_metadata(f, "kind");
+    const char *config = safetensors_metadata(f, "config");
+    if (kind == NULL || strcmp(kind, CHECKPOINT_KIND) != 0 || config == NULL)
+        st = PL_ERROR(err, PL_ERR_FORMAT,
+                      "%s is a safetensors file but not a prunelab model checkpoint (its "
+                      "metadata lacks kind = %s and a model config)", path, CHECKPOINT_KIND);
+    if (st == PL_OK && model_config_from_json(&cfg, config, err) != PL_OK)
+        st = pl_error_wrap(err, "%s", path);
+    if (st == PL_OK) st = vlm_create(m, &cfg, max_batch, err);
+    if (st != PL_OK) {
+        safetensors_close(f);
+        return st;
+    }
+    st = safetensors_load_into(f, &m->index.layout, &m->params, 1, err);
+    if (st == PL_OK && has_masks(f, m)) {
+        st = vlm_enable_masks(m, err);
+        if (st == PL_OK)
+            st = safetensors_load_layout(f, &m->index.layout, &m->masks, NULL, ".mask",
+                                         m->index.prunable, 1, err);
+    }
+    safetensors_close(f);
+    if (st != PL_OK) vlm_free(m);
+    return st;
+}

@@ -1,0 +1,27 @@
+/* checkpoint.h - saving and loading a whole VLM as a safetensors file: every parameter under
+ * its hierarchical name, the pruning masks of prunable weights as "<name>.mask" (when the
+ * model has masks), the model config as JSON in the metadata under "config". */
+#ifndef PL_MODEL_CHECKPOINT_H
+#define PL_MODEL_CHECKPOINT_H
+
+#include "model/vlm.h"
+
+/* The model config as a JSON object text (caller frees *json with free()). */
+pl_status model_config_to_json(const model_config *cfg, char **json, pl_error *err);
+/* Parses what model_config_to_json wrote; every field is required. */
+pl_status model_config_from_json(model_config *cfg, const char *json, pl_error *err);
+
+/* Extra metadata key/value pairs (may be NULL / 0): e.g. the stage that produced it. */
+typedef struct {
+    const char *key, *value;
+} checkpoint_meta;
+
+/* Writes m to path atomically. */
+pl_status vlm_save(const vlm *m, const char *path, const checkpoint_meta *meta, int nmeta,
+                   pl_error *err);
+
+/* Creates m (vlm_create with max_batch) from the config stored in path and loads every
+ * parameter, and the masks when the file has them. */
+pl_status vlm_load(vlm *m, const char *path, int max_batch, pl_error *err);
+
+#endif

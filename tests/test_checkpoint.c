@@ -1,0 +1,82 @@
+/* test_checkpoint.c - VLM save -> load is bit-exact, masks travel with the weights, and a
+ * file that is not a prunelab checkpoint is refused with a clear error. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/rng.h"
+#include "model/checkpoint.h"
+#include "model/safetensors.h"
+
+static model_config small_config(void) {
+    model_config c;
+    cr_assert_eq(model_config_preset(&c, "tiny", NULL), PL_OK);
+    c.dim_vision = 16, c.dim_query = 16, c.dim_language = 24;
+    c.layers_vision = 2, c.layers_query = 1, c.layers_language = 2;
+    c.vocab_size = 20, c.text_len = 8;
+    return c;
+}
+
+Test(checkpoint, save_load_is_bit_exact_with_masks) {
+    model_config c = small_config();
+    vlm a, b;
+    cr_assert_eq(vlm_create(&a, &c, 2, NULL), PL_OK);
+    vlm_init(&a, 3);
+    cr_assert_eq(vlm_enable_masks(&a, NULL), PL_OK);
+    pl_rng r = {1, 1};
+    for (size_t i = 0; i < a.index.layout.total; i++)
+        a.masks.data[i] = pl_rng_uniform(r, i) < 0.5f ? 0.0f : 1.0f;
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/prunelab_ckpt_%d.safetensors", (int)getpid());
+    checkpoint_meta meta[] = {{"stage", "pretrain"}};
+    pl_error err;
+    cr_assert_eq(vlm_save(&a, path, meta, 1, &err), PL_OK, "%s", err.message);
+    cr_assert_eq(vlm_load(&b, path, 4, &err), PL_OK, "%s", err.message);
+    cr_assert_eq(memcmp(&a.cfg, &b.cfg, sizeof a.cfg), 0);
+    cr_assert_eq(memcmp(a.params.data, b.params.data, a.index.layout.total * sizeof(float)), 0);
+    cr_assert_not_null(b.masks.data);
+    for (int t = 0; t < a.index.layout.count; t++) {
+        if (!a.index.prunable[t]) continue;
+        cr_assert_eq(memcmp(pl_buffer_view(&a.masks, t), pl_buffer_view(&b.masks, t),
+                            a.index.layout.tensors[t].count * sizeof(float)), 0);
+    }
+    safetensors_file *f;
+    cr_assert_eq(safetensors_open(&f, path, NULL), PL_OK);
+    cr_assert_str_eq(safetensors_metadata(f, "stage"), "pretrain");
+    cr_assert_not_null(safetensors_find(f, "language.blocks.1.mlp.fc2.weight.mask"));
+    cr_assert_null(safetensors_find(f, "language.token_embedding.mask"));
+    safetensors_close(f);
+    vlm_free(&a);
+    vlm_free(&b);
+    unlink(path);
+}
+
+Test(checkpoint, refuses_foreign_safetensors) {
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/prunelab_foreign_%d.safetensors", (int)getpid());
+    safetensors_writer *w;
+    cr_assert_eq(safetensors_writer_create(&w, NULL), PL_OK);
+    float x[2] = {1, 2};
+    cr_assert_eq(safetensors_writer_add(w, "x", 1, (int[]){2}, x, NULL), PL_OK);
+    cr_assert_eq(safetensors_writer_commit(w, path, NULL), PL_OK);
+    safetensors_writer_free(w);
+    vlm m;
+    pl_error err;
+    cr_assert_eq(vlm_load(&m, path, 1, &err), PL_ERR_FORMAT);
+    cr_assert(strstr(err.message, "not a prunelab model checkpoint") != NULL, "%s", err.message);
+    cr_assert(strstr(err.message, path) != NULL);
+    unlink(path);
+}
+
+Test(checkpoint, config_json_round_trip_and_errors) {
+    model_config c = small_config(), back;
+    char *json;
+    cr_assert_eq(model_config_to_json(&c, &json, NULL), PL_OK);
+    cr_assert_eq(model_config_from_json(&back, json, NULL), PL_OK);
+    cr_assert_eq(memcmp(&c, &back, sizeof c), 0);
+    free(json);
+    pl_error err;
+    cr_assert_eq(model_config_from_json(&back, "{\"dim_vision\": 16}", &err), PL_ERR_FORMAT);
+    cr_assert(strstr(err.message, "dim_query") != NULL, "%s", err.message);
+}
