@@ -37,7 +37,7 @@ TEST_BIN   := $(BUILD)/run_tests
 DEB_PACKAGES := gcc make libyaml-dev libhdf5-dev hdf5-tools libopenblas-openmp-dev \
                 libcriterion-dev gnuplot-nox zlib1g-dev libssl-dev dataset-fashion-mnist
 
-.PHONY: all deps test test-asan bench-kernels fuzz clean
+.PHONY: all deps test test-asan bench-kernels fuzz clean reference-fixtures
 .DEFAULT_GOAL := all
 
 all: $(BIN)
@@ -102,6 +102,19 @@ fuzz: $(FUZZ_BIN)
 	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -detect_leaks=1 \
 	    build-fuzz/corpus-$$name tests/fuzz/corpus/$$name || exit 1; \
 	done
+
+# The PyTorch reference fixtures (needs python3-torch; `make test` only reads the results).
+REF_DIR := tests/reference/fixtures
+$(BUILD)/tests/make_reference_inputs: tests/reference/make_reference_inputs.c $(LIB) | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+reference-fixtures: $(BUILD)/tests/make_reference_inputs
+	@dpkg-query -W -f='$${Status}' python3-torch 2>/dev/null | grep -q 'install ok installed' || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch; }
+	@mkdir -p $(REF_DIR)
+	$(BUILD)/tests/make_reference_inputs $(REF_DIR)
+	/usr/bin/python3 tests/reference/vlm_reference.py $(REF_DIR)
 
 clean:
 	rm -rf build build-asan build-fuzz
