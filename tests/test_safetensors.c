@@ -127,6 +127,9 @@ Test(safetensors, save_load_bit_exact_with_metadata) {
     cr_assert_eq(size, 8 + hlen + 4 * (NSPECIAL + 120 + 1));
     free(disk);
     free(mem);
+    /* Committing again replaces the file in place, still leaving no temporary behind. */
+    cr_assert_eq(safetensors_writer_commit(w, path, &err), PL_OK, "%s", err.message);
+    cr_assert_eq(count_entries(dir), 1);
     safetensors_writer_free(w);
     remove_dir(dir);
 }
