@@ -37,7 +37,7 @@ TEST_BIN   := $(BUILD)/run_tests
 DEB_PACKAGES := gcc make libyaml-dev libhdf5-dev hdf5-tools libopenblas-openmp-dev \
                 libcriterion-dev gnuplot-nox zlib1g-dev libssl-dev dataset-fashion-mnist
 
-.PHONY: all deps test test-asan bench-kernels fuzz clean reference-fixtures
+.PHONY: all deps test test-asan bench-kernels bench-train fuzz clean reference-fixtures
 .DEFAULT_GOAL := all
 
 all: $(BIN)
@@ -84,6 +84,12 @@ $(BUILD)/bench/%: bench/%.c $(LIB) | deps
 
 bench-kernels: $(BUILD)/bench/bench_kernels
 	$(BUILD)/bench/bench_kernels
+
+# C training step vs the PyTorch twin (installs python3-torch and bc when missing).
+bench-train: $(BUILD)/bench/bench_train
+	@for p in python3-torch bc; do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$p; }; done
+	bench/bench_train.sh $(BUILD)/bench/bench_train tiny small
 
 # Fuzz targets: tests/fuzz/fuzz_<name>.c defines LLVMFuzzerTestOneInput; seeds live in
 # tests/fuzz/corpus/<name>/. The library is compiled with clang without OpenMP pragmas.
