@@ -1,4 +1,5 @@
 /* activations.c - tanh-GELU, row softmax and residual addition, forward and backward. */
+#include "nn/fastmath.h"
 #include "nn/activations.h"
 
 #include <math.h>
@@ -10,7 +11,7 @@ void gelu_forward(float *out, const float *inp, size_t n) {
 #pragma omp parallel for schedule(static)
     for (size_t i = 0; i < n; i++) {
         const float x = inp[i];
-        out[i] = 0.5f * x * (1.0f + tanhf(GELU_K * (x + GELU_A * x * x * x)));
+        out[i] = 0.5f * x * (1.0f + pl_fast_tanhf(GELU_K * (x + GELU_A * x * x * x)));
     }
 }
 
@@ -19,7 +20,7 @@ void gelu_backward(float *dinp, const float *inp, const float *dout, size_t n) {
 #pragma omp parallel for schedule(static)
     for (size_t i = 0; i < n; i++) {
         const float x = inp[i];
-        const float t = tanhf(GELU_K * (x + GELU_A * x * x * x));
+        const float t = pl_fast_tanhf(GELU_K * (x + GELU_A * x * x * x));
         const float du = GELU_K * (1.0f + 3.0f * GELU_A * x * x);
         dinp[i] += dout[i] * (0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * du);
     }
@@ -34,7 +35,7 @@ void softmax_forward(float *out, const float *inp, int n, int c) {
         for (int j = 0; j < c; j++) mx = x[j] > mx ? x[j] : mx;
         float sum = 0.0f;
         for (int j = 0; j < c; j++) {
-            y[j] = expf(x[j] - mx);
+            y[j] = pl_fast_expf(x[j] - mx);
             sum += y[j];
         }
         const float inv = 1.0f / sum;

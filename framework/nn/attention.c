@@ -1,5 +1,6 @@
 /* attention.c - multi-head scaled dot-product attention (bidirectional, causal, cross):
  * per (batch, head) small SGEMMs, parallel over (batch, head) pairs. */
+#include "nn/fastmath.h"
 #include "nn/attention.h"
 
 #include <assert.h>
@@ -36,7 +37,7 @@ void attention_forward(float *out, float *att, const float *q, int q_stride, con
             for (int j = 0; j < lim; j++) mx = row[j] > mx ? row[j] : mx;
             float sum = 0.0f;
             for (int j = 0; j < lim; j++) {
-                row[j] = expf(row[j] - mx);
+                row[j] = pl_fast_expf(row[j] - mx);
                 sum += row[j];
             }
             const float inv = 1.0f / sum;
