@@ -60,6 +60,9 @@ $(BUILD)/%.o: %.c | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
+# The compile flags every metrics.h5 records as its `cflags` attribute (io/provenance.c).
+$(BUILD)/framework/io/provenance.o: CPPFLAGS += -DPL_BUILD_CFLAGS='"$(filter-out -MMD -MP,$(CFLAGS))"'
+
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
