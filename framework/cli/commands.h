@@ -12,5 +12,8 @@ typedef struct {
 } pl_command;
 
 int cmd_version(int argc, char **argv);
+int cmd_validate(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
+int cmd_help(int argc, char **argv); /* `prunelab help <topic> ...` */
 
 #endif
