@@ -261,8 +261,9 @@ static pl_status check_scalar(cfg_validator *v, const cfg_key *k, const cfg_node
         cfg_schema_describe(k, allowed, sizeof allowed);
         const char *hint = node->kind == CFG_STRING && strstr(node->u.s, "${") != NULL
                                ? " (an interpolation that did not resolve)" : "";
-        return verr(err, node->pos, p, "must be %s %s (%s), not %s%s",
-                    want == CFG_INT ? "an" : "a", cfg_kind_name(want), allowed, got, hint);
+        bool plain = strcmp(allowed, cfg_kind_name(want)) == 0;
+        return verr(err, node->pos, p, "must be %s %s%s%s%s, not %s%s", want == CFG_INT ? "an" : "a",
+                    cfg_kind_name(want), plain ? "" : " (", plain ? "" : allowed, plain ? "" : ")", got, hint);
     }
     if (want == CFG_FLOAT && node->kind == CFG_INT) {
         *out = cfg_new_float(v->a, (double)node->u.i, node->pos, err);
@@ -408,6 +409,7 @@ static pl_status walk_value(cfg_validator *v, int mode, const cfg_key *k, const 
     }
     char why[300];
     if (mode != MODE_FILL && k->check != NULL && !k->check(*out, why, sizeof why)) {
+        if (!cfg_is_scalar(*out)) return verr(err, node->pos, p, "%s", why);
         char got[100];
         value_text(*out, got, sizeof got);
         return verr(err, node->pos, p, "%s is not allowed: %s", got, why);

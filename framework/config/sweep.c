@@ -324,6 +324,7 @@ pl_status cfg_sweep_parse(cfg_arena *a, const cfg_node *spec, const cfg_node *ba
     cfg_sweep *s = cfg_arena_alloc(a, sizeof *s, err);
     if (s == NULL) return PL_ERR_NOMEM;
     s->max_runs = 1000;
+    s->pos = s->where_pos = s->max_runs_pos = spec != NULL ? spec->pos : base->pos;
     const cfg_node *axes = spec ? cfg_map_get(spec, "axes") : NULL;
     if (axes != NULL && axes->kind != CFG_MAP)
         return fail(err, axes->pos, "sweep.axes", "write a map alias: {path: ..., values: [...]}");
@@ -339,12 +340,15 @@ pl_status cfg_sweep_parse(cfg_arena *a, const cfg_node *spec, const cfg_node *ba
     PL_TRY(build_dims(a, s, zip, group_of, err));
     PL_TRY(parse_seeds(a, s, spec ? cfg_map_get(spec, "seeds") : NULL, base, err));
     const cfg_node *max_runs = spec ? cfg_map_get(spec, "max_runs") : NULL;
-    if (max_runs != NULL && max_runs->kind == CFG_INT) s->max_runs = max_runs->u.i;
+    if (max_runs != NULL && max_runs->kind == CFG_INT) {
+        s->max_runs = max_runs->u.i;
+        s->max_runs_pos = max_runs->pos;
+    }
     const cfg_node *where = spec ? cfg_map_get(spec, "where") : NULL;
     if (where != NULL) {
         if (where->kind != CFG_STRING)
             return fail(err, where->pos, "sweep.where", "write a condition over aliases, such as 'sv + sl <= 1.2'");
-        cfg_pos pos = where->pos;
+        cfg_pos pos = s->where_pos = where->pos;
         if (where->quoted && pos.line > 0) pos.col += 1;
         PL_TRY(cfg_expr_parse(where->u.s, s->aliases, s->n_axes, pos, &s->where, err));
     }
@@ -402,12 +406,17 @@ pl_status cfg_sweep_expand(cfg_arena *a, const cfg_sweep *s, const cfg_node *bas
         kept += ok;
     }
     long long total = kept * s->n_seeds;
-    if (total == 0)
-        return PL_ERROR(err, PL_ERR_CONFIG, "the sweep expands to no runs: sweep.where rejects every point");
-    if (total > s->max_runs)
-        return PL_ERROR(err, PL_ERR_CONFIG, "the sweep expands to %lld runs, more than sweep.max_runs = %lld; "
-                        "raise sweep.max_runs in the file or pass sweep.max_runs=%lld if you mean it",
-                        total, s->max_runs, total);
+    char where[300];
+    if (total == 0) {
+        cfg_pos_format(s->where_pos, where, sizeof where);
+        return PL_ERROR(err, PL_ERR_CONFIG, "%s: sweep.where rejects every point, so the sweep has no runs", where);
+    }
+    if (total > s->max_runs) {
+        cfg_pos_format(s->max_runs_pos, where, sizeof where);
+        return PL_ERROR(err, PL_ERR_CONFIG, "%s: sweep.max_runs: the sweep expands to %lld runs, more than "
+                        "max_runs = %lld; raise sweep.max_runs in the file or pass sweep.max_runs=%lld if you mean it",
+                        where, total, s->max_runs, total);
+    }
     const cfg_node **vals = cfg_arena_array(a, (size_t)(total * na), sizeof *vals, err);
     long long *sd = cfg_arena_array(a, (size_t)total, sizeof *sd, err);
     if (vals == NULL || sd == NULL) return PL_ERR_NOMEM;

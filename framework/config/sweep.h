@@ -51,6 +51,7 @@ typedef struct {
     long long *seeds;
     int n_seeds;
     long long max_runs;
+    cfg_pos pos, where_pos, max_runs_pos; /* for expansion errors */
 } cfg_sweep;
 
 /* An axis given on the command line as key.path=a,b,c. */
