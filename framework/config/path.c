@@ -75,8 +75,8 @@ bool cfg_path_list_index(const cfg_node *list, const char *seg, int *index, bool
     }
     if (found == 0 || (hash != NULL && want >= found)) {
         if (found == 0)
-            PL_ERROR(err, PL_ERR_CONFIG, "the list has no '%s' item (stages are addressed by kind, "
-                     "items by index)", kind);
+            PL_ERROR(err, PL_ERR_CONFIG, "there is no '%s' stage in this list (a stage is named by "
+                     "its kind, as in pipeline.prune, or by its index)", kind);
         else
             PL_ERROR(err, PL_ERR_CONFIG, "the list has only %d '%s' stages, so '%s' names none",
                      found, kind, seg);
