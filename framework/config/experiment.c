@@ -36,11 +36,10 @@ static pl_status apply_overrides(pl_experiment *exp, cfg_node **root, const char
     *n_extra = 0;
     if (n > MAX_OVERRIDES) return PL_ERROR(err, PL_ERR_CONFIG, "more than %d overrides", MAX_OVERRIDES);
     for (int i = 0; i < n; i++) {
-        bool is_axis;
         cfg_node *next;
-        PL_TRY(cfg_override_apply(&exp->arena, *root, overrides[i], i + 1, &next, &extra[*n_extra], &is_axis, err));
+        PL_TRY(cfg_override_apply(&exp->arena, *root, overrides[i], i + 1, &next, &extra[*n_extra], err));
         *root = next;
-        if (is_axis) (*n_extra)++;
+        if (strncmp(overrides[i], "sweep.", 6) != 0) (*n_extra)++;
     }
     return PL_OK;
 }

@@ -51,14 +51,13 @@ static int top_commas(const char *s, int *at, int max) {
 }
 
 pl_status cfg_override_apply(cfg_arena *a, const cfg_node *root, const char *text, int index,
-                             cfg_node **out, cfg_extra_axis *axis, bool *is_axis, pl_error *err) {
+                             cfg_node **out, cfg_extra_axis *axis, pl_error *err) {
     pl_error local;
     if (err == NULL) err = &local;
     char name[64], msg[900];
     snprintf(name, sizeof name, "<override %d>", index);
     const char *file = cfg_arena_strdup(a, name, err);
     if (file == NULL) return PL_ERR_NOMEM;
-    *is_axis = false;
     *out = (cfg_node *)root;
     const char *eq = strchr(text, '=');
     cfg_pos at_key = {file, 1, 1};
@@ -81,8 +80,12 @@ pl_status cfg_override_apply(cfg_arena *a, const cfg_node *root, const char *tex
     int commas[256];
     int nc = top_commas(value, commas, 256);
     if (nc == 0) {
-        cfg_node *v;
+        cfg_node *v, *one = cfg_new_list(a, at_value, err);
+        const char *path = cfg_arena_strdup(a, key, err);
+        if (one == NULL || path == NULL) return PL_ERR_NOMEM;
         PL_TRY(typed_value(a, k, value, strlen(value), at_value, &v, err));
+        PL_TRY(cfg_list_append(a, one, v, err));
+        *axis = (cfg_extra_axis){path, one, at_key, true};
         pl_status st = cfg_set(a, root, key, v, out, err);
         if (st != PL_OK && st != PL_ERR_NOMEM) {
             snprintf(msg, sizeof msg, "override '%.100s': %.700s", key, err->message);
@@ -112,7 +115,6 @@ pl_status cfg_override_apply(cfg_arena *a, const cfg_node *root, const char *tex
         }
         return st;
     }
-    *axis = (cfg_extra_axis){path, list, at_key};
-    *is_axis = true;
+    *axis = (cfg_extra_axis){path, list, at_key, false};
     return PL_OK;
 }

@@ -190,6 +190,14 @@ static pl_status parse_axes(cfg_arena *a, cfg_sweep *s, const cfg_node *axes, co
         s->aliases[s->n_axes++] = ax->alias;
     }
     for (int i = 0; i < n_extra; i++) {
+        int same = -1;
+        for (int j = 0; j < declared; j++)
+            if (strcmp(s->axes[j].path, extra[i].path) == 0) same = j;
+        if (same >= 0) {
+            PL_TRY(axis_values(a, extra[i].values, &s->axes[same].values, &s->axes[same].n_values, err));
+            continue;
+        }
+        if (extra[i].single) continue;
         const char *last = strrchr(extra[i].path, '.');
         const char *alias = last ? last + 1 : extra[i].path;
         if (find_axis(s, alias) >= 0 || !is_alias_name(alias)) {

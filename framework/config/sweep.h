@@ -20,6 +20,8 @@
 #ifndef PL_CONFIG_SWEEP_H
 #define PL_CONFIG_SWEEP_H
 
+#include <stdbool.h>
+
 #include "config/expr.h"
 #include "config/node.h"
 
@@ -54,11 +56,14 @@ typedef struct {
     cfg_pos pos, where_pos, max_runs_pos; /* for expansion errors */
 } cfg_sweep;
 
-/* An axis given on the command line as key.path=a,b,c. */
+/* A command-line value for a key: key.path=a,b,c (an axis) or key.path=a (single). When the
+ * file already sweeps that key, the command line replaces the axis's values (so key=a pins
+ * it); otherwise a list becomes a new axis and a single value was already applied. */
 typedef struct {
     const char *path;
     cfg_node *values; /* a list */
     cfg_pos pos;
+    bool single;
 } cfg_extra_axis;
 
 /* Reads spec (the sweep: map, or NULL) against base, the validated config every run
