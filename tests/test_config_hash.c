@@ -105,3 +105,17 @@ Test(config_hash, subtree_hashes_key_stages_by_what_they_depend_on) {
     pl_experiment_free(a);
     pl_experiment_free(b);
 }
+
+Test(config_hash, unicode_line_breaks_in_strings_survive_a_round_trip) {
+    /* found by fuzz_config: "\N" (U+0085) was written raw and folded on reload */
+    cfg_arena a;
+    cfg_arena_init(&a);
+    const char *src = "s: \"a\\Nb\\Lc\\Pd\\x9fe\\ufeff\"\n";
+    cfg_node *root, *back;
+    cr_assert_eq(cfg_load_string(&a, src, strlen(src), "u.yaml", &root, NULL), PL_OK);
+    char *text = cfg_to_yaml(root, NULL);
+    cr_assert_eq(cfg_load_string(&a, text, strlen(text), "c.yaml", &back, NULL), PL_OK, "%s", text);
+    cr_assert(cfg_equal(root, back), "%s", text);
+    pl_free(text);
+    cfg_arena_free(&a);
+}

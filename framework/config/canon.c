@@ -28,6 +28,22 @@ static void put_string(const char *s, cfg_strbuf *sb) {
     }
     cfg_strbuf_putc(sb, '"');
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        /* Unicode line breaks, C1 controls and the BOM would not survive a reload raw */
+        if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+            cfg_strbuf_printf(sb, "\\x%02x", p[1]);
+            p++;
+            continue;
+        }
+        if (p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9)) {
+            cfg_strbuf_puts(sb, p[2] == 0xa8 ? "\\L" : "\\P");
+            p += 2;
+            continue;
+        }
+        if (p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf) {
+            cfg_strbuf_puts(sb, "\\ufeff");
+            p += 2;
+            continue;
+        }
         switch (*p) {
         case '"': cfg_strbuf_puts(sb, "\\\""); break;
         case '\\': cfg_strbuf_puts(sb, "\\\\"); break;
