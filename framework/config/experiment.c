@@ -44,7 +44,9 @@ static pl_status apply_overrides(pl_experiment *exp, cfg_node **root, const char
     return PL_OK;
 }
 
-/* Identity of a resolved run: its semantic tree and the two ids. */
+/* Identity of a resolved run: its semantic tree and the two ids. The canonical text is
+ * written once; `seed` is a top-level key, so its line starts at column 0, and the group id
+ * hashes the same text without that line. */
 static pl_status identify(pl_experiment *exp, pl_run *run, cfg_strbuf *sb, pl_error *err) {
     char hex[CFG_HASH_HEX];
     PL_TRY(cfg_strip_nonsemantic(&exp->arena, run->config, &run->semantic, err));
@@ -53,12 +55,13 @@ static pl_status identify(pl_experiment *exp, pl_run *run, cfg_strbuf *sb, pl_er
     PL_TRY(cfg_strbuf_check(sb, err));
     PL_TRY(cfg_sha256_hex(sb->data, sb->len, hex, err));
     memcpy(run->run_id, hex, CFG_ID_LEN);
-    cfg_node *unseeded = cfg_map_without(&exp->arena, run->semantic, "seed", err);
-    if (unseeded == NULL) return PL_ERR_NOMEM;
-    cfg_strbuf_reset(sb);
-    cfg_canon_append(unseeded, sb);
-    PL_TRY(cfg_strbuf_check(sb, err));
-    PL_TRY(cfg_sha256_hex(sb->data, sb->len, hex, err));
+    const char *line = strncmp(sb->data, "seed: ", 6) == 0 ? sb->data : strstr(sb->data, "\nseed: ");
+    if (line == NULL) return PL_ERROR(err, PL_ERR_INTERNAL, "a resolved config has no seed line");
+    if (line != sb->data) line++;
+    const char *end = strchr(line, '\n') + 1;
+    const void *parts[2] = {sb->data, end};
+    size_t lens[2] = {(size_t)(line - sb->data), sb->len - (size_t)(end - sb->data)};
+    PL_TRY(cfg_sha256_hex_parts(parts, lens, 2, hex, err));
     memcpy(run->group_id, hex, CFG_ID_LEN);
     return PL_OK;
 }

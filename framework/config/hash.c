@@ -8,11 +8,16 @@
 #include "config/path.h"
 #include "config/strbuf.h"
 
-pl_status cfg_sha256_hex(const void *bytes, size_t n, char out[CFG_HASH_HEX], pl_error *err) {
+pl_status cfg_sha256_hex_parts(const void *const *parts, const size_t *lens, int n,
+                               char out[CFG_HASH_HEX], pl_error *err) {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
-    if (!EVP_Digest(bytes, n, md, &len, EVP_sha256(), NULL) || len != 32)
-        return PL_ERROR(err, PL_ERR_INTERNAL, "libcrypto failed to compute a SHA-256 digest");
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    int ok = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+    for (int i = 0; ok && i < n; i++) ok = EVP_DigestUpdate(ctx, parts[i], lens[i]);
+    ok = ok && EVP_DigestFinal_ex(ctx, md, &len) && len == 32;
+    EVP_MD_CTX_free(ctx);
+    if (!ok) return PL_ERROR(err, PL_ERR_INTERNAL, "libcrypto failed to compute a SHA-256 digest");
     static const char hex[] = "0123456789abcdef";
     for (unsigned i = 0; i < len; i++) {
         out[2 * i] = hex[md[i] >> 4];
@@ -20,6 +25,10 @@ pl_status cfg_sha256_hex(const void *bytes, size_t n, char out[CFG_HASH_HEX], pl
     }
     out[64] = '\0';
     return PL_OK;
+}
+
+pl_status cfg_sha256_hex(const void *bytes, size_t n, char out[CFG_HASH_HEX], pl_error *err) {
+    return cfg_sha256_hex_parts(&bytes, &n, 1, out, err);
 }
 
 static pl_status digest(cfg_strbuf *sb, char out[CFG_HASH_HEX], pl_error *err) {

@@ -16,6 +16,10 @@ enum { CFG_HASH_HEX = 65, CFG_ID_LEN = 12 };
 /* SHA-256 of bytes as 64 lowercase hex digits. */
 pl_status cfg_sha256_hex(const void *bytes, size_t n, char out[CFG_HASH_HEX], pl_error *err);
 
+/* SHA-256 of the concatenation of n byte ranges. */
+pl_status cfg_sha256_hex_parts(const void *const *parts, const size_t *lens, int n,
+                               char out[CFG_HASH_HEX], pl_error *err);
+
 /* SHA-256 of the canonical text of node. */
 pl_status cfg_hash_node(const cfg_node *node, char out[CFG_HASH_HEX], pl_error *err);
 

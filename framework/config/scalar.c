@@ -68,6 +68,7 @@ static bool is_float_text(const char *t, size_t n) {
 
 bool cfg_scalar_is_special(const char *t, size_t n) {
     size_t skip;
+    if (n > 0 && strchr("~nNtTfF.+-0123456789", t[0]) == NULL) return false; /* the common case */
     return n == 0 || text_is(t, n, NULL_WORDS) || text_is(t, n, TRUE_WORDS) ||
            text_is(t, n, FALSE_WORDS) || text_is(t, n, INF_WORDS) || text_is(t, n, NINF_WORDS) ||
            text_is(t, n, NAN_WORDS) || int_base(t, n, &skip) != 0 || is_float_text(t, n);

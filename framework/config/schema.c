@@ -174,6 +174,9 @@ static cfg_node *default_node(cfg_validator *v, const cfg_key *k, pl_error *err)
         node = cfg_scalar_resolve(v->a, k->def, strlen(k->def), pos, err);
         if (node == NULL) return NULL;
     }
+    if (k->type == CFG_T_FLOAT && node->kind == CFG_INT &&
+        (node = cfg_new_float(v->a, (double)node->u.i, pos, err)) == NULL)
+        return NULL;
     if (v->n_cache < CACHE_MAX) {
         v->cache_keys[v->n_cache] = k;
         v->cache_nodes[v->n_cache++] = node;
@@ -403,7 +406,12 @@ static pl_status walk_value(cfg_validator *v, int mode, const cfg_key *k, const 
     case CFG_T_LIST: PL_TRY(walk_list(v, mode, k, node, p, out, err)); break;
     case CFG_T_PIPELINE: return walk_pipeline(v, mode, node, p, out, err);
     default:
-        if (mode == MODE_FILL) return PL_OK;
+        if (mode == MODE_FILL) { /* ints given for float keys become floats once, here */
+            if (k->type == CFG_T_FLOAT && node->kind == CFG_INT &&
+                (*out = cfg_new_float(v->a, (double)node->u.i, node->pos, err)) == NULL)
+                return PL_ERR_NOMEM;
+            return PL_OK;
+        }
         PL_TRY(check_scalar(v, k, node, p, out, err));
         break;
     }
