@@ -45,9 +45,7 @@ typedef struct include {
 } include;
 
 static pl_status fail(pl_error *err, cfg_pos pos, const char *msg) {
-    char where[300];
-    cfg_pos_format(pos, where, sizeof where);
-    return PL_ERROR(err, PL_ERR_CONFIG, "%s: %s", where, msg);
+    return cfg_error_at(err, pos, "%s", msg);
 }
 
 static pl_status compose_rec(cfg_arena *a, const char *path, const include *up, int depth,

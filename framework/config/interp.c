@@ -23,9 +23,7 @@ typedef struct {
 } interp;
 
 static pl_status fail(interp *in, cfg_pos pos, const char *msg) {
-    char where[300];
-    cfg_pos_format(pos, where, sizeof where);
-    return PL_ERROR(in->err, PL_ERR_CONFIG, "%s: %s", where, msg);
+    return cfg_error_at(in->err, pos, "%s", msg);
 }
 
 static pl_status resolve_tree(interp *in, const cfg_node *node, cfg_node **out);

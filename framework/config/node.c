@@ -2,6 +2,7 @@
 #include "config/node.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -34,9 +35,7 @@ cfg_node *cfg_new_int(cfg_arena *a, long long v, cfg_pos pos, pl_error *err) {
 
 cfg_node *cfg_new_float(cfg_arena *a, double v, cfg_pos pos, pl_error *err) {
     if (isnan(v)) {
-        char where[300];
-        cfg_pos_format(pos, where, sizeof where);
-        PL_ERROR(err, PL_ERR_CONFIG, "%s: NaN is not a valid config value; give a number", where);
+        cfg_error_at(err, pos, "NaN is not a valid config value; give a number");
         return NULL;
     }
     cfg_node *n = new_node(a, CFG_FLOAT, pos, err);
@@ -230,4 +229,14 @@ void cfg_pos_format(cfg_pos pos, char *out, size_t size) {
         snprintf(out, size, "%s", pos.file ? pos.file : "<unknown position>");
     else
         snprintf(out, size, "%s:%d:%d", pos.file, pos.line, pos.col);
+}
+
+pl_status cfg_error_at(pl_error *err, cfg_pos pos, const char *fmt, ...) {
+    char where[300], msg[900];
+    cfg_pos_format(pos, where, sizeof where);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return PL_ERROR(err, PL_ERR_CONFIG, "%s: %s", where, msg);
 }

@@ -102,6 +102,9 @@ double cfg_number(const cfg_node *node); /* int or float as double */
 /* Structural equality (ints equal floats of the same value; positions ignored). */
 bool cfg_equal(const cfg_node *a, const cfg_node *b);
 
+/* Sets err to PL_ERR_CONFIG with "file:line:col: <message>" and returns PL_ERR_CONFIG. */
+pl_status cfg_error_at(pl_error *err, cfg_pos pos, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* Writes "file:line:col" (or "<unknown position>") into out. */
 void cfg_pos_format(cfg_pos pos, char *out, size_t size);
 

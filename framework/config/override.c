@@ -10,9 +10,7 @@
 #include "config/yaml_load.h"
 
 static pl_status fail(pl_error *err, cfg_pos pos, const char *msg) {
-    char where[300];
-    cfg_pos_format(pos, where, sizeof where);
-    return PL_ERROR(err, PL_ERR_CONFIG, "%s: %s", where, msg);
+    return cfg_error_at(err, pos, "%s", msg);
 }
 
 /* One value, typed by the key's schema type. */

@@ -24,7 +24,7 @@ int cfg_path_split(const char *path, char buf[CFG_PATH_MAX], char *segs[CFG_PATH
     return count;
 }
 
-static bool all_digits(const char *s) {
+bool cfg_path_is_index(const char *s) {
     if (*s == '\0') return false;
     for (; *s; s++)
         if (*s < '0' || *s > '9') return false;
@@ -38,7 +38,7 @@ static const char *single_key(const cfg_node *item) {
 bool cfg_path_list_index(const cfg_node *list, const char *seg, int *index, bool *by_kind,
                          pl_error *err) {
     int n = list->u.list.count;
-    if (all_digits(seg)) {
+    if (cfg_path_is_index(seg)) {
         long v = strlen(seg) > 9 ? n : strtol(seg, NULL, 10);
         if (v >= n) {
             PL_ERROR(err, PL_ERR_CONFIG, "index %s is past the end of a list of %d items", seg, n);
@@ -54,7 +54,7 @@ bool cfg_path_list_index(const cfg_node *list, const char *seg, int *index, bool
     long want = 0;
     if (hash != NULL) {
         *hash = '\0';
-        if (!all_digits(hash + 1) || strlen(hash + 1) > 6) {
+        if (!cfg_path_is_index(hash + 1) || strlen(hash + 1) > 6) {
             PL_ERROR(err, PL_ERR_CONFIG, "'%s' is not a stage reference; write kind#n with n a number, "
                      "such as eval#1", seg);
             return false;

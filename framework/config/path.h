@@ -42,6 +42,9 @@ const cfg_node *cfg_stage_at(const cfg_node *root, int i, const char **kind);
  * or -1 when the path is empty, too long or has an empty segment. */
 int cfg_path_split(const char *path, char buf[CFG_PATH_MAX], char *segs[CFG_PATH_SEGMENTS]);
 
+/* True when seg is a list index (only digits). */
+bool cfg_path_is_index(const char *seg);
+
 /* For a list segment: the item index it selects and whether it selected by kind (then the
  * item's settings map is meant). Returns false with a reason in err when it selects none. */
 bool cfg_path_list_index(const cfg_node *list, const char *seg, int *index, bool *by_kind,

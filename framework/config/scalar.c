@@ -76,9 +76,7 @@ bool cfg_scalar_is_special(const char *t, size_t n) {
 
 static cfg_node *scalar_error(cfg_pos pos, pl_error *err, const char *what, const char *t,
                               size_t n) {
-    char where[300];
-    cfg_pos_format(pos, where, sizeof where);
-    PL_ERROR(err, PL_ERR_CONFIG, "%s: '%.*s' %s", where, (int)(n > 80 ? 80 : n), t, what);
+    cfg_error_at(err, pos, "'%.*s' %s", (int)(n > 80 ? 80 : n), t, what);
     return NULL;
 }
 

@@ -524,13 +524,6 @@ static const cfg_key *find_fail(pl_error *err, const char *path, const cfg_secti
     return NULL;
 }
 
-static bool digits(const char *s) {
-    if (*s == '\0') return false;
-    for (; *s; s++)
-        if (*s < '0' || *s > '9') return false;
-    return true;
-}
-
 const cfg_key *cfg_schema_find(const cfg_node *tree, const char *path, pl_error *err) {
     char buf[CFG_PATH_MAX];
     char *segs[CFG_PATH_SEGMENTS];
@@ -552,13 +545,13 @@ const cfg_key *cfg_schema_find(const cfg_node *tree, const char *path, pl_error 
         if (k == NULL) return find_fail(err, path, sec, segs[i]);
         if (k->type == CFG_T_ANY) return k;
         sec = k->type == CFG_T_MAP ? k->sub : NULL;
-        if (k->type == CFG_T_LIST && k->item == CFG_T_MAP && i + 1 < n && digits(segs[i + 1])) {
+        if (k->type == CFG_T_LIST && k->item == CFG_T_MAP && i + 1 < n && cfg_path_is_index(segs[i + 1])) {
             sec = k->sub;
             i++;
         } else if (k->type == CFG_T_PIPELINE && i + 1 < n) {
             char kind[CFG_PATH_MAX];
             snprintf(kind, sizeof kind, "%s", segs[++i]);
-            if (digits(kind)) {
+            if (cfg_path_is_index(kind)) {
                 const cfg_node *list = cfg_map_get(tree, "pipeline");
                 const char *actual;
                 int idx = atoi(kind);

@@ -14,9 +14,7 @@ enum { MAX_VALUES = 1000000, MAX_AXES = 64 };
 static const long long MAX_POINTS = 10000000; /* before the where filter */
 
 static pl_status fail(pl_error *err, cfg_pos pos, const char *what, const char *msg) {
-    char where[300];
-    cfg_pos_format(pos, where, sizeof where);
-    return PL_ERROR(err, PL_ERR_CONFIG, "%s: %s: %s", where, what, msg);
+    return cfg_error_at(err, pos, "%s: %s", what, msg);
 }
 
 static bool is_alias_name(const char *name) {
@@ -414,17 +412,11 @@ pl_status cfg_sweep_expand(cfg_arena *a, const cfg_sweep *s, const cfg_node *bas
         kept += ok;
     }
     long long total = kept * s->n_seeds;
-    char where[300];
-    if (total == 0) {
-        cfg_pos_format(s->where_pos, where, sizeof where);
-        return PL_ERROR(err, PL_ERR_CONFIG, "%s: sweep.where rejects every point, so the sweep has no runs", where);
-    }
-    if (total > s->max_runs) {
-        cfg_pos_format(s->max_runs_pos, where, sizeof where);
-        return PL_ERROR(err, PL_ERR_CONFIG, "%s: sweep.max_runs: the sweep expands to %lld runs, more than "
-                        "max_runs = %lld; raise sweep.max_runs in the file or pass sweep.max_runs=%lld if you mean it",
-                        where, total, s->max_runs, total);
-    }
+    if (total == 0) return cfg_error_at(err, s->where_pos, "sweep.where rejects every point, so the sweep has no runs");
+    if (total > s->max_runs)
+        return cfg_error_at(err, s->max_runs_pos, "sweep.max_runs: the sweep expands to %lld runs, more than "
+                            "max_runs = %lld; raise sweep.max_runs in the file or pass sweep.max_runs=%lld if you "
+                            "mean it", total, s->max_runs, total);
     const cfg_node **vals = cfg_arena_array(a, (size_t)(total * na), sizeof *vals, err);
     long long *sd = cfg_arena_array(a, (size_t)total, sizeof *sd, err);
     if (vals == NULL || sd == NULL) return PL_ERR_NOMEM;

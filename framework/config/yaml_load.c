@@ -33,11 +33,9 @@ static cfg_pos mark_pos(const loader *ld, yaml_mark_t m) {
 }
 
 static pl_status fail_at(loader *ld, cfg_pos pos, const char *fmt, const char *detail) {
-    char where[300];
-    cfg_pos_format(pos, where, sizeof where);
     char msg[700];
     snprintf(msg, sizeof msg, fmt, detail);
-    return PL_ERROR(ld->err, PL_ERR_CONFIG, "%s: %s", where, msg);
+    return cfg_error_at(ld->err, pos, "%s", msg);
 }
 
 static pl_status syntax_error(loader *ld) {
