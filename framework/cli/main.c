@@ -8,6 +8,8 @@
 static const pl_command COMMANDS[] = {
     {"version", cmd_version, "print the version, BLAS kernels and thread count"},
     {"data", cmd_data, "show fashion-scenes samples and write a scene image (data show)"},
+    {"validate", cmd_validate, "check an experiment file and every run of its sweep"},
+    {"plan", cmd_plan, "print the runs an experiment expands into, without running them"},
 };
 static const int COMMAND_COUNT = (int)(sizeof COMMANDS / sizeof COMMANDS[0]);
 
@@ -15,11 +17,12 @@ static void print_usage(FILE *out) {
     fprintf(out, "usage: prunelab <command> [arguments]\n\ncommands:\n");
     for (int i = 0; i < COMMAND_COUNT; i++)
         fprintf(out, "  %-10s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
-    fprintf(out, "  %-10s %s\n", "help", "this list");
+    fprintf(out, "  %-10s %s\n", "help", "this list; `help config [section]` for the config reference");
 }
 
 int main(int argc, char **argv) {
     pl_blas_prefer_fast_kernels(argv);
+    if (argc > 2 && strcmp(argv[1], "help") == 0) return cmd_help(argc - 2, argv + 2);
     if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
         strcmp(argv[1], "-h") == 0) {
         print_usage(argc < 2 ? stderr : stdout);

@@ -1,0 +1,30 @@
+/* cmd_validate.c - `prunelab validate FILE [key=value ...]`: load, compose and check an
+ * experiment and every run of its sweep, without running anything. */
+#include <stdio.h>
+
+#include "cli/commands.h"
+#include "config/experiment.h"
+
+int cmd_validate(int argc, char **argv) {
+    if (argc < 1 || argv[0][0] == '-') {
+        fprintf(stderr, "usage: prunelab validate FILE [key.path=value ...]\n"
+                        "  checks the experiment FILE and every run of its sweep against the schema\n"
+                        "  (prunelab help config lists the sections and keys)\n");
+        return 2;
+    }
+    pl_error err;
+    pl_error_clear(&err);
+    pl_experiment *exp;
+    if (pl_experiment_load(argv[0], (const char *const *)argv + 1, argc - 1, &exp, &err) != PL_OK) {
+        pl_error_print(stderr, &err);
+        return 1;
+    }
+    printf("%s: valid; %d run%s (%d configuration%s x %d seed%s)", argv[0], exp->n_runs,
+           exp->n_runs == 1 ? "" : "s", exp->n_groups, exp->n_groups == 1 ? "" : "s",
+           exp->sweep->n_seeds, exp->sweep->n_seeds == 1 ? "" : "s");
+    for (int i = 0; i < exp->sweep->n_dims; i++)
+        printf("%s%s (%d)", i ? ", " : "; dimensions: ", exp->sweep->dims[i].name, exp->sweep->dims[i].size);
+    printf("\n");
+    pl_experiment_free(exp);
+    return 0;
+}

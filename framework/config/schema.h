@@ -1,0 +1,109 @@
+/* schema.h - the one declaration of every config section, and what is derived from it.
+ *
+ * Each section (model, data, each stage kind, engine, ...) is a table of cfg_key: name,
+ * type, default, allowed values or range, and a one-line description. Validation, default
+ * filling, `prunelab validate`, `prunelab help config <section>` and the list of keys the
+ * run hash ignores all read these tables (config/schema_sections.c); nothing restates them. */
+#ifndef PL_CONFIG_SCHEMA_H
+#define PL_CONFIG_SCHEMA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "config/node.h"
+
+typedef enum {
+    CFG_T_ANY,      /* anything (loosely typed blocks) */
+    CFG_T_INT,
+    CFG_T_FLOAT,    /* ints are accepted and stored as floats */
+    CFG_T_BOOL,
+    CFG_T_STRING,
+    CFG_T_ENUM,     /* a string from choices */
+    CFG_T_MAP,      /* a nested section (sub) */
+    CFG_T_LIST,     /* items of type item (choices for ENUM items, sub for MAP items) */
+    CFG_T_PIPELINE  /* a list of one-key maps {stage kind: settings} */
+} cfg_type;
+
+enum { /* cfg_key.range */
+    CFG_RANGE_LO = 1,
+    CFG_RANGE_LO_OPEN = 2, /* lo itself excluded */
+    CFG_RANGE_HI = 4,
+    CFG_RANGE_HI_OPEN = 8
+};
+
+enum { /* cfg_key.flags */
+    CFG_KEY_NONSEMANTIC = 1, /* never part of a run's identity (threads, output paths) */
+    CFG_KEY_OPTIONAL = 2     /* may be absent although it has no default */
+};
+
+typedef struct cfg_section cfg_section;
+
+/* Extra check on a value that passed its type: false with a reason ("needs N < M") in why. */
+typedef bool (*cfg_check_fn)(const cfg_node *value, char *why, size_t size);
+
+typedef struct {
+    const char *name;
+    cfg_type type;
+    const char *def;     /* default as YAML text; NULL = required (unless OPTIONAL) */
+    const char *choices; /* "a|b|c" for ENUM keys and ENUM list items */
+    double lo, hi;
+    unsigned range;
+    const cfg_section *sub; /* MAP keys, and MAP list items */
+    cfg_type item;          /* LIST item type */
+    cfg_check_fn check;
+    unsigned flags;
+    const char *help;
+} cfg_key;
+
+struct cfg_section {
+    const char *name;
+    const char *help;
+    const cfg_key *keys;
+    int n_keys;
+    bool open; /* unknown keys allowed (loosely validated blocks) */
+};
+
+/* The top-level section; its keys are the sections of an experiment file. */
+const cfg_section *cfg_schema_root(void);
+/* A section by name: a top-level key (model, data, engine, sweep, ...) or a stage kind. */
+const cfg_section *cfg_schema_section(const char *name);
+/* The stage kinds in pipeline order of the design: pretrain, distill, prune, finetune, eval, bench. */
+const cfg_section *cfg_schema_stage(const char *kind);
+const char *const *cfg_schema_stage_kinds(int *count);
+
+/* The key a dotted path names in tree (which decides what pipeline indices mean), or NULL
+ * with a reason (unknown key and a suggestion) in err. */
+const cfg_key *cfg_schema_find(const cfg_node *tree, const char *path, pl_error *err);
+
+/* "one of a, b, c", "0 <= x < 1", "int >= 1", ... */
+void cfg_schema_describe(const cfg_key *key, char *out, size_t size);
+
+/* Prints the reference for section name (or the list of sections when name is NULL);
+ * PL_ERR_CONFIG with a suggestion when there is no such section. */
+pl_status cfg_schema_help(FILE *out, const char *name, pl_error *err);
+
+typedef struct cfg_validator cfg_validator;
+
+/* A validator allocating its results (and cached default values) in a. */
+cfg_validator *cfg_validator_new(cfg_arena *a, pl_error *err);
+
+/* Adds schema defaults for every absent key, normalises pipeline items (`- eval` means
+ * `- eval: {}`), and refuses unknown keys (with "did you mean"). Does not check types, so it
+ * runs before interpolation. */
+pl_status cfg_fill_defaults(cfg_validator *v, const cfg_node *root, cfg_node **out, pl_error *err);
+
+/* Checks every value's type, range and allowed values, and that required keys are present;
+ * stores ints given for float keys as floats. Run after cfg_fill_defaults and interpolation. */
+pl_status cfg_check(cfg_validator *v, const cfg_node *root, cfg_node **out, pl_error *err);
+
+/* Shape-only check of a partial block (e.g. the `stages:` defaults section): unknown keys and
+ * types, no required keys, no defaults. */
+pl_status cfg_check_partial(cfg_validator *v, const cfg_section *sec, const cfg_node *map,
+                            const char *path, pl_error *err);
+
+/* root without the keys marked CFG_KEY_NONSEMANTIC (at any depth the schema describes). */
+pl_status cfg_strip_nonsemantic(cfg_arena *a, const cfg_node *root, const cfg_node **out,
+                                pl_error *err);
+
+#endif

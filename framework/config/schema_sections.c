@@ -1,0 +1,336 @@
+/* schema_sections.c - the declaration of every config section: each key's type, default,
+ * allowed values and description. Everything else about keys is derived from these tables. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/schema.h"
+
+#define K(n, t, d) .name = (n), .type = (t), .def = (d)
+#define GE(x) .lo = (x), .range = CFG_RANGE_LO
+#define GT(x) .lo = (x), .range = CFG_RANGE_LO | CFG_RANGE_LO_OPEN
+#define UNIT_OPEN .lo = 0, .hi = 1, .range = CFG_RANGE_LO | CFG_RANGE_HI | CFG_RANGE_HI_OPEN
+#define UNIT .lo = 0, .hi = 1, .range = CFG_RANGE_LO | CFG_RANGE_HI
+#define SECTION(var, nm, hlp, keys, is_open) \
+    static const cfg_section var = {nm, hlp, keys, (int)(sizeof keys / sizeof keys[0]), is_open}
+
+/* ---- checks that a type and a range cannot express ---- */
+
+static bool parse_nm(const char *s, long *n, long *m) {
+    char *end;
+    if (*s < '0' || *s > '9') return false;
+    *n = strtol(s, &end, 10);
+    if (*end != ':' || end[1] < '0' || end[1] > '9') return false;
+    *m = strtol(end + 1, &end, 10);
+    return *end == '\0';
+}
+
+static bool check_pattern(const cfg_node *v, char *why, size_t size) {
+    long n, m;
+    if (strcmp(v->u.s, "unstructured") == 0) return true;
+    if (!parse_nm(v->u.s, &n, &m)) {
+        snprintf(why, size, "write 'unstructured' or N:M such as '2:4'");
+        return false;
+    }
+    if (n <= 0 || m <= 0 || n >= m || m > 4096) {
+        snprintf(why, size, "an N:M pattern prunes N of every M weights, so it needs 0 < N < M "
+                 "(such as 2:4 or 4:8)");
+        return false;
+    }
+    return true;
+}
+
+static bool check_scheme(const cfg_node *v, char *why, size_t size) {
+    static const char *const fixed[] = {"even", "odd", "first", "last", "none"};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        if (strcmp(v->u.s, fixed[i]) == 0) return true;
+    if (strncmp(v->u.s, "uniform:", 8) == 0) {
+        char *end;
+        long k = strtol(v->u.s + 8, &end, 10);
+        if (v->u.s[8] >= '0' && v->u.s[8] <= '9' && *end == '\0' && k >= 1) return true;
+    }
+    snprintf(why, size, "use even, odd, first, last, none or uniform:<k> with k >= 1");
+    return false;
+}
+
+static bool check_mix(const cfg_node *v, char *why, size_t size) {
+    double sum = 0;
+    for (int i = 0; i < v->u.map.count; i++)
+        if (cfg_is_number(v->u.map.entries[i].value)) sum += cfg_number(v->u.map.entries[i].value);
+    if (sum > 0) return true;
+    snprintf(why, size, "at least one question type needs a weight above 0");
+    return false;
+}
+
+static long long int_at(const cfg_node *map, const char *key) {
+    const cfg_node *n = cfg_map_get(map, key);
+    return n != NULL && n->kind == CFG_INT ? n->u.i : 1;
+}
+
+static bool check_model(const cfg_node *v, char *why, size_t size) {
+    static const char *const dims[] = {"dim_vision", "dim_query", "dim_language"};
+    long long heads = int_at(v, "heads");
+    for (int i = 0; i < 3; i++)
+        if (int_at(v, dims[i]) % heads != 0) {
+            snprintf(why, size, "%s = %lld is not divisible by heads = %lld", dims[i], int_at(v, dims[i]), heads);
+            return false;
+        }
+    if (int_at(v, "image_size") % int_at(v, "patch_size") != 0) {
+        snprintf(why, size, "image_size = %lld is not a multiple of patch_size = %lld",
+                 int_at(v, "image_size"), int_at(v, "patch_size"));
+        return false;
+    }
+    return true;
+}
+
+/* ---- model and data ---- */
+
+static const cfg_key MODEL_KEYS[] = {
+    {K("preset", CFG_T_ENUM, NULL), .choices = "tiny|small|base", .flags = CFG_KEY_OPTIONAL,
+     .help = "which preset the sizes came from (informational; configs/model/<preset>.yaml)"},
+    {K("dim_vision", CFG_T_INT, NULL), GE(1), .help = "width Dv of the vision encoder"},
+    {K("dim_query", CFG_T_INT, NULL), GE(1), .help = "width Dq of the bridge (query transformer)"},
+    {K("dim_language", CFG_T_INT, NULL), GE(1), .help = "width Dl of the language model"},
+    {K("layers_vision", CFG_T_INT, NULL), GE(1), .help = "vision encoder blocks Lv"},
+    {K("layers_query", CFG_T_INT, NULL), GE(1), .help = "bridge blocks Lq"},
+    {K("layers_language", CFG_T_INT, NULL), GE(1), .help = "language model blocks Ll"},
+    {K("heads", CFG_T_INT, NULL), GE(1), .help = "attention heads in every module (divides every width)"},
+    {K("num_queries", CFG_T_INT, NULL), GE(1), .help = "learned bridge queries Nq"},
+    {K("mlp_ratio", CFG_T_INT, "4"), GE(1), .help = "MLP hidden width as a multiple of the block width"},
+    {K("image_size", CFG_T_INT, "56"), GE(1), .help = "input image side in pixels"},
+    {K("patch_size", CFG_T_INT, "7"), GE(1), .help = "patch side in pixels (divides image_size)"},
+    {K("max_text_len", CFG_T_INT, "24"), GE(1), .help = "longest question + answer in tokens"},
+    {K("init_std", CFG_T_FLOAT, "0.02"), GT(0), .help = "standard deviation of initial weights"},
+};
+SECTION(MODEL, "model", "the VLM's shape (vision encoder, bridge, language model)", MODEL_KEYS, false);
+
+static const cfg_key MIX_KEYS[] = {
+    {K("what", CFG_T_FLOAT, "1.0"), GE(0), .help = "what-is-at questions ('what is in the top left ?')"},
+    {K("exists", CFG_T_FLOAT, "1.0"), GE(0), .help = "exists questions ('is there a bag ?')"},
+    {K("count", CFG_T_FLOAT, "1.0"), GE(0), .help = "count questions ('how many shoes ?')"},
+    {K("where", CFG_T_FLOAT, "1.0"), GE(0), .help = "where questions ('where is the dress ?')"},
+    {K("relation", CFG_T_FLOAT, "1.0"), GE(0), .help = "relation questions ('what is left of the bag ?')"},
+    {K("caption", CFG_T_FLOAT, "1.0"), GE(0), .help = "captions ('describe the image .')"},
+};
+SECTION(MIX, "question_mix", "relative weights of the question types", MIX_KEYS, false);
+
+static const cfg_key DATA_KEYS[] = {
+    {K("dataset", CFG_T_ENUM, "fashion_scenes"), .choices = "fashion_scenes", .help = "which generated dataset"},
+    {K("path", CFG_T_STRING, "/usr/share/datasets/fashion-mnist"),
+     .help = "directory of the Fashion-MNIST IDX files (Debian dataset-fashion-mnist)"},
+    {K("item_prob", CFG_T_FLOAT, "0.75"), .lo = 0, .hi = 1, .range = CFG_RANGE_LO | CFG_RANGE_LO_OPEN | CFG_RANGE_HI,
+     .help = "probability that a scene cell holds an item"},
+    {K("val_size", CFG_T_INT, "5000"), GE(1), .help = "validation scenes held out of the training images"},
+    {K("test_size", CFG_T_INT, "2000"), GE(1), .help = "test scenes built from the test images"},
+    {K("question_mix", CFG_T_MAP, "{}"), .sub = &MIX, .check = check_mix, .help = "question type weights"},
+    {K("seed", CFG_T_INT, "0"), GE(0), .help = "data seed: scene generation and the fixed test set"},
+    {K("calib_size", CFG_T_INT, "128"), GE(1), .help = "calibration samples drawn for pruning"},
+};
+SECTION(DATA, "data", "the fashion-scenes dataset and its question mix", DATA_KEYS, false);
+
+/* ---- stages ---- */
+
+static const cfg_key PHASE_KEYS[] = {
+    {K("name", CFG_T_STRING, NULL), .help = "label used in logs"},
+    {K("steps", CFG_T_INT, NULL), GE(1), .help = "steps in this phase"},
+    {K("train", CFG_T_LIST, "[vision, bridge, language]"), .item = CFG_T_ENUM,
+     .choices = "vision|bridge|language", .help = "modules updated in this phase"},
+    {K("aux_weight", CFG_T_FLOAT, "1.0"), GE(0), .help = "weight of the auxiliary per-cell loss"},
+    {K("task_weight", CFG_T_FLOAT, "1.0"), GE(0), .help = "weight of the answer loss"},
+};
+SECTION(PHASE, "phase", "one pretraining phase", PHASE_KEYS, false);
+
+static const cfg_key PRETRAIN_KEYS[] = {
+    {K("steps", CFG_T_INT, "3000"), GE(1), .help = "optimizer steps (when no phases are given)"},
+    {K("batch_size", CFG_T_INT, "32"), GE(1), .help = "scenes per step"},
+    {K("lr", CFG_T_FLOAT, "2e-3"), GT(0), .help = "peak AdamW learning rate"},
+    {K("min_lr", CFG_T_FLOAT, "1e-4"), GE(0), .help = "learning rate at the end of the cosine decay"},
+    {K("warmup", CFG_T_INT, "100"), GE(0), .help = "linear warm-up steps"},
+    {K("weight_decay", CFG_T_FLOAT, "0.01"), GE(0), .help = "AdamW weight decay"},
+    {K("clip", CFG_T_FLOAT, "1.0"), GE(0), .help = "gradient-norm clip (0 = off)"},
+    {K("eval_every", CFG_T_INT, "500"), GE(0), .help = "steps between validation evaluations (0 = only at the end)"},
+    {K("eval_samples", CFG_T_INT, "1000"), GE(1), .help = "validation scenes per evaluation"},
+    {K("log_every", CFG_T_INT, "50"), GE(1), .help = "steps between metric log rows"},
+    {K("aux_cell_weight", CFG_T_FLOAT, "1.0"), GE(0), .help = "weight of the auxiliary per-cell classification loss"},
+    {K("phases", CFG_T_LIST, "[]"), .item = CFG_T_MAP, .sub = &PHASE,
+     .help = "curriculum: phases run in order (empty = one joint phase of `steps`)"},
+};
+SECTION(PRETRAIN, "pretrain", "train the teacher VLM from scratch", PRETRAIN_KEYS, false);
+
+static const cfg_key MODULE_SPARSITY_KEYS[] = {
+    {K("vision", CFG_T_FLOAT, "0.5"), UNIT_OPEN, .help = "fraction of vision encoder weights removed (sv)"},
+    {K("bridge", CFG_T_FLOAT, "0.0"), UNIT_OPEN, .help = "fraction of bridge weights removed"},
+    {K("language", CFG_T_FLOAT, "0.5"), UNIT_OPEN, .help = "fraction of language model weights removed (sl)"},
+};
+SECTION(MODULE_SPARSITY, "sparsity", "target sparsity per module (fraction removed)", MODULE_SPARSITY_KEYS, false);
+
+static const cfg_key PRUNE_KEYS[] = {
+    {K("method", CFG_T_ENUM, "wanda"), .choices = "magnitude|wanda|sparsegpt", .help = "importance score"},
+    {K("pattern", CFG_T_STRING, "unstructured"), .choices = "unstructured or N:M with 0 < N < M",
+     .check = check_pattern, .help = "sparsity pattern"},
+    {K("group", CFG_T_ENUM, "row"), .choices = "row|matrix", .help = "comparison group for unstructured masks"},
+    {K("sparsity", CFG_T_MAP, "{}"), .sub = &MODULE_SPARSITY, .help = "fraction removed per module"},
+    {K("calib_size", CFG_T_INT, "128"), GE(1), .help = "calibration samples (wanda, sparsegpt)"},
+    {K("calibration", CFG_T_ENUM, "sequential"), .choices = "sequential|dense",
+     .help = "block inputs from the already-pruned model (sequential) or the dense one"},
+    {K("sparsegpt_block", CFG_T_INT, "128"), GE(1), .help = "SparseGPT column block size"},
+    {K("sparsegpt_damp", CFG_T_FLOAT, "0.01"), GT(0), .help = "SparseGPT damping, fraction of the mean Hessian diagonal"},
+};
+SECTION(PRUNE, "prune", "one-shot pruning of each module to its target sparsity", PRUNE_KEYS, false);
+
+static const cfg_key RANK_KEYS[] = {
+    {K("vision", CFG_T_INT, "4"), GE(1), .help = "adapter rank in the vision encoder"},
+    {K("bridge", CFG_T_INT, "2"), GE(1), .help = "adapter rank in the bridge"},
+    {K("language", CFG_T_INT, "8"), GE(1), .help = "adapter rank in the language model"},
+};
+SECTION(RANK, "rank", "LoRA rank per module", RANK_KEYS, false);
+
+static const cfg_key FINETUNE_KEYS[] = {
+    {K("adapter", CFG_T_ENUM, "sparselora"), .choices = "none|lora|sparselora",
+     .help = "none = masked full fine-tuning; lora = W*M + s*BA; sparselora = (W + s*BA)*M"},
+    {K("rank", CFG_T_MAP, "{}"), .sub = &RANK, .help = "adapter rank per module"},
+    {K("alpha", CFG_T_FLOAT, "16"), GT(0), .help = "LoRA scale numerator (s = alpha / rank)"},
+    {K("targets", CFG_T_LIST, "[vision, language]"), .item = CFG_T_ENUM, .choices = "vision|bridge|language",
+     .help = "modules that get adapters"},
+    {K("layer_kinds", CFG_T_LIST, "[qkv, proj, fc1, fc2]"), .item = CFG_T_ENUM,
+     .choices = "qkv|proj|fc1|fc2|cross_q|cross_kv|cross_proj", .help = "linear layers that get adapters"},
+    {K("merge", CFG_T_BOOL, "true"), .help = "fold adapters into the weights at the end"},
+    {K("steps", CFG_T_INT, "500"), GE(0), .help = "fine-tuning steps"},
+    {K("batch_size", CFG_T_INT, "32"), GE(1), .help = "scenes per step"},
+    {K("lr", CFG_T_FLOAT, "1e-3"), GT(0), .help = "peak learning rate"},
+    {K("warmup", CFG_T_INT, "50"), GE(0), .help = "linear warm-up steps"},
+    {K("lambda", CFG_T_FLOAT, "0.5"), UNIT, .help = "KD weight: L = (1-lambda) L_task + lambda L_KD"},
+    {K("temperature", CFG_T_FLOAT, "1.0"), GT(0), .help = "KD softmax temperature"},
+    {K("hidden_weight", CFG_T_FLOAT, "0.0"), GE(0), .help = "weight of the hidden-state MSE term"},
+    {K("attn_weight", CFG_T_FLOAT, "0.0"), GE(0), .help = "weight of the attention-map MSE term"},
+    {K("teacher", CFG_T_STRING, "same"), .help = "'same' (the unpruned weights without adapters) or a checkpoint path"},
+};
+SECTION(FINETUNE, "finetune", "recover accuracy with adapters and distillation", FINETUNE_KEYS, false);
+
+static const cfg_key SCHEME_KEYS[] = {
+    {K("vision", CFG_T_STRING, "even"), .choices = "even|odd|first|last|none|uniform:<k>", .check = check_scheme,
+     .help = "teacher vision layers the half-depth student keeps"},
+    {K("bridge", CFG_T_STRING, "none"), .choices = "even|odd|first|last|none|uniform:<k>", .check = check_scheme,
+     .help = "teacher bridge layers kept (none = keep all)"},
+    {K("language", CFG_T_STRING, "even"), .choices = "even|odd|first|last|none|uniform:<k>", .check = check_scheme,
+     .help = "teacher language layers kept"},
+};
+SECTION(SCHEME, "scheme", "layer-halving scheme per module", SCHEME_KEYS, false);
+
+static const cfg_key DISTILL_WEIGHT_KEYS[] = {
+    {K("logit", CFG_T_FLOAT, "1.0"), GE(0), .help = "logit KL(teacher || student)"},
+    {K("hidden", CFG_T_FLOAT, "1.0"), GE(0), .help = "hidden-state MSE, student k <-> teacher 2k"},
+    {K("attn", CFG_T_FLOAT, "1.0"), GE(0), .help = "attention-map MSE, student k <-> teacher 2k"},
+};
+SECTION(DISTILL_WEIGHTS, "weights", "distillation loss weights", DISTILL_WEIGHT_KEYS, false);
+
+static const cfg_key DISTILL_KEYS[] = {
+    {K("scheme", CFG_T_MAP, "{}"), .sub = &SCHEME, .help = "layer-halving scheme per module"},
+    {K("steps", CFG_T_INT, "2000"), GE(1), .help = "distillation steps"},
+    {K("batch_size", CFG_T_INT, "32"), GE(1), .help = "scenes per step"},
+    {K("lr", CFG_T_FLOAT, "1e-3"), GT(0), .help = "peak learning rate"},
+    {K("warmup", CFG_T_INT, "100"), GE(0), .help = "linear warm-up steps"},
+    {K("temperature", CFG_T_FLOAT, "1.0"), GT(0), .help = "KD softmax temperature"},
+    {K("weights", CFG_T_MAP, "{}"), .sub = &DISTILL_WEIGHTS, .help = "loss term weights"},
+};
+SECTION(DISTILL, "distill", "distil the teacher into a half-depth student (EfficientVLM)", DISTILL_KEYS, false);
+
+static const cfg_key EVAL_KEYS[] = {
+    {K("samples", CFG_T_INT, "2000"), GE(1), .help = "scenes evaluated"},
+    {K("split", CFG_T_ENUM, "test"), .choices = "test|val", .help = "which held-out split"},
+    {K("batch_size", CFG_T_INT, "64"), GE(1), .help = "scenes per forward pass"},
+};
+SECTION(EVAL, "eval", "exact-match accuracy per question type and answer cross-entropy", EVAL_KEYS, false);
+
+static const cfg_key BENCH_KEYS[] = {
+    {K("iters", CFG_T_INT, "50"), GE(1), .help = "timed forward passes"},
+    {K("warmup", CFG_T_INT, "5"), GE(0), .help = "untimed passes first"},
+    {K("batch_size", CFG_T_INT, "1"), GE(1), .help = "scenes per pass"},
+};
+SECTION(BENCH, "bench", "latency and throughput of the current model", BENCH_KEYS, false);
+
+/* ---- engine, sweep, figures, top level ---- */
+
+static const cfg_key ENGINE_KEYS[] = {
+    {K("jobs", CFG_T_INT, "1"), GE(1), .help = "stages run concurrently"},
+    {K("threads", CFG_T_INT, "0"), GE(0), .help = "threads per stage (0 = cores / jobs)"},
+    {K("isolation", CFG_T_ENUM, "thread"), .choices = "thread|process",
+     .help = "process = each run in its own process, so a crash fails only that run"},
+    {K("results_dir", CFG_T_STRING, "results"), .help = "where runs, cache and index.tsv go"},
+    {K("flush_every", CFG_T_INT, "50"), GE(1), .help = "metric rows buffered before writing"},
+};
+SECTION(ENGINE, "engine", "how runs execute; never part of a run's identity", ENGINE_KEYS, false);
+
+static const cfg_key SWEEP_KEYS[] = {
+    {K("axes", CFG_T_ANY, NULL), .flags = CFG_KEY_OPTIONAL,
+     .help = "alias: {path: dotted.key, values: [..] | {linspace|logspace: [a, b, n]} | "
+             "{range: {from, to, step, inclusive}}}"},
+    {K("zip", CFG_T_ANY, NULL), .flags = CFG_KEY_OPTIONAL,
+     .help = "group: [alias, alias, ...]; grouped axes advance together (one dimension)"},
+    {K("cases", CFG_T_ANY, NULL), .flags = CFG_KEY_OPTIONAL,
+     .help = "list of {alias: value, ...} points forming one dimension"},
+    {K("where", CFG_T_STRING, NULL), .flags = CFG_KEY_OPTIONAL,
+     .help = "filter over aliases: + - * / %, comparisons, and/or/not, e.g. 'sv + sl <= 1.2'"},
+    {K("seeds", CFG_T_ANY, NULL), .flags = CFG_KEY_OPTIONAL,
+     .help = "replicate seeds: a list of ints or {range: ...}; default [0]"},
+    {K("max_runs", CFG_T_INT, "1000"), GE(1), .help = "refuse sweeps expanding to more runs than this"},
+};
+SECTION(SWEEP, "sweep", "which runs the experiment expands into", SWEEP_KEYS, false);
+
+static const cfg_key FIGURE_KEYS[] = {
+    {K("name", CFG_T_STRING, NULL), .help = "file name of the figure"},
+    {K("kind", CFG_T_STRING, NULL), .help = "heatmap, line, bar, curve, ..."},
+};
+SECTION(FIGURE, "figure", "one figure (loosely checked; more keys are passed to the plotter)", FIGURE_KEYS, true);
+
+static const cfg_key STAGE_DEFAULT_KEYS[] = {
+    {K("pretrain", CFG_T_MAP, NULL), .sub = &PRETRAIN, .flags = CFG_KEY_OPTIONAL, .help = "pretrain defaults"},
+    {K("distill", CFG_T_MAP, NULL), .sub = &DISTILL, .flags = CFG_KEY_OPTIONAL, .help = "distill defaults"},
+    {K("prune", CFG_T_MAP, NULL), .sub = &PRUNE, .flags = CFG_KEY_OPTIONAL, .help = "prune defaults"},
+    {K("finetune", CFG_T_MAP, NULL), .sub = &FINETUNE, .flags = CFG_KEY_OPTIONAL, .help = "finetune defaults"},
+    {K("eval", CFG_T_MAP, NULL), .sub = &EVAL, .flags = CFG_KEY_OPTIONAL, .help = "eval defaults"},
+    {K("bench", CFG_T_MAP, NULL), .sub = &BENCH, .flags = CFG_KEY_OPTIONAL, .help = "bench defaults"},
+};
+SECTION(STAGE_DEFAULTS, "stages", "settings every pipeline stage of a kind starts from", STAGE_DEFAULT_KEYS, false);
+
+static const cfg_key ROOT_KEYS[] = {
+    {K("name", CFG_T_STRING, NULL), .flags = CFG_KEY_OPTIONAL | CFG_KEY_NONSEMANTIC,
+     .help = "experiment name (default: the file name)"},
+    {K("seed", CFG_T_INT, "0"), GE(0),
+     .help = "replicate seed (set per run by sweep.seeds; in the run id, not the group id)"},
+    {K("model", CFG_T_MAP, NULL), .sub = &MODEL, .check = check_model, .help = "the VLM's shape"},
+    {K("data", CFG_T_MAP, "{}"), .sub = &DATA, .help = "dataset and question mix"},
+    {K("pipeline", CFG_T_PIPELINE, NULL), .help = "the stages each run executes, in order: '- kind: {settings}'"},
+    {K("stages", CFG_T_MAP, NULL), .sub = &STAGE_DEFAULTS, .flags = CFG_KEY_OPTIONAL,
+     .help = "per-kind stage defaults merged under every pipeline stage of that kind"},
+    {K("sweep", CFG_T_MAP, NULL), .sub = &SWEEP, .flags = CFG_KEY_OPTIONAL | CFG_KEY_NONSEMANTIC,
+     .help = "axes, zip groups, cases, where filter, seeds"},
+    {K("figures", CFG_T_LIST, NULL), .item = CFG_T_MAP, .sub = &FIGURE,
+     .flags = CFG_KEY_OPTIONAL | CFG_KEY_NONSEMANTIC, .help = "figures drawn from the results"},
+    {K("engine", CFG_T_MAP, "{}"), .sub = &ENGINE, .flags = CFG_KEY_NONSEMANTIC, .help = "execution settings"},
+};
+SECTION(ROOT, "experiment", "an experiment file", ROOT_KEYS, false);
+
+static const char *const STAGE_KINDS[] = {"pretrain", "distill", "prune", "finetune", "eval", "bench"};
+static const cfg_section *const STAGE_SECTIONS[] = {&PRETRAIN, &DISTILL, &PRUNE, &FINETUNE, &EVAL, &BENCH};
+
+const cfg_section *cfg_schema_root(void) { return &ROOT; }
+
+const char *const *cfg_schema_stage_kinds(int *count) {
+    *count = (int)(sizeof STAGE_KINDS / sizeof STAGE_KINDS[0]);
+    return STAGE_KINDS;
+}
+
+const cfg_section *cfg_schema_stage(const char *kind) {
+    for (size_t i = 0; i < sizeof STAGE_KINDS / sizeof STAGE_KINDS[0]; i++)
+        if (strcmp(kind, STAGE_KINDS[i]) == 0) return STAGE_SECTIONS[i];
+    return NULL;
+}
+
+const cfg_section *cfg_schema_section(const char *name) {
+    const cfg_section *stage = cfg_schema_stage(name);
+    if (stage != NULL) return stage;
+    for (int i = 0; i < ROOT.n_keys; i++)
+        if (ROOT.keys[i].sub != NULL && strcmp(ROOT.keys[i].name, name) == 0) return ROOT.keys[i].sub;
+    return NULL;
+}
