@@ -46,7 +46,7 @@ int main(int argc, char **argv) {
     for (int s = 0; s < steps + 3; s++) {
         double t0 = pl_now();
         vlm_zero_grad(&m);
-        vlm_forward(&m, &w, &in, (vlm_loss_weights){1.0f, 0.5f});
+        vlm_forward(&m, &w, &in, (vlm_loss_weights){1.0f, 0.5f, 0.5f});
         vlm_backward(&m, &w);
         adamw_all(&m, &mom, &vel, s + 1);
         double dt = pl_now() - t0;

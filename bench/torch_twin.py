@@ -41,7 +41,7 @@ def main():
         for step in range(steps + 3):
             t0 = time.perf_counter()
             opt.zero_grad(set_to_none=True)
-            total, _, _, _ = torch_vlm.forward(params, cfg, images, tokens, targets, cells,
+            total, _, _, _, _ = torch_vlm.forward(params, cfg, images, tokens, targets, cells,
                                                 task_weight=1.0, aux_weight=0.5)
             total.backward()
             opt.step()

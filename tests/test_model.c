@@ -41,7 +41,7 @@ static void randomise(vlm *m, uint64_t seed) {
         m->params.data[i] += 0.1f * pl_rng_normal(r, i);
 }
 
-static const vlm_loss_weights WEIGHTS = {1.0f, 0.5f};
+static const vlm_loss_weights WEIGHTS = {1.0f, 0.5f, 0.3f};
 
 static double loss_at(vlm *m, const weight_set *w, const vlm_input *in) {
     return vlm_forward(m, w, in, WEIGHTS).total;

@@ -35,7 +35,7 @@ Test(model_reference, loss_logits_and_gradients_match_pytorch) {
     vlm_input in = {b.images, b.tokens, b.targets, b.cells, REF_BATCH};
     weight_set w = vlm_weights(&m, 1, 1);
     vlm_zero_grad(&m);
-    vlm_losses loss = vlm_forward(&m, &w, &in, (vlm_loss_weights){REF_TASK_WEIGHT, REF_AUX_WEIGHT});
+    vlm_losses loss = vlm_forward(&m, &w, &in, (vlm_loss_weights){REF_TASK_WEIGHT, REF_AUX_WEIGHT, REF_BRIDGE_AUX_WEIGHT});
     vlm_backward(&m, &w);
 
     /* Loss: float32 against float64; 1e-5 relative is ~100 float ulps of accumulated error. */
@@ -44,6 +44,7 @@ Test(model_reference, loss_logits_and_gradients_match_pytorch) {
               loss.total, ref_total);
     cr_assert(fabs(loss.task - need(expected, "loss_task")->data[0]) <= 1e-5 * fabs(loss.task));
     cr_assert(fabs(loss.aux - need(expected, "loss_aux")->data[0]) <= 1e-5 * fabs(loss.aux));
+    cr_assert(fabs(loss.bridge_aux - need(expected, "loss_bridge_aux")->data[0]) <= 1e-5 * fabs(loss.bridge_aux));
 
     const safetensors_tensor *logits = need(expected, "logits");
     cr_assert_eq(logits->count, (size_t)REF_BATCH * model_lm_len(&m.cfg) * m.cfg.vocab_size);

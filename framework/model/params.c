@@ -122,6 +122,9 @@ static pl_status build(param_index *pi, const model_config *c, builder *b) {
     PL_TRY(add_tensor(b, "bridge.queries", 2, (int[]){c->num_queries, dq}, 0, 0, &pi->queries));
     PL_TRY(add_blocks(b, "bridge", c->layers_query, dq, dv, c->mlp_ratio, 0, &pi->bridge_blocks));
     PL_TRY(add_norm(b, "bridge.ln_final", dq, &pi->bridge_norm));
+    pi->bridge_aux_head.weight = pi->bridge_aux_head.bias = -1;
+    if (c->aux_classes > 0 && c->num_queries >= 4)
+        PL_TRY(add_linear(b, "bridge.aux_head", dq, c->aux_classes, 0, &pi->bridge_aux_head));
     PL_TRY(add_linear(b, "bridge.proj", dq, dl, 0, &pi->bridge_proj));
 
     b->module = MODULE_LANGUAGE;

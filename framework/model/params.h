@@ -45,6 +45,7 @@ typedef struct {
     int queries;
     block_ref *bridge_blocks;
     norm_ref bridge_norm;
+    linear_ref bridge_aux_head; /* queries 0..3 -> cell classes; weight = -1 when absent */
     linear_ref bridge_proj;
     int token_embedding; /* tied with the output head */
     int language_pos;

@@ -64,6 +64,9 @@ static pl_status build_activations(vlm *m, pl_error *err) {
         {"bridge.out_mean", offsetof(vlm, bridge_mean), B * Nq},
         {"bridge.out_rstd", offsetof(vlm, bridge_rstd), B * Nq},
         {"bridge.prefix", offsetof(vlm, prefix), B * Nq * Dl},
+        {"bridge.query_feat", offsetof(vlm, query_feat), B * 4 * Dq},
+        {"bridge.aux_logits", offsetof(vlm, bridge_aux_logits), B * 4 * K},
+        {"bridge.aux_probs", offsetof(vlm, bridge_aux_probs), B * 4 * K},
         {"language.x0", offsetof(vlm, language_x0), B * L * Dl},
         {"language.out", offsetof(vlm, language_out), B * L * Dl},
         {"language.out_mean", offsetof(vlm, language_mean), B * L},
@@ -78,6 +81,7 @@ static pl_status build_activations(vlm *m, pl_error *err) {
         {"grad.logits", offsetof(vlm, d_logits), B * L * V},
         {"grad.aux_logits", offsetof(vlm, d_aux), B * 4 * K},
         {"grad.cell_feat", offsetof(vlm, d_cell), B * 4 * Dv},
+        {"grad.query_feat", offsetof(vlm, d_query_feat), B * 4 * Dq},
     };
     const int nslots = (int)(sizeof slots / sizeof slots[0]);
     int slot_index[sizeof slots / sizeof slots[0]];
@@ -328,22 +332,36 @@ static void language_forward(vlm *m, const weight_set *w, const int *tokens, int
              m->logits, c->vocab_size);
 }
 
+/* The first four query outputs of each sample, the ones the bridge auxiliary loss reads. */
+static void gather_queries(float *feat, const float *queries, int batch, int nq, int d) {
+    for (int b = 0; b < batch; b++)
+        memcpy(feat + (size_t)b * 4 * d, queries + (size_t)b * nq * d, (size_t)4 * d * sizeof(float));
+}
+
 vlm_losses vlm_forward(vlm *m, const weight_set *w, const vlm_input *in, vlm_loss_weights lw) {
     const model_config *c = &m->cfg;
     const int B = in->batch;
     vlm_losses out = {0};
-    int run_aux = lw.aux_weight > 0.0f && in->cells != NULL && c->aux_classes > 0;
+    int has_cells = in->cells != NULL && c->aux_classes > 0;
+    int run_aux = lw.aux_weight > 0.0f && has_cells;
+    int run_bridge_aux = lw.bridge_aux_weight > 0.0f && has_cells && m->index.bridge_aux_head.weight >= 0;
     int run_lm = lw.task_weight > 0.0f && in->tokens != NULL;
+    if (has_cells) memcpy(m->aux_targets, in->cells, (size_t)B * 4 * sizeof(int));
     vision_forward(m, w, in->images, B);
     if (run_aux) {
         pool_cells(m->cell_feat, m->vision_out, c, B);
         ws_linear_forward(w, &m->index.aux_head, m->aux_logits, m->cell_feat, B * 4);
-        memcpy(m->aux_targets, in->cells, (size_t)B * 4 * sizeof(int));
         out.aux = crossentropy_forward(m->aux_probs, m->aux_logits, m->aux_targets, B * 4,
                                        c->aux_classes, NULL);
     }
+    if (run_lm || run_bridge_aux) bridge_forward(m, w, B);
+    if (run_bridge_aux) {
+        gather_queries(m->query_feat, m->bridge_out, B, c->num_queries, c->dim_query);
+        ws_linear_forward(w, &m->index.bridge_aux_head, m->bridge_aux_logits, m->query_feat, B * 4);
+        out.bridge_aux = crossentropy_forward(m->bridge_aux_probs, m->bridge_aux_logits,
+                                              m->aux_targets, B * 4, c->aux_classes, NULL);
+    }
     if (run_lm) {
-        bridge_forward(m, w, B);
         language_forward(m, w, in->tokens, B);
         if (in->targets != NULL) {
             const int Nq = c->num_queries, T = c->text_len, L = model_lm_len(c);
@@ -355,10 +373,12 @@ vlm_losses vlm_forward(vlm *m, const weight_set *w, const vlm_input *in, vlm_los
                                             c->vocab_size, &out.task_tokens);
         }
     }
-    out.total = (run_lm ? lw.task_weight * out.task : 0.0f) + (run_aux ? lw.aux_weight * out.aux : 0.0f);
     m->last_input = *in;
     m->last_weights.task_weight = (run_lm && in->targets != NULL) ? lw.task_weight : 0.0f;
     m->last_weights.aux_weight = run_aux ? lw.aux_weight : 0.0f;
+    m->last_weights.bridge_aux_weight = run_bridge_aux ? lw.bridge_aux_weight : 0.0f;
+    out.total = m->last_weights.task_weight * out.task + m->last_weights.aux_weight * out.aux +
+                m->last_weights.bridge_aux_weight * out.bridge_aux;
     m->last_losses = out;
     return out;
 }
@@ -398,7 +418,19 @@ static void bridge_backward(vlm *m, const weight_set *w, int batch) {
     const int n = batch * c->num_queries, D = c->dim_query;
     float *d_normed = m->scratch.d_narrow;
     memset(d_normed, 0, (size_t)n * D * sizeof(float));
-    ws_linear_backward(w, &pi->bridge_proj, d_normed, m->d_prefix, m->bridge_out, n);
+    if (m->last_weights.task_weight > 0.0f)
+        ws_linear_backward(w, &pi->bridge_proj, d_normed, m->d_prefix, m->bridge_out, n);
+    if (m->last_weights.bridge_aux_weight > 0.0f) {
+        const int rows = batch * 4, K = c->aux_classes;
+        memset(m->d_aux, 0, (size_t)rows * K * sizeof(float));
+        crossentropy_backward(m->d_aux, m->bridge_aux_probs, m->aux_targets, rows, K,
+                              m->last_weights.bridge_aux_weight);
+        memset(m->d_query_feat, 0, (size_t)rows * D * sizeof(float));
+        ws_linear_backward(w, &pi->bridge_aux_head, m->d_query_feat, m->d_aux, m->query_feat, rows);
+        for (int b = 0; b < batch; b++) /* scatter back onto queries 0..3 */
+            for (size_t k = 0; k < (size_t)4 * D; k++)
+                d_normed[(size_t)b * c->num_queries * D + k] += m->d_query_feat[(size_t)b * 4 * D + k];
+    }
     memset(m->d_bridge, 0, (size_t)n * D * sizeof(float));
     ws_norm_backward(w, &pi->bridge_norm, m->d_bridge, d_normed,
                      last_out(m->bridge_acts, c->layers_query, m->bridge_x0), m->bridge_mean,
@@ -437,11 +469,10 @@ void vlm_backward(vlm *m, const weight_set *w) {
     const int B = m->last_input.batch;
     const size_t vision_floats = (size_t)B * model_num_patches(&m->cfg) * m->cfg.dim_vision;
     memset(m->d_vision_out, 0, vision_floats * sizeof(float));
-    if (m->last_weights.task_weight > 0.0f) {
-        language_backward(m, w, B);
-        bridge_backward(m, w, B);
-    }
-    if (m->last_weights.task_weight > 0.0f || m->last_weights.aux_weight > 0.0f)
+    const vlm_loss_weights *lw = &m->last_weights;
+    if (lw->task_weight > 0.0f) language_backward(m, w, B);
+    if (lw->task_weight > 0.0f || lw->bridge_aux_weight > 0.0f) bridge_backward(m, w, B);
+    if (lw->task_weight > 0.0f || lw->aux_weight > 0.0f || lw->bridge_aux_weight > 0.0f)
         vision_backward(m, w, B);
 }
 

@@ -25,11 +25,12 @@ typedef struct { /* one batch, rows b = 0..batch-1 */
 
 typedef struct {
     float task_weight; /* weight of the answer cross-entropy (0: language model not run) */
-    float aux_weight;  /* weight of the per-cell auxiliary classification loss */
+    float aux_weight;  /* weight of the per-cell classification loss on vision tokens */
+    float bridge_aux_weight; /* weight of the per-cell classification loss on queries 0..3 */
 } vlm_loss_weights;
 
 typedef struct {
-    float total, task, aux; /* weighted sum and the two unweighted parts */
+    float total, task, aux, bridge_aux; /* weighted sum and the unweighted parts */
     int task_tokens;        /* answer tokens scored */
 } vlm_losses;
 
@@ -46,11 +47,13 @@ typedef struct {
     /* Named activations outside the blocks (views into acts). */
     float *patches, *vision_x0, *vision_out, *vision_mean, *vision_rstd;
     float *cell_feat, *aux_logits, *aux_probs;
+    float *query_feat, *bridge_aux_logits, *bridge_aux_probs; /* queries 0..3 per sample */
     float *bridge_x0, *bridge_out, *bridge_mean, *bridge_rstd, *prefix;
     float *language_x0, *language_out, *language_mean, *language_rstd, *logits, *probs;
     int *lm_targets, *aux_targets;
     /* Gradient buffers of the residual streams (the last three double as scratch). */
-    float *d_vision, *d_vision_out, *d_bridge, *d_prefix, *d_language, *d_logits, *d_aux, *d_cell;
+    float *d_vision, *d_vision_out, *d_bridge, *d_prefix, *d_language, *d_logits, *d_aux, *d_cell,
+        *d_query_feat;
     /* What the last forward ran, so backward replays it. */
     vlm_input last_input;
     vlm_loss_weights last_weights;

@@ -50,7 +50,7 @@ pl_status evaluate_model(vlm *m, const weight_set *w, const pl_data *d, pl_split
         st = pl_data_fill_batch(d, split, first, count, &batch, err);
         if (st != PL_OK) break;
         vlm_input in = {batch.images, batch.tokens, batch.targets, NULL, count};
-        vlm_losses loss = vlm_forward(m, w, &in, (vlm_loss_weights){1.0f, 0.0f});
+        vlm_losses loss = vlm_forward(m, w, &in, (vlm_loss_weights){1.0f, 0.0f, 0.0f});
         ce_sum += (double)loss.task * loss.task_tokens;
         ce_tokens += loss.task_tokens;
         memcpy(generated, batch.tokens, (size_t)count * T * sizeof(int));

@@ -99,6 +99,7 @@ static pl_status log_step(const pl_metrics_sink *sink, int64_t step, const vlm_l
     PL_TRY(pl_metric_step(sink, "loss", step, loss->total, err));
     PL_TRY(pl_metric_step(sink, "loss_task", step, loss->task, err));
     PL_TRY(pl_metric_step(sink, "loss_aux", step, loss->aux, err));
+    PL_TRY(pl_metric_step(sink, "loss_bridge_aux", step, loss->bridge_aux, err));
     PL_TRY(pl_metric_step(sink, "lr", step, lr, err));
     PL_TRY(pl_metric_step(sink, "grad_norm", step, gnorm, err));
     return pl_metric_step(sink, "time_s", step, elapsed, err);
@@ -117,7 +118,7 @@ static pl_status train(vlm *model, const pl_data *d, const pretrain_config *cfg,
         const train_phase *ph = &cfg->phases[phase];
         pl_data view = *d; /* shares the loaded images; only the question mix may differ */
         if (ph->has_mix) memcpy(view.config.mix, ph->mix, sizeof ph->mix);
-        vlm_loss_weights lw = {ph->task_weight, ph->aux_weight};
+        vlm_loss_weights lw = {ph->task_weight, ph->aux_weight, ph->bridge_aux_weight};
         for (int k = 0; k < ph->steps; k++, step++) {
             float lr = lr_schedule(k, ph->steps, ph->warmup, ph->lr, cfg->min_lr);
             PL_TRY(pl_data_fill_batch(&view, PL_SPLIT_TRAIN, step * cfg->batch_size,
@@ -149,10 +150,10 @@ static pl_status train(vlm *model, const pl_data *d, const pretrain_config *cfg,
                 char eta[32], line[256];
                 format_duration(eta, sizeof eta, (total - step - 1) * cfg->batch_size / rate);
                 snprintf(line, sizeof line,
-                         "train step %lld/%d [%s] loss %.4f (task %.3f aux %.3f) lr %.2e "
+                         "train step %lld/%d [%s] loss %.4f (task %.3f aux %.3f/%.3f) lr %.2e "
                          "gnorm %.2f | %.0f samples/s | ETA %s",
                          (long long)step + 1, total, ph->name, loss_window / window_steps,
-                         loss.task, loss.aux, lr, gnorm, rate, eta);
+                         loss.task, loss.aux, loss.bridge_aux, lr, gnorm, rate, eta);
                 pl_metric_progress(sink, line);
                 window_start = now, loss_window = 0.0, window_steps = 0;
             }

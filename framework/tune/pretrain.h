@@ -15,7 +15,8 @@ typedef struct {
     int steps;
     unsigned train_mask; /* bit (1u << pl_module) set for every module that learns */
     float task_weight;   /* answer cross-entropy weight (0: the language side is not run) */
-    float aux_weight;    /* per-cell auxiliary classification weight */
+    float aux_weight;    /* per-cell classification weight on the vision tokens */
+    float bridge_aux_weight; /* per-cell classification weight on bridge queries 0..3 */
     float lr;            /* peak learning rate */
     int warmup;          /* linear warm-up steps, then cosine to min_lr */
     int has_mix;         /* 1: this phase draws questions with `mix` instead of the data's */
@@ -34,9 +35,8 @@ typedef struct {
 /* Sensible defaults for one joint phase of `steps` steps. */
 void pretrain_config_default(pretrain_config *cfg, int steps);
 
-/* Trains m in place (m->max_batch >= batch_size and >= the eval batch). Fails with
- * PL_ERR_NUMERIC if the loss becomes NaN/inf or diverges. Final evaluation results, when
- * final != NULL, are those of the last evaluation (always run at the end). */
+/* Trains m in place (m->max_batch >= batch_size), evaluating every eval_every steps and at
+ * the end. Fails with PL_ERR_NUMERIC if the loss becomes NaN/inf or diverges. */
 pl_status pretrain_run(vlm *m, const pl_data *d, const pretrain_config *cfg,
                        const pl_metrics_sink *sink, pl_error *err);
 

@@ -37,13 +37,13 @@ int main(int argc, char **argv) {
     for (int i = 0; i < REF_BATCH * REF_TEXT; i++)
         tokens[i] = (float)batch.tokens[i], targets[i] = (float)batch.targets[i];
     for (int i = 0; i < REF_BATCH * 4; i++) cells[i] = (float)batch.cells[i];
-    float weights[2] = {REF_TASK_WEIGHT, REF_AUX_WEIGHT};
+    float weights[3] = {REF_TASK_WEIGHT, REF_AUX_WEIGHT, REF_BRIDGE_AUX_WEIGHT};
     pl_status st = safetensors_writer_add(w, "images", 2, (int[]){REF_BATCH, REF_IMAGE * REF_IMAGE},
                                           batch.images, &err);
     if (st == PL_OK) st = safetensors_writer_add(w, "tokens", 2, (int[]){REF_BATCH, REF_TEXT}, tokens, &err);
     if (st == PL_OK) st = safetensors_writer_add(w, "targets", 2, (int[]){REF_BATCH, REF_TEXT}, targets, &err);
     if (st == PL_OK) st = safetensors_writer_add(w, "cells", 2, (int[]){REF_BATCH, 4}, cells, &err);
-    if (st == PL_OK) st = safetensors_writer_add(w, "loss_weights", 1, (int[]){2}, weights, &err);
+    if (st == PL_OK) st = safetensors_writer_add(w, "loss_weights", 1, (int[]){3}, weights, &err);
     snprintf(path, sizeof path, "%s/batch.safetensors", argv[1]);
     if (st == PL_OK) st = safetensors_writer_commit(w, path, &err);
     safetensors_writer_free(w);

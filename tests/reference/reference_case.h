@@ -11,6 +11,7 @@
 enum { REF_BATCH = 3, REF_TEXT = 8, REF_IMAGE = 56, REF_VOCAB = 20 };
 #define REF_TASK_WEIGHT 1.0f
 #define REF_AUX_WEIGHT 0.5f
+#define REF_BRIDGE_AUX_WEIGHT 0.3f
 
 typedef struct {
     float images[REF_BATCH * REF_IMAGE * REF_IMAGE];

@@ -73,6 +73,8 @@ def parameter_shapes(c):
     for i in range(c.layers_query):
         block("bridge.blocks.%d" % i, dq, dv)
     norm("bridge.ln_final", dq)
+    if c.aux_classes and c.num_queries >= 4:
+        linear("bridge.aux_head", dq, c.aux_classes)
     linear("bridge.proj", dq, dl)
     out.append(("language.token_embedding", (c.vocab_size, dl)))
     out.append(("language.pos", (c.num_queries + c.text_len, dl)))
@@ -134,8 +136,8 @@ def patchify(images, c):
 
 
 def forward(p, c, images, tokens, targets=None, cells=None, task_weight=1.0, aux_weight=0.0,
-            masks=None):
-    """Returns (total, task, aux, logits [B, Nq+T, V])."""
+            bridge_aux_weight=0.0, masks=None):
+    """Returns (total, task, aux, bridge_aux, logits [B, Nq+T, V])."""
     B = images.shape[0]
     x = linear(patchify(images, c), p, "vision.patch", masks) + p["vision.pos"]
     for i in range(c.layers_vision):
@@ -157,7 +159,12 @@ def forward(p, c, images, tokens, targets=None, cells=None, task_weight=1.0, aux
     q = p["bridge.queries"].unsqueeze(0).expand(B, -1, -1)
     for i in range(c.layers_query):
         q = block(q, vis, p, "bridge.blocks.%d" % i, c.heads, False, masks)
-    prefix = linear(layer_norm(q, p, "bridge.ln_final"), p, "bridge.proj", masks)
+    q = layer_norm(q, p, "bridge.ln_final")
+    bridge_aux = torch.zeros(())
+    if bridge_aux_weight > 0 and cells is not None and "bridge.aux_head.weight" in p:
+        bl = linear(q[:, :4, :], p, "bridge.aux_head", masks)
+        bridge_aux = F.cross_entropy(bl.reshape(B * 4, -1), cells.reshape(-1))
+    prefix = linear(q, p, "bridge.proj", masks)
 
     emb = p["language.token_embedding"]
     h = torch.cat([prefix, emb[tokens]], dim=1) + p["language.pos"]
@@ -169,5 +176,5 @@ def forward(p, c, images, tokens, targets=None, cells=None, task_weight=1.0, aux
     if targets is not None:
         text_logits = logits[:, c.num_queries:, :].reshape(-1, c.vocab_size)
         task = F.cross_entropy(text_logits, targets.reshape(-1), ignore_index=-1)
-    total = task_weight * task + aux_weight * aux
-    return total, task, aux, logits
+    total = task_weight * task + aux_weight * aux + bridge_aux_weight * bridge_aux
+    return total, task, aux, bridge_aux, logits

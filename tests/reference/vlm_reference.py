@@ -57,13 +57,14 @@ def main(directory):
     names = [n for n, _ in torch_vlm.parameter_shapes(cfg)]
     p = {n: params[n].double().requires_grad_(True) for n in names}
     masks = {n[: -len(".mask")]: v.double() for n, v in params.items() if n.endswith(".mask")}
-    task_w, aux_w = (float(x) for x in batch["loss_weights"])
-    total, task, aux, logits = torch_vlm.forward(
+    task_w, aux_w, bridge_w = (float(x) for x in batch["loss_weights"])
+    total, task, aux, bridge_aux, logits = torch_vlm.forward(
         p, cfg, batch["images"].double(), batch["tokens"].long(), batch["targets"].long(),
-        batch["cells"].long(), task_weight=task_w, aux_weight=aux_w, masks=masks)
+        batch["cells"].long(), task_weight=task_w, aux_weight=aux_w, bridge_aux_weight=bridge_w,
+        masks=masks)
     total.backward()
     out = {"loss_total": total.reshape(1), "loss_task": task.reshape(1),
-           "loss_aux": aux.reshape(1), "logits": logits}
+           "loss_aux": aux.reshape(1), "loss_bridge_aux": bridge_aux.reshape(1), "logits": logits}
     for n in names:
         out["grad." + n] = p[n].grad
     write(os.path.join(directory, "expected.safetensors"), out,
