@@ -7,6 +7,8 @@
 
 static const pl_command COMMANDS[] = {
     {"version", cmd_version, "print the version, BLAS kernels and thread count"},
+    {"train", cmd_train, "train the teacher of an experiment and save it as a checkpoint"},
+    {"eval", cmd_eval, "evaluate a checkpoint: exact-match accuracy per question type"},
     {"data", cmd_data, "show fashion-scenes samples and write a scene image (data show)"},
     {"validate", cmd_validate, "check an experiment file and every run of its sweep"},
     {"plan", cmd_plan, "print the runs an experiment expands into, without running them"},

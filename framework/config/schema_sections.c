@@ -99,7 +99,6 @@ static const cfg_key MODEL_KEYS[] = {
     {K("mlp_ratio", CFG_T_INT, "4"), GE(1), .help = "MLP hidden width as a multiple of the block width"},
     {K("image_size", CFG_T_INT, "56"), GE(1), .help = "input image side in pixels"},
     {K("patch_size", CFG_T_INT, "7"), GE(1), .help = "patch side in pixels (divides image_size)"},
-    {K("max_text_len", CFG_T_INT, "24"), GE(1), .help = "longest question + answer in tokens"},
     {K("init_std", CFG_T_FLOAT, "0.02"), GT(0), .help = "standard deviation of initial weights"},
 };
 SECTION(MODEL, "model", "the VLM's shape (vision encoder, bridge, language model)", MODEL_KEYS, false);
@@ -120,10 +119,15 @@ static const cfg_key DATA_KEYS[] = {
      .help = "directory of the Fashion-MNIST IDX files (Debian dataset-fashion-mnist)"},
     {K("item_prob", CFG_T_FLOAT, "0.75"), .lo = 0, .hi = 1, .range = CFG_RANGE_LO | CFG_RANGE_LO_OPEN | CFG_RANGE_HI,
      .help = "probability that a scene cell holds an item"},
-    {K("val_size", CFG_T_INT, "5000"), GE(1), .help = "validation scenes held out of the training images"},
-    {K("test_size", CFG_T_INT, "2000"), GE(1), .help = "test scenes built from the test images"},
+    {K("val_size", CFG_T_INT, "5000"), .lo = 0, .hi = 50000, .range = CFG_RANGE_LO | CFG_RANGE_HI,
+     .help = "training images held out to build the validation scenes"},
+    {K("val_scenes", CFG_T_INT, "2000"), GE(0), .help = "scenes in the validation split"},
+    {K("test_size", CFG_T_INT, "5000"), GE(1), .help = "scenes in the test split (built from the 10k test images only)"},
     {K("question_mix", CFG_T_MAP, "{}"), .sub = &MIX, .check = check_mix, .help = "question type weights"},
-    {K("seed", CFG_T_INT, "0"), GE(0), .help = "data seed: scene generation and the fixed test set"},
+    {K("seed", CFG_T_INT, "0"), GE(0), .help = "seed of the training and calibration scenes"},
+    {K("eval_seed", CFG_T_INT, "1234"), GE(0), .help = "seed of the validation and test scenes (fixed across training seeds)"},
+    {K("question_len", CFG_T_INT, "10"), GE(1), .help = "question tokens before the separator (questions are padded to it)"},
+    {K("text_len", CFG_T_INT, "22"), GE(3), .help = "tokens per sample: question, separator, answer, end"},
     {K("calib_size", CFG_T_INT, "128"), GE(1), .help = "calibration samples drawn for pruning"},
 };
 SECTION(DATA, "data", "the fashion-scenes dataset and its question mix", DATA_KEYS, false);
@@ -135,8 +139,14 @@ static const cfg_key PHASE_KEYS[] = {
     {K("steps", CFG_T_INT, NULL), GE(1), .help = "steps in this phase"},
     {K("train", CFG_T_LIST, "[vision, bridge, language]"), .item = CFG_T_ENUM,
      .choices = "vision|bridge|language", .help = "modules updated in this phase"},
-    {K("aux_weight", CFG_T_FLOAT, "1.0"), GE(0), .help = "weight of the auxiliary per-cell loss"},
-    {K("task_weight", CFG_T_FLOAT, "1.0"), GE(0), .help = "weight of the answer loss"},
+    {K("aux_weight", CFG_T_FLOAT, "1.0"), GE(0), .help = "weight of the per-cell loss on the vision tokens"},
+    {K("bridge_aux_weight", CFG_T_FLOAT, "0.0"), GE(0),
+     .help = "weight of the per-cell loss on bridge queries 0..3 (teaches the bridge to read the image)"},
+    {K("task_weight", CFG_T_FLOAT, "1.0"), GE(0), .help = "weight of the answer loss (0: the language model is not run)"},
+    {K("lr", CFG_T_FLOAT, NULL), GT(0), .flags = CFG_KEY_OPTIONAL, .help = "peak learning rate (default: the stage's lr)"},
+    {K("warmup", CFG_T_INT, NULL), GE(0), .flags = CFG_KEY_OPTIONAL, .help = "warm-up steps (default: the stage's warmup)"},
+    {K("question_mix", CFG_T_MAP, NULL), .sub = &MIX, .check = check_mix, .flags = CFG_KEY_OPTIONAL,
+     .help = "question mix during this phase (default: data.question_mix)"},
 };
 SECTION(PHASE, "phase", "one pretraining phase", PHASE_KEYS, false);
 
@@ -151,7 +161,8 @@ static const cfg_key PRETRAIN_KEYS[] = {
     {K("eval_every", CFG_T_INT, "500"), GE(0), .help = "steps between validation evaluations (0 = only at the end)"},
     {K("eval_samples", CFG_T_INT, "1000"), GE(1), .help = "validation scenes per evaluation"},
     {K("log_every", CFG_T_INT, "50"), GE(1), .help = "steps between metric log rows"},
-    {K("aux_cell_weight", CFG_T_FLOAT, "1.0"), GE(0), .help = "weight of the auxiliary per-cell classification loss"},
+    {K("aux_cell_weight", CFG_T_FLOAT, "0.0"), GE(0), .help = "per-cell loss on vision tokens (without phases)"},
+    {K("bridge_aux_weight", CFG_T_FLOAT, "0.0"), GE(0), .help = "per-cell loss on bridge queries (without phases)"},
     {K("phases", CFG_T_LIST, "[]"), .item = CFG_T_MAP, .sub = &PHASE,
      .help = "curriculum: phases run in order (empty = one joint phase of `steps`)"},
 };

@@ -1,0 +1,159 @@
+/* settings.c - config tree -> lower-layer structs (see settings.h). */
+#include "engine/settings.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "config/path.h"
+#include "data/tokenizer.h"
+
+/* Typed reads of one key under a node, with its dotted path in errors. */
+static pl_status get_int(const cfg_node *n, const char *path, int *out, pl_error *err) {
+    long long v;
+    PL_TRY(cfg_get_int(n, path, &v, err));
+    *out = (int)v;
+    return PL_OK;
+}
+static pl_status get_float(const cfg_node *n, const char *path, float *out, pl_error *err) {
+    double v;
+    PL_TRY(cfg_get_float(n, path, &v, err));
+    *out = (float)v;
+    return PL_OK;
+}
+
+static const char *const MIX_NAMES[QTYPE_COUNT_TYPES] = {"what", "exists", "count",
+                                                         "where", "relation", "caption"};
+
+static pl_status get_mix(const cfg_node *mix, float out[QTYPE_COUNT_TYPES], pl_error *err) {
+    for (int t = 0; t < QTYPE_COUNT_TYPES; t++) PL_TRY(get_float(mix, MIX_NAMES[t], &out[t], err));
+    return PL_OK;
+}
+
+pl_status settings_data(const cfg_node *run, pl_data_config *out, pl_error *err) {
+    pl_data_config_default(out);
+    const char *path;
+    long long seed, eval_seed;
+    PL_TRY(cfg_get_string(run, "data.path", &path, err));
+    if (strlen(path) >= sizeof out->path)
+        return PL_ERROR(err, PL_ERR_CONFIG, "data.path is longer than %zu characters", sizeof out->path - 1);
+    snprintf(out->path, sizeof out->path, "%s", path);
+    PL_TRY(get_float(run, "data.item_prob", &out->item_prob, err));
+    PL_TRY(get_int(run, "data.val_size", &out->val_size, err));
+    PL_TRY(get_int(run, "data.val_scenes", &out->val_scenes, err));
+    PL_TRY(get_int(run, "data.test_size", &out->test_size, err));
+    PL_TRY(cfg_get_int(run, "data.seed", &seed, err));
+    PL_TRY(cfg_get_int(run, "data.eval_seed", &eval_seed, err));
+    out->seed = (uint64_t)seed, out->eval_seed = (uint64_t)eval_seed;
+    PL_TRY(get_int(run, "data.question_len", &out->question_len, err));
+    PL_TRY(get_int(run, "data.text_len", &out->text_len, err));
+    PL_TRY(get_mix(cfg_get(run, "data.question_mix"), out->mix, err));
+    return pl_data_config_check(out, err);
+}
+
+pl_status settings_model(const cfg_node *run, const pl_data_config *data, model_config *out,
+                         pl_error *err) {
+    PL_TRY(model_config_preset(out, "tiny", err)); /* fields the schema does not expose */
+    static const struct {
+        const char *path;
+        size_t offset;
+    } fields[] = {
+        {"model.dim_vision", offsetof(model_config, dim_vision)},
+        {"model.dim_query", offsetof(model_config, dim_query)},
+        {"model.dim_language", offsetof(model_config, dim_language)},
+        {"model.layers_vision", offsetof(model_config, layers_vision)},
+        {"model.layers_query", offsetof(model_config, layers_query)},
+        {"model.layers_language", offsetof(model_config, layers_language)},
+        {"model.heads", offsetof(model_config, heads)},
+        {"model.num_queries", offsetof(model_config, num_queries)},
+        {"model.mlp_ratio", offsetof(model_config, mlp_ratio)},
+        {"model.image_size", offsetof(model_config, image_size)},
+        {"model.patch_size", offsetof(model_config, patch_size)},
+    };
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        PL_TRY(get_int(run, fields[i].path, (int *)((char *)out + fields[i].offset), err));
+    PL_TRY(get_float(run, "model.init_std", &out->init_std, err));
+    out->vocab_size = PL_VOCAB_SIZE;
+    out->text_len = data->text_len;
+    out->aux_classes = CELL_CLASSES;
+    if (out->image_size != SCENE_SIDE)
+        return PL_ERROR(err, PL_ERR_CONFIG,
+                        "model.image_size is %d but fashion scenes are %d pixels square",
+                        out->image_size, SCENE_SIDE);
+    return model_config_check(out, err);
+}
+
+static pl_status module_mask(const cfg_node *list, unsigned *mask, pl_error *err) {
+    *mask = 0;
+    for (int i = 0; i < list->u.list.count; i++) {
+        const char *name = list->u.list.items[i]->u.s;
+        int m = strcmp(name, "vision") == 0 ? MODULE_VISION
+              : strcmp(name, "bridge") == 0 ? MODULE_BRIDGE
+              : strcmp(name, "language") == 0 ? MODULE_LANGUAGE : -1;
+        if (m < 0) return PL_ERROR(err, PL_ERR_CONFIG, "unknown module '%s' in phases[].train", name);
+        *mask |= 1u << m;
+    }
+    return PL_OK;
+}
+
+static pl_status read_phase(const cfg_node *ph, float stage_lr,
+                            int stage_warmup, train_phase *out, pl_error *err) {
+    memset(out, 0, sizeof *out);
+    const char *name;
+    PL_TRY(cfg_get_string(ph, "name", &name, err));
+    snprintf(out->name, sizeof out->name, "%s", name);
+    PL_TRY(get_int(ph, "steps", &out->steps, err));
+    PL_TRY(module_mask(cfg_get(ph, "train"), &out->train_mask, err));
+    PL_TRY(get_float(ph, "task_weight", &out->task_weight, err));
+    PL_TRY(get_float(ph, "aux_weight", &out->aux_weight, err));
+    PL_TRY(get_float(ph, "bridge_aux_weight", &out->bridge_aux_weight, err));
+    out->lr = stage_lr, out->warmup = stage_warmup;
+    if (cfg_get(ph, "lr")) PL_TRY(get_float(ph, "lr", &out->lr, err));
+    if (cfg_get(ph, "warmup")) PL_TRY(get_int(ph, "warmup", &out->warmup, err));
+    const cfg_node *mix = cfg_get(ph, "question_mix");
+    if (mix) {
+        out->has_mix = 1;
+        PL_TRY(get_mix(mix, out->mix, err));
+    }
+    return PL_OK;
+}
+
+pl_status settings_pretrain(const cfg_node *stage, pretrain_config *out, pl_error *err) {
+    int steps, warmup;
+    float lr;
+    PL_TRY(get_int(stage, "steps", &steps, err));
+    pretrain_config_default(out, steps);
+    PL_TRY(get_int(stage, "batch_size", &out->batch_size, err));
+    PL_TRY(get_float(stage, "lr", &lr, err));
+    PL_TRY(get_float(stage, "min_lr", &out->min_lr, err));
+    PL_TRY(get_int(stage, "warmup", &warmup, err));
+    PL_TRY(get_float(stage, "weight_decay", &out->weight_decay, err));
+    PL_TRY(get_float(stage, "clip", &out->clip, err));
+    PL_TRY(get_int(stage, "eval_every", &out->eval_every, err));
+    PL_TRY(get_int(stage, "eval_samples", &out->eval_samples, err));
+    PL_TRY(get_int(stage, "log_every", &out->log_every, err));
+    const cfg_node *phases = cfg_get(stage, "phases");
+    if (phases == NULL || phases->u.list.count == 0) {
+        out->num_phases = 1;
+        out->phases[0].lr = lr, out->phases[0].warmup = warmup;
+        PL_TRY(get_float(stage, "aux_cell_weight", &out->phases[0].aux_weight, err));
+        PL_TRY(get_float(stage, "bridge_aux_weight", &out->phases[0].bridge_aux_weight, err));
+        return PL_OK;
+    }
+    if (phases->u.list.count > PRETRAIN_MAX_PHASES)
+        return PL_ERROR(err, PL_ERR_CONFIG, "%s:%d:%d: pretrain.phases has %d phases; at most %d",
+                        phases->pos.file, phases->pos.line, phases->pos.col,
+                        phases->u.list.count, PRETRAIN_MAX_PHASES);
+    out->num_phases = phases->u.list.count;
+    for (int i = 0; i < out->num_phases; i++)
+        PL_TRY(read_phase(phases->u.list.items[i], lr, warmup, &out->phases[i], err));
+    return PL_OK;
+}
+
+pl_status settings_eval(const cfg_node *stage, eval_settings *out, pl_error *err) {
+    const char *split;
+    PL_TRY(cfg_get_string(stage, "split", &split, err));
+    out->split = (pl_split)pl_split_parse(split);
+    if ((int)out->split < 0) return PL_ERROR(err, PL_ERR_CONFIG, "eval.split '%s' is unknown", split);
+    PL_TRY(get_int(stage, "samples", &out->samples, err));
+    return get_int(stage, "batch_size", &out->batch_size, err);
+}
