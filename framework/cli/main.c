@@ -4,6 +4,7 @@
 
 #include "cli/commands.h"
 #include "core/blas.h"
+#include "core/startup.h"
 
 static const pl_command COMMANDS[] = {
     {"version", cmd_version, "print the version, BLAS kernels and thread count"},
@@ -23,7 +24,7 @@ static void print_usage(FILE *out) {
 }
 
 int main(int argc, char **argv) {
-    pl_blas_prefer_fast_kernels(argv);
+    pl_startup(argv);
     if (argc > 2 && strcmp(argv[1], "help") == 0) return cmd_help(argc - 2, argv + 2);
     if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
         strcmp(argv[1], "-h") == 0) {
