@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "core/alloc.h"
+#include "prune/par.h"
 
 size_t prune_target_count(double fraction, size_t count) {
     double k = floor(fraction * (double)count + 0.5);
@@ -76,7 +77,7 @@ pl_status prune_select(const double *score, int rows, int cols, const prune_rule
     if (buf == NULL) return PL_ERR_NOMEM;
     const size_t width = rule->m > 0 ? (size_t)rule->m : (size_t)cols;
     const size_t k = rule->m > 0 ? (size_t)rule->n : prune_target_count(rule->sparsity, (size_t)cols);
-#pragma omp parallel num_threads(threads)
+#pragma omp parallel num_threads(threads) if (total * 4 > PRUNE_PAR_MIN)
     {
         prune_cand *c = buf + (size_t)omp_get_thread_num() * (size_t)cols;
 #pragma omp for schedule(static)
@@ -91,7 +92,7 @@ pl_status prune_select(const double *score, int rows, int cols, const prune_rule
 }
 
 void prune_apply(float *w, const float *mask, size_t count) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (count > PRUNE_PAR_MIN)
     for (size_t i = 0; i < count; i++)
         if (mask[i] == 0.0f) w[i] = 0.0f;
 }

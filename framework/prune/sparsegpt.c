@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "prune/par.h"
 
 /* LAPACK (Fortran interface of OpenBLAS; Debian builds it without LAPACKE). The trailing
  * size_t is the hidden length of the character argument. */
@@ -129,7 +130,7 @@ static pl_status select_block(sweep *s, int i1, int i2, prune_cand *buf, pl_erro
     }
     const size_t k = prune_target_count(s->rule->sparsity, (size_t)i2) -
                      prune_target_count(s->rule->sparsity, (size_t)i1);
-#pragma omp parallel
+#pragma omp parallel if ((size_t)s->rows * count * 8 > PRUNE_PAR_MIN)
     {
         prune_cand *c = buf + (size_t)omp_get_thread_num() * cols;
 #pragma omp for schedule(static)
@@ -200,7 +201,7 @@ pl_status prune_layer_sparsegpt(float *w, float *mask, int rows, int cols, const
             const int i2 = i1 + block < cols ? i1 + block : cols;
             if (rule->m == 0) st = select_block(&s, i1, i2, buf, err);
             if (st != PL_OK) break;
-#pragma omp parallel num_threads(threads)
+#pragma omp parallel num_threads(threads) if ((size_t)rows * (i2 - i1) * (cols - i1) > PRUNE_PAR_MIN)
             {
                 prune_cand *c = buf + (size_t)omp_get_thread_num() * cols;
 #pragma omp for schedule(static)

@@ -3,13 +3,15 @@
 
 #include <stdio.h>
 
+#include "prune/par.h"
+
 /* Zeros of tensor t's effective values. */
 static int64_t tensor_zeros(const vlm *m, int t) {
     const pl_tensor_spec *spec = &m->index.layout.tensors[t];
     const float *w = pl_buffer_view(&m->params, t);
     const float *mask = m->masks.data ? pl_buffer_view(&m->masks, t) : NULL;
     int64_t zeros = 0;
-#pragma omp parallel for schedule(static) reduction(+ : zeros)
+#pragma omp parallel for schedule(static) reduction(+ : zeros) if (spec->count > PRUNE_PAR_MIN)
     for (size_t i = 0; i < spec->count; i++)
         zeros += (w[i] == 0.0f || (mask && mask[i] == 0.0f));
     return zeros;

@@ -5,6 +5,7 @@
 
 #include "core/alloc.h"
 #include "core/blas.h"
+#include "prune/par.h"
 
 enum { XTX_TILE = 32 }; /* rows of the Gram matrix one thread computes per BLAS call */
 
@@ -36,10 +37,10 @@ void prune_stats_free(prune_stats *s) {
 static pl_status add_xtx(double *g, const float *x, int n, int in, pl_error *err) {
     double *xd = pl_alloc((size_t)n * in, sizeof *xd, err);
     if (xd == NULL) return PL_ERR_NOMEM;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)n * in > PRUNE_PAR_MIN)
     for (size_t i = 0; i < (size_t)n * in; i++) xd[i] = x[i];
     const int tiles = (in + XTX_TILE - 1) / XTX_TILE;
-#pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1) if (tiles > 1)
     for (int t = 0; t < tiles; t++) {
         const int j0 = t * XTX_TILE, rows = in - j0 < XTX_TILE ? in - j0 : XTX_TILE;
         /* G[j0:j0+rows, :] += X[:, j0:j0+rows]ᵀ · X */
@@ -55,7 +56,7 @@ pl_status prune_stats_add(prune_stats *s, const float *x, int n, pl_error *err) 
     /* Σ x² per column: each thread owns a slice of columns and sums its rows in order. */
     enum { SLICE = 64 };
     const int slices = (in + SLICE - 1) / SLICE;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)n * in > PRUNE_PAR_MIN)
     for (int sl = 0; sl < slices; sl++) {
         const int j0 = sl * SLICE, j1 = j0 + SLICE < in ? j0 + SLICE : in;
         double *acc = s->sumsq;
