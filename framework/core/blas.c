@@ -14,6 +14,13 @@ void pl_sgemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, cons
                 ldc);
 }
 
+void pl_dgemm(bool trans_a, bool trans_b, int m, int n, int k, double alpha, const double *a,
+              int lda, const double *b, int ldb, double beta, double *c, int ldc) {
+    cblas_dgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
+                trans_b ? CblasTrans : CblasNoTrans, m, n, k, alpha, a, lda, b, ldb, beta, c,
+                ldc);
+}
+
 const char *pl_blas_core_name(void) { return openblas_get_corename(); }
 const char *pl_blas_config(void) { return openblas_get_config(); }
 

@@ -10,6 +10,9 @@
 
 void pl_sgemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float *a,
               int lda, const float *b, int ldb, float beta, float *c, int ldc);
+/* The same in double precision (pruning statistics). */
+void pl_dgemm(bool trans_a, bool trans_b, int m, int n, int k, double alpha, const double *a,
+              int lda, const double *b, int ldb, double beta, double *c, int ldc);
 
 /* OpenBLAS's name for the kernel family in use (e.g. "SkylakeX") and its build config. */
 const char *pl_blas_core_name(void);
