@@ -212,8 +212,9 @@ Test(prune_model, masked_forward_equals_dense_forward_with_zeroed_weights) {
     pl_batch batch;
     cr_assert_eq(pl_data_batch_alloc(&d, &batch, 3, NULL), PL_OK);
     cr_assert_eq(pl_data_fill_batch(&d, PL_SPLIT_VAL, 0, 3, &batch, NULL), PL_OK);
-    vlm_input in = {batch.images, batch.tokens, batch.targets, batch.cells, 3};
-    const vlm_loss_weights lw = {1.0f, 0.5f, 0.5f};
+    vlm_input in = {.images = batch.images, .tokens = batch.tokens, .targets = batch.targets,
+                    .cells = batch.cells, .batch = 3};
+    const vlm_loss_weights lw = {.task_weight = 1.0f, .aux_weight = 0.5f, .bridge_aux_weight = 0.5f};
     weight_set wa = vlm_weights(&a, 1, 0), wb = vlm_weights(&b, 0, 0);
     vlm_losses la = vlm_forward(&a, &wa, &in, lw), lb = vlm_forward(&b, &wb, &in, lw);
     const size_t logits = (size_t)3 * model_lm_len(&c) * c.vocab_size;

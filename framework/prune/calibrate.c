@@ -50,7 +50,7 @@ pl_status prune_calibrate(vlm *m, const pl_data *data, int64_t first, int count,
     for (int i = lo; i < hi; i++)
         if (stats[i].sumsq != NULL && sites[i].module != MODULE_VISION) vision_only = 0;
     /* task weight 0 runs the vision encoder alone; 1 (without targets) runs everything. */
-    const vlm_loss_weights lw = {vision_only ? 0.0f : 1.0f, 0.0f, 0.0f};
+    const vlm_loss_weights lw = {.task_weight = vision_only ? 0.0f : 1.0f};
     const weight_set w = vlm_weights(m, 1, 0);
     pl_batch batch;
     PL_TRY(pl_data_batch_alloc(data, &batch, m->max_batch, err));
@@ -59,7 +59,7 @@ pl_status prune_calibrate(vlm *m, const pl_data *data, int64_t first, int count,
         const int b = count - done < m->max_batch ? count - done : m->max_batch;
         st = pl_data_fill_batch(data, PL_SPLIT_CALIB, first + done, b, &batch, err);
         if (st != PL_OK) break;
-        const vlm_input in = {batch.images, batch.tokens, NULL, NULL, b};
+        const vlm_input in = {.images = batch.images, .tokens = batch.tokens, .batch = b};
         vlm_forward(m, &w, &in, lw);
         for (int i = lo; i < hi && st == PL_OK; i++)
             if (stats[i].sumsq != NULL)
