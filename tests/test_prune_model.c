@@ -208,7 +208,8 @@ Test(prune_model, masked_forward_equals_dense_forward_with_zeroed_weights) {
     make_model(&b, &c, 3);
     prune_config cfg = cfg_of(PRUNE_SPARSEGPT, 0.6f, 0.4f, 0.6f);
     cr_assert_eq(prune_model(&a, &d, &cfg, NULL, NULL), PL_OK);
-    memcpy(b.params.data, a.params.data, a.index.layout.total * sizeof(float)); /* no masks in b */
+    for (size_t i = 0; i < a.index.layout.total; i++) /* b: no masks, W ⊙ M stored */
+        b.params.data[i] = a.params.data[i] * a.masks.data[i];
     pl_batch batch;
     cr_assert_eq(pl_data_batch_alloc(&d, &batch, 3, NULL), PL_OK);
     cr_assert_eq(pl_data_fill_batch(&d, PL_SPLIT_VAL, 0, 3, &batch, NULL), PL_OK);
@@ -360,7 +361,9 @@ Test(prune_model, sparsity_accounting_counts_masks_and_checks_masked_zeros) {
     cr_assert_eq(recalled(&mem, "sparsity.language.blocks.1.attn.qkv.weight"), 0.25);
     cr_assert_eq(recalled(&mem, "sparsity_overall"), (double)(t->count / 4) / (double)s.prunable);
     cr_assert_eq(sparsity_check_masked_zero(&m, NULL), PL_OK);
-    m.params.data[t->offset + 5] = 1e-30f; /* masked but not zero */
+    m.params.data[t->offset + 5] = 1e-30f; /* masked: the forward pass still uses 0 */
+    cr_assert_eq(sparsity_check_masked_zero(&m, NULL), PL_OK);
+    m.params.data[t->offset + 5] = INFINITY; /* masked, but inf * 0 is NaN */
     pl_error err = {0};
     cr_assert_eq(sparsity_check_masked_zero(&m, &err), PL_ERR_INTERNAL);
     cr_assert(strstr(err.message, "language.blocks.1.attn.qkv.weight[5]") != NULL, "%s", err.message);
@@ -382,4 +385,27 @@ Test(prune_model, config_checks_name_the_key) {
     cr_assert_eq(prune_config_check(&cfg, &err), PL_ERR_CONFIG);
     cfg = cfg_of(PRUNE_WANDA, 0.5f, 0.0f, 0.5f);
     cr_assert_eq(prune_config_check(&cfg, NULL), PL_OK);
+}
+
+/* Magnitude and Wanda only choose a mask: the parameters keep their dense values, so the
+ * unmasked model is still the dense teacher (finetune's default KD teacher). */
+Test(prune_model, dense_values_stay_under_the_mask) {
+    pl_data d;
+    synthetic_data(&d);
+    model_config c = micro_of(&d);
+    const prune_method methods[2] = {PRUNE_MAGNITUDE, PRUNE_WANDA};
+    for (int k = 0; k < 2; k++) {
+        vlm m;
+        make_model(&m, &c, 2);
+        float *before = copy_of(&m.params);
+        prune_config cfg = cfg_of(methods[k], 0.5f, 0.0f, 0.6f);
+        cr_assert_eq(prune_model(&m, &d, &cfg, NULL, NULL), PL_OK);
+        cr_assert_eq(memcmp(before, m.params.data, m.index.layout.total * sizeof(float)), 0);
+        sparsity_summary s;
+        sparsity_measure(&m, &s);
+        cr_assert_float_eq(sparsity_module(&s, MODULE_LANGUAGE), 0.6, 0.02); /* per-row rounding */
+        pl_free(before);
+        vlm_free(&m);
+    }
+    pl_data_close(&d);
 }

@@ -81,7 +81,14 @@ static pl_status prune_site_now(job *j, int i, pl_error *err) {
     float *w = pl_buffer_view(&j->m->params, site->ref.weight);
     float *mask = pl_buffer_view(&j->m->masks, site->ref.weight);
     const int rows = site->ref.out, cols = site->ref.in;
-    prune_apply(w, mask, (size_t)rows * cols); /* params hold W ⊙ M before scoring */
+    const size_t count = (size_t)rows * cols;
+    /* The layer methods work on W ⊙ M and zero what they remove; afterwards the dense
+     * values go back under the mask, so the unmasked weights stay the teacher (finetune's
+     * default KD teacher needs no second copy). SparseGPT's updates of kept weights stay. */
+    float *dense = pl_alloc(count, sizeof(float), err);
+    if (dense == NULL) return PL_ERR_NOMEM;
+    memcpy(dense, w, count * sizeof(float));
+    prune_apply(w, mask, count);
     const prune_stats *s = &j->stats[i];
     pl_status st;
     switch (cfg->method) {
@@ -94,6 +101,9 @@ static pl_status prune_site_now(job *j, int i, pl_error *err) {
         st = prune_layer_sparsegpt(w, mask, rows, cols, s->xtx, s->tokens, &opt, &rule, err);
     }
     }
+    for (size_t k = 0; k < count; k++)
+        if (mask[k] == 0.0f) w[k] = dense[k];
+    pl_free(dense);
     if (st != PL_OK)
         pl_error_wrap(err, "pruning %s", j->m->index.layout.tensors[site->ref.weight].name);
     return st;

@@ -52,8 +52,10 @@ void prune_config_default(prune_config *cfg);
 /* Checks ranges and combinations; errors name the prune.<key>. */
 pl_status prune_config_check(const prune_config *cfg, pl_error *err);
 
-/* Prunes m in place (see the top of this file), then reports the measured sparsity into
- * sink (sparsity_report) and checks that every masked weight is zero. data may be NULL for
+/* Prunes m in place (see the top of this file): the masks mark what is removed; params keep
+ * their dense values under the mask (SparseGPT's updates of the kept weights excepted), so
+ * the unmasked model stays the teacher. Then reports the measured sparsity of W⊙M into sink
+ * (sparsity_report) and checks that every masked effective weight is zero. data may be NULL for
  * magnitude pruning. Uses up to m->max_batch scenes per forward pass. */
 pl_status prune_model(vlm *m, const pl_data *data, const prune_config *cfg,
                       const pl_metrics_sink *sink, pl_error *err);

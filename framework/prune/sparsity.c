@@ -3,6 +3,8 @@
 
 #include <stdio.h>
 
+#include "core/alloc.h"
+#include "nn/linear.h"
 #include "prune/par.h"
 
 /* Zeros of tensor t's effective values. */
@@ -56,13 +58,22 @@ int sparsity_matrices(const vlm *m, sparsity_matrix *out) {
 pl_status sparsity_check_masked_zero(const vlm *m, pl_error *err) {
     if (m->masks.data == NULL) return PL_OK;
     for (int t = 0; t < m->index.layout.count; t++) {
+        if (!m->index.prunable[t]) continue;
         const pl_tensor_spec *spec = &m->index.layout.tensors[t];
-        const float *w = pl_buffer_view(&m->params, t), *mask = pl_buffer_view(&m->masks, t);
-        for (size_t i = 0; i < spec->count; i++)
-            if (mask[i] == 0.0f && w[i] != 0.0f)
-                return PL_ERROR(err, PL_ERR_INTERNAL,
-                                "%s[%zu] is masked but holds %g instead of 0", spec->name, i,
-                                (double)w[i]);
+        const linear_params p = {.weight = pl_buffer_view(&m->params, t),
+                                 .mask = pl_buffer_view(&m->masks, t)};
+        float *weff = pl_alloc(spec->count, sizeof(float), err);
+        if (weff == NULL) return PL_ERR_NOMEM;
+        linear_effective_weight(weff, &p, spec->shape[1], spec->shape[0]);
+        size_t bad = spec->count;
+        for (size_t i = 0; i < spec->count && bad == spec->count; i++)
+            if (p.mask[i] == 0.0f && weff[i] != 0.0f) bad = i;
+        float value = bad < spec->count ? weff[bad] : 0.0f;
+        pl_free(weff);
+        if (bad < spec->count)
+            return PL_ERROR(err, PL_ERR_INTERNAL,
+                            "%s[%zu] is masked but the forward pass uses %g instead of 0",
+                            spec->name, bad, (double)value);
     }
     return PL_OK;
 }

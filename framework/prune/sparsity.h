@@ -31,8 +31,11 @@ double sparsity_overall(const sparsity_summary *s);
  * count. */
 int sparsity_matrices(const vlm *m, sparsity_matrix *out);
 
-/* PL_ERR_INTERNAL naming the first tensor and element whose mask is 0 but whose value in
- * params is not exactly 0; PL_OK when masks are off or the invariant holds. */
+/* Checks what the forward pass computes with: the effective weight (W⊙M through
+ * linear_effective_weight) must be exactly 0 wherever the mask is 0. PL_ERR_INTERNAL names
+ * the first tensor and element that is not (e.g. a NaN or infinite W under a zero mask);
+ * PL_OK when masks are off or the invariant holds. params keep their dense values under
+ * the mask (see prune.h), so this is the check that matters. */
 pl_status sparsity_check_masked_zero(const vlm *m, pl_error *err);
 
 /* Summary metrics: sparsity_vision, sparsity_bridge, sparsity_language, sparsity_overall,
