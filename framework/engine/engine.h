@@ -30,8 +30,8 @@ typedef struct {
     FILE *log;              /* plan, warnings, failures, summary table; NULL = silent */
     bool echo;              /* also every stage progress line, prefixed by run or cache key */
     /* TEST ONLY (the CLI reads it from PRUNELAB_TEST_FAULT): "nan:seed=N" makes the
-     * pretrain stage of runs with seed N train with a NaN learning rate (so the loss turns
-     * NaN and pretrain fails as it would for real); "crash:seed=N" calls abort() at the start
+     * pretrain stage of runs with seed N train with learning rate 1e30 (the weights overflow,
+     * the loss turns NaN/inf and pretrain fails as it would for real); "crash:seed=N" calls abort() at the start
      * of those runs' run node (use with engine.isolation: process). NULL = none. */
     const char *fault;
 } pl_engine_options;
