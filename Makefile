@@ -1,6 +1,7 @@
 # prunelab - build, test, benchmark and demo entry points.
 #
 #   make            build libprunelab.a and the prunelab command (build/)
+#   make demo       install missing Debian packages, build, train the tiny teacher, evaluate it
 #   make test       install missing Debian packages, build and run the Criterion suite
 #   make test-asan  the same suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make deps       install the Debian packages prunelab needs (apt-get; root or sudo)
@@ -39,7 +40,7 @@ TEST_BIN   := $(BUILD)/run_tests
 DEB_PACKAGES := gcc make libyaml-dev libhdf5-dev hdf5-tools libopenblas-openmp-dev \
                 libcriterion-dev gnuplot-nox zlib1g-dev libssl-dev dataset-fashion-mnist
 
-.PHONY: all deps test test-asan bench-kernels bench-train fuzz clean reference-fixtures
+.PHONY: all demo deps test test-asan bench-kernels bench-train fuzz clean reference-fixtures
 .DEFAULT_GOAL := all
 
 all: $(BIN)
@@ -72,6 +73,12 @@ $(BIN): $(CLI_OBJ) $(LIB)
 
 $(TEST_BIN): $(TEST_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(LIB) $(LDLIBS) -lcriterion
+
+# The main job on the built-in default: train the tiny teacher, evaluate it on the test split.
+demo: $(BIN)
+	@mkdir -p results
+	$(BIN) train experiments/teacher_tiny.yaml --out results/teacher-tiny.safetensors
+	$(BIN) eval results/teacher-tiny.safetensors --samples 2000
 
 # Criterion runs tests in forked workers; the suite itself is deterministic.
 test: $(TEST_BIN) $(BIN)
