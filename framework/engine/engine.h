@@ -41,7 +41,7 @@ typedef struct {
     int already_completed; /* skipped: completed by an earlier invocation */
     int completed;         /* completed now */
     int failed;
-    int stages_computed;   /* model stages trained/pruned now */
+    int stages_computed;   /* model stages this invocation had to compute (some may fail) */
     int stages_reused;     /* model stages found in the cache */
     bool spec_changed;     /* the experiment file differs from the last invocation's */
 } pl_engine_report;

@@ -22,8 +22,11 @@
  * exists. Other stages (eval, bench) run once per run on the latest model.
  *
  * Adding a kind = one line in STAGE_KINDS in stage.c, e.g. for the pruning work:
- *   {"prune", prune_stage_run, true, "calib_size"},
- * with prune_stage_run declared in prune/ (or engine/) with the signature above. */
+ *   {"prune", prune_stage_run, true, NULL},
+ *   {"finetune", finetune_stage_run, true, "batch_size"},
+ * with the function declared in prune/ (or tune/, engine/) with the signature above: the
+ * registry, validation, cache keys and scheduling need nothing else. A model-producing
+ * stage must fill `out` (usually pl_stage_take(in, out), then change out in place). */
 #ifndef PL_ENGINE_STAGE_H
 #define PL_ENGINE_STAGE_H
 
