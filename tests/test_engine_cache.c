@@ -82,9 +82,10 @@ Test(engine_cache, unknown_stage_kind_fails_validation) {
     pl_error err;
     pl_error_clear(&err);
     const char *ovs[] = {"engine.results_dir=/tmp/unused", ov[0]};
-    cr_assert_eq(pl_experiment_load("experiments/modality_split.yaml", ovs, 2, &exp, &err), PL_OK, "%s", err.message);
+    cr_assert_eq(pl_experiment_load("tests/data/engine/unregistered_stage.yaml", ovs, 2, &exp, &err),
+                 PL_OK, "%s", err.message);
     pl_status st = pl_stage_validate(exp, &err);
     cr_expect_eq(st, PL_ERR_CONFIG);
-    cr_expect_not_null(strstr(err.message, "'prune' is not implemented yet"), "%s", err.message);
+    cr_expect_not_null(strstr(err.message, "'distill' is not implemented yet"), "%s", err.message);
     pl_experiment_free(exp);
 }

@@ -167,7 +167,10 @@ static cfg_node *default_node(cfg_validator *v, const cfg_key *k, pl_error *err)
         if (v->cache_keys[i] == k) return v->cache_nodes[i];
     cfg_node *node = NULL;
     cfg_pos pos = {"<schema default>", 0, 0};
-    if (k->def[0] == '[' || k->def[0] == '{') {
+    if (k->type == CFG_T_STRING || k->type == CFG_T_ENUM) { /* string defaults are literal */
+        node = cfg_new_string(v->a, k->def, strlen(k->def), true, pos, err);
+        if (node == NULL) return NULL;
+    } else if (k->def[0] == '[' || k->def[0] == '{') {
         if (cfg_load_string(v->a, k->def, strlen(k->def), "<schema default>", &node, err) != PL_OK)
             return NULL;
     } else {

@@ -250,8 +250,17 @@ static const cfg_key EVAL_KEYS[] = {
     {K("samples", CFG_T_INT, "2000"), GE(1), .help = "scenes evaluated"},
     {K("split", CFG_T_ENUM, "test"), .choices = "test|val", .help = "which held-out split"},
     {K("batch_size", CFG_T_INT, "64"), GE(1), .help = "scenes per forward pass"},
+    {K("tag", CFG_T_STRING, ""),
+     .help = "prefix of this evaluation's summary metrics (e.g. 'pruned_' gives pruned_acc), "
+             "so evaluations at several points of a pipeline keep apart"},
 };
 SECTION(EVAL, "eval", "exact-match accuracy per question type and answer cross-entropy", EVAL_KEYS, false);
+
+static const cfg_key LOAD_KEYS[] = {
+    {K("path", CFG_T_STRING, NULL), .help = "a prunelab checkpoint (safetensors), relative to the working directory"},
+    {K("sha256", CFG_T_STRING, ""), .help = "the file's expected SHA-256 in hex ('' = not checked)"},
+};
+SECTION(LOAD, "load", "start the pipeline from a saved model instead of pretraining", LOAD_KEYS, false);
 
 static const cfg_key BENCH_KEYS[] = {
     {K("iters", CFG_T_INT, "50"), GE(1), .help = "timed forward passes"},
@@ -301,6 +310,7 @@ static const cfg_key STAGE_DEFAULT_KEYS[] = {
     {K("finetune", CFG_T_MAP, NULL), .sub = &FINETUNE, .flags = CFG_KEY_OPTIONAL, .help = "finetune defaults"},
     {K("eval", CFG_T_MAP, NULL), .sub = &EVAL, .flags = CFG_KEY_OPTIONAL, .help = "eval defaults"},
     {K("bench", CFG_T_MAP, NULL), .sub = &BENCH, .flags = CFG_KEY_OPTIONAL, .help = "bench defaults"},
+    {K("load", CFG_T_MAP, NULL), .sub = &LOAD, .flags = CFG_KEY_OPTIONAL, .help = "load defaults"},
 };
 SECTION(STAGE_DEFAULTS, "stages", "settings every pipeline stage of a kind starts from", STAGE_DEFAULT_KEYS, false);
 
@@ -322,8 +332,8 @@ static const cfg_key ROOT_KEYS[] = {
 };
 SECTION(ROOT, "experiment", "an experiment file", ROOT_KEYS, false);
 
-static const char *const STAGE_KINDS[] = {"pretrain", "distill", "prune", "finetune", "eval", "bench"};
-static const cfg_section *const STAGE_SECTIONS[] = {&PRETRAIN, &DISTILL, &PRUNE, &FINETUNE, &EVAL, &BENCH};
+static const char *const STAGE_KINDS[] = {"pretrain", "load", "distill", "prune", "finetune", "eval", "bench"};
+static const cfg_section *const STAGE_SECTIONS[] = {&PRETRAIN, &LOAD, &DISTILL, &PRUNE, &FINETUNE, &EVAL, &BENCH};
 
 const cfg_section *cfg_schema_root(void) { return &ROOT; }
 

@@ -7,6 +7,9 @@
 /* The kinds prunelab can run. Later issues add theirs here (see stage.h). */
 static const pl_stage_kind STAGE_KINDS[] = {
     {"pretrain", stage_pretrain, true, "batch_size"},
+    {"load", stage_load, true, NULL},
+    {"prune", stage_prune, true, NULL},
+    {"finetune", stage_finetune, true, "batch_size"},
     {"eval", stage_eval, false, "batch_size"},
 };
 static const int STAGE_KIND_COUNT = (int)(sizeof STAGE_KINDS / sizeof STAGE_KINDS[0]);
@@ -53,13 +56,13 @@ pl_status pl_stage_validate(const pl_experiment *exp, pl_error *err) {
                 snprintf(why, sizeof why, "is not implemented yet (available stage kinds: %s)", names);
                 return stage_error(exp, r, i, kind, why, err);
             }
-            bool from_nothing = strcmp(kind, "pretrain") == 0;
+            bool from_nothing = strcmp(kind, "pretrain") == 0 || strcmp(kind, "load") == 0;
             if (from_nothing && have_model)
-                return stage_error(exp, r, i, kind, "trains a new model from scratch, so it must "
-                                   "come before every other stage", err);
+                return stage_error(exp, r, i, kind, "makes a new model (from scratch or a file), "
+                                   "so it must come before every other stage", err);
             if (!from_nothing && !have_model)
-                return stage_error(exp, r, i, kind, "needs a model: put a pretrain stage "
-                                   "before it", err);
+                return stage_error(exp, r, i, kind, "needs a model: put a pretrain or load "
+                                   "stage before it", err);
             have_model = true;
         }
     }
@@ -72,7 +75,4 @@ int pl_stage_input_batch(const pl_stage_kind *k, const cfg_node *section) {
     return DEFAULT_INPUT_BATCH;
 }
 
-void pl_stage_take(vlm *in, vlm *out) {
-    *out = *in;
-    memset(in, 0, sizeof *in);
-}
+void pl_stage_take(vlm *in, vlm *out) { vlm_move(out, in); }

@@ -66,7 +66,14 @@ int pl_stage_input_batch(const pl_stage_kind *k, const cfg_node *section);
 /* Moves the model in into out (no copy) and leaves in empty. */
 void pl_stage_take(vlm *in, vlm *out);
 
-/* The built-in stages (stage_pretrain.c, stage_eval.c). */
+/* The built-in stages (stage_<kind>.c). */
+pl_status stage_load(vlm *in, const cfg_node *section, const cfg_node *run, const pl_data *data,
+                     vlm *out, const pl_metrics_sink *sink, pl_error *err);
+pl_status stage_prune(vlm *in, const cfg_node *section, const cfg_node *run, const pl_data *data,
+                      vlm *out, const pl_metrics_sink *sink, pl_error *err);
+pl_status stage_finetune(vlm *in, const cfg_node *section, const cfg_node *run,
+                         const pl_data *data, vlm *out, const pl_metrics_sink *sink,
+                         pl_error *err);
 pl_status stage_pretrain(vlm *in, const cfg_node *section, const cfg_node *run,
                          const pl_data *data, vlm *out, const pl_metrics_sink *sink,
                          pl_error *err);

@@ -3,6 +3,7 @@
  * summary scalars acc, acc_<type>, ce, caption_slots. */
 #include <stdio.h>
 
+#include "config/path.h"
 #include "engine/settings.h"
 #include "engine/stage.h"
 #include "tune/evaluate.h"
@@ -16,19 +17,24 @@ pl_status stage_eval(vlm *in, const cfg_node *section, const cfg_node *run, cons
     if (in->cfg.text_len != data->config.text_len)
         return PL_ERROR(err, PL_ERR_CONFIG, "the model was trained with text_len %d but the data has %d",
                         in->cfg.text_len, data->config.text_len);
+    const char *tag;
+    PL_TRY(cfg_get_string(section, "tag", &tag, err));
     eval_result r;
     weight_set w = vlm_weights(in, 1, 0);
     PL_TRY(evaluate_model(in, &w, data, es.split, es.samples, &r, err));
     PL_TRY(evaluate_report(&r, sink, 0, err));
-    PL_TRY(pl_metric_summary(sink, "acc", r.accuracy, err));
-    PL_TRY(pl_metric_summary(sink, "ce", r.ce, err));
-    PL_TRY(pl_metric_summary(sink, "caption_slots", r.caption_slots, err));
-    char name[64], line[512];
+    char name[160], line[512];
+    snprintf(name, sizeof name, "%sacc", tag);
+    PL_TRY(pl_metric_summary(sink, name, r.accuracy, err));
+    snprintf(name, sizeof name, "%sce", tag);
+    PL_TRY(pl_metric_summary(sink, name, r.ce, err));
+    snprintf(name, sizeof name, "%scaption_slots", tag);
+    PL_TRY(pl_metric_summary(sink, name, r.caption_slots, err));
     int at = snprintf(line, sizeof line, "eval on %s (%d samples): acc %.4f ce %.4f |",
                       pl_split_name(es.split), r.samples, r.accuracy, r.ce);
     for (int t = 0; t < QTYPE_COUNT_TYPES; t++) {
         if (r.type_samples[t] == 0) continue;
-        snprintf(name, sizeof name, "acc_%s", pl_qtype_name(t));
+        snprintf(name, sizeof name, "%sacc_%s", tag, pl_qtype_name(t));
         PL_TRY(pl_metric_summary(sink, name, r.type_accuracy[t], err));
         if (at > 0 && (size_t)at < sizeof line)
             at += snprintf(line + at, sizeof line - at, " %s %.3f", pl_qtype_name(t), r.type_accuracy[t]);

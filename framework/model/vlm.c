@@ -176,6 +176,14 @@ void vlm_free(vlm *m) {
     memset(m, 0, sizeof *m);
 }
 
+void vlm_move(vlm *dst, vlm *src) {
+    *dst = *src;
+    memset(src, 0, sizeof *src);
+    pl_buffer *over_params[4] = {&dst->params, &dst->grads, &dst->masks, &dst->weff};
+    for (int i = 0; i < 4; i++) over_params[i]->layout = &dst->index.layout;
+    dst->acts.layout = &dst->act_layout;
+}
+
 void vlm_init(vlm *m, uint64_t seed) { param_init(&m->index, &m->cfg, &m->params, seed); }
 
 pl_status vlm_enable_weff(vlm *m, pl_error *err) {

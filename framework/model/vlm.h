@@ -67,6 +67,9 @@ typedef struct {
 
 pl_status vlm_create(vlm *m, const model_config *cfg, int max_batch, pl_error *err);
 void vlm_free(vlm *m);
+/* Moves src into dst (no copy of the buffers) and leaves src empty: the buffers' layout
+ * pointers refer into the struct itself, so a plain struct copy would dangle. */
+void vlm_move(vlm *dst, vlm *src);
 void vlm_init(vlm *m, uint64_t seed);
 
 /* Allocates masks (all ones) and the effective-weight buffer; idempotent. */

@@ -1,0 +1,71 @@
+/* settings_finetune.c - `finetune` section -> finetune_settings (see the header). */
+#include "engine/settings_finetune.h"
+
+#include <string.h>
+
+#include "config/path.h"
+
+static unsigned list_bits(const cfg_node *list, unsigned (*bit_of)(const char *)) {
+    unsigned bits = 0;
+    for (int i = 0; list && i < list->u.list.count; i++) bits |= bit_of(list->u.list.items[i]->u.s);
+    return bits;
+}
+
+static unsigned module_bit(const char *name) {
+    return strcmp(name, "vision") == 0 ? 1u << MODULE_VISION
+         : strcmp(name, "bridge") == 0 ? 1u << MODULE_BRIDGE
+         : strcmp(name, "language") == 0 ? 1u << MODULE_LANGUAGE : 0u;
+}
+
+static pl_status get_f(const cfg_node *n, const char *path, float *out, pl_error *err) {
+    double v;
+    PL_TRY(cfg_get_float(n, path, &v, err));
+    *out = (float)v;
+    return PL_OK;
+}
+static pl_status get_i(const cfg_node *n, const char *path, int *out, pl_error *err) {
+    long long v;
+    PL_TRY(cfg_get_int(n, path, &v, err));
+    *out = (int)v;
+    return PL_OK;
+}
+
+pl_status settings_finetune(const cfg_node *stage, const cfg_node *run, finetune_settings *out,
+                            pl_error *err) {
+    memset(out, 0, sizeof *out);
+    finetune_config *c = &out->train;
+    finetune_config_default(c);
+    const char *adapter;
+    PL_TRY(cfg_get_string(stage, "adapter", &adapter, err));
+    c->adapter = strcmp(adapter, "lora") == 0 ? ADAPTER_LORA
+               : strcmp(adapter, "sparselora") == 0 ? ADAPTER_SPARSELORA : ADAPTER_NONE;
+    PL_TRY(get_i(stage, "rank.vision", &c->adapters.rank[MODULE_VISION], err));
+    PL_TRY(get_i(stage, "rank.bridge", &c->adapters.rank[MODULE_BRIDGE], err));
+    PL_TRY(get_i(stage, "rank.language", &c->adapters.rank[MODULE_LANGUAGE], err));
+    PL_TRY(get_f(stage, "alpha", &c->adapters.alpha, err));
+    c->adapters.modules = list_bits(cfg_get(stage, "targets"), module_bit);
+    c->adapters.layer_kinds = list_bits(cfg_get(stage, "layer_kinds"), adapter_layer_kind_parse);
+    PL_TRY(get_i(stage, "steps", &c->steps, err));
+    PL_TRY(get_i(stage, "batch_size", &c->batch_size, err));
+    PL_TRY(get_f(stage, "lr", &c->lr, err));
+    PL_TRY(get_i(stage, "warmup", &c->warmup, err));
+    PL_TRY(get_f(stage, "lambda", &c->lambda, err));
+    PL_TRY(get_f(stage, "temperature", &c->temperature, err));
+    long long seed;
+    PL_TRY(cfg_get_int(run, "seed", &seed, err));
+    c->seed = (uint64_t)seed;
+    bool merge;
+    PL_TRY(cfg_get_bool(stage, "merge", &merge, err));
+    out->merge = merge;
+    PL_TRY(cfg_get_string(stage, "teacher", &out->teacher, err));
+    float hidden, attn;
+    PL_TRY(get_f(stage, "hidden_weight", &hidden, err));
+    PL_TRY(get_f(stage, "attn_weight", &attn, err));
+    if (hidden > 0.0f || attn > 0.0f)
+        return PL_ERROR(err, PL_ERR_CONFIG, "finetune.hidden_weight and finetune.attn_weight are "
+                        "not implemented yet (they arrive with the distill stage); set them to 0");
+    if (c->adapter != ADAPTER_NONE && !out->merge)
+        return PL_ERROR(err, PL_ERR_CONFIG, "finetune.merge: false is not supported yet (stage "
+                        "outputs are cached as plain checkpoints); use merge: true");
+    return PL_OK;
+}

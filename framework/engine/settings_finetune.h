@@ -1,0 +1,17 @@
+/* settings_finetune.h - a run's validated `finetune` stage section -> finetune_config. */
+#ifndef PL_ENGINE_SETTINGS_FINETUNE_H
+#define PL_ENGINE_SETTINGS_FINETUNE_H
+
+#include "config/node.h"
+#include "tune/finetune.h"
+
+typedef struct {
+    finetune_config train;
+    int merge;             /* fold the adapters into W at the end */
+    const char *teacher;   /* "same" or a checkpoint path */
+} finetune_settings;
+
+pl_status settings_finetune(const cfg_node *stage, const cfg_node *run, finetune_settings *out,
+                            pl_error *err);
+
+#endif

@@ -1,0 +1,50 @@
+/* stage_finetune.c - the finetune stage: recovery with masked full fine-tuning, LoRA or
+ * SparseLoRA plus distillation (tune/finetune.h), then the adapters merged into W with the
+ * measured sparsity reported before and after the merge (sparsity_*_premerge and the
+ * usual sparsity_* after). */
+#include <stdio.h>
+#include <string.h>
+
+#include "engine/settings_finetune.h"
+#include "engine/stage.h"
+#include "model/checkpoint.h"
+#include "prune/sparsity.h"
+
+/* Reports the adapted model's sparsity under names ending in _premerge. */
+static pl_status report_premerge(const vlm *m, const pl_metrics_sink *sink, pl_error *err) {
+    sparsity_summary s;
+    sparsity_measure(m, &s);
+    char name[64];
+    for (int mod = 0; mod < MODULE_COUNT; mod++) {
+        snprintf(name, sizeof name, "sparsity_%s_premerge", module_name((pl_module)mod));
+        PL_TRY(pl_metric_summary(sink, name, sparsity_module(&s, (pl_module)mod), err));
+    }
+    return pl_metric_summary(sink, "sparsity_overall_premerge", sparsity_overall(&s), err);
+}
+
+pl_status stage_finetune(vlm *in, const cfg_node *section, const cfg_node *run,
+                         const pl_data *data, vlm *out, const pl_metrics_sink *sink,
+                         pl_error *err) {
+    finetune_settings fs;
+    PL_TRY(settings_finetune(section, run, &fs, err));
+    pl_stage_take(in, out);
+    vlm teacher;
+    const vlm *teacher_model = NULL;
+    if (strcmp(fs.teacher, "same") != 0) {
+        PL_TRY(vlm_load(&teacher, fs.teacher, out->max_batch, err));
+        teacher_model = &teacher;
+    }
+    adapter_set adapters;
+    memset(&adapters, 0, sizeof adapters);
+    pl_status st = finetune_run(out, teacher_model, data, &fs.train, &adapters, sink, err);
+    if (teacher_model) vlm_free(&teacher);
+    if (st != PL_OK || fs.train.adapter == ADAPTER_NONE) return st == PL_OK ? sparsity_report(out, sink, 0, err) : st;
+    st = report_premerge(out, sink, err);
+    if (st == PL_OK) {
+        adapters_merge(&adapters, &out->index, &out->params, &out->masks);
+        st = sparsity_report(out, sink, 0, err);
+    }
+    if (st == PL_OK) st = sparsity_check_masked_zero(out, err);
+    adapters_free(&adapters);
+    return st;
+}

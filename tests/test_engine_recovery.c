@@ -1,0 +1,69 @@
+/* test_engine_recovery.c - the prune and finetune stages through the engine: pruned and
+ * recovered evaluations side by side, SparseLoRA's merge keeping the sparsity exactly and
+ * LoRA's merge making the model dense again, masked full fine-tuning keeping it. */
+#include "engine_testutil.h"
+
+#include <math.h>
+
+enum { MAX_COLUMNS = 512 };
+
+/* Splits a TSV line in place into at most MAX_COLUMNS fields; returns the count. */
+static int split_tabs(char *line, char **fields) {
+    int n = 0;
+    line[strcspn(line, "\n")] = '\0';
+    for (char *p = line; n < MAX_COLUMNS; p++) {
+        fields[n++] = p;
+        p = strchr(p, '\t');
+        if (p == NULL) break;
+        *p = '\0';
+    }
+    return n;
+}
+
+/* The value of column `name` in the index row whose column `key_col` equals key. */
+static double index_value(const char *index, const char *key_col, const char *key, const char *name) {
+    FILE *f = fopen(index, "r");
+    cr_assert_not_null(f, "%s missing", index);
+    static char header[1 << 16], line[1 << 16];
+    char *cols[MAX_COLUMNS], *vals[MAX_COLUMNS];
+    cr_assert_not_null(fgets(header, sizeof header, f));
+    int ncols = split_tabs(header, cols);
+    double value = NAN;
+    while (isnan(value) && fgets(line, sizeof line, f)) {
+        int n = split_tabs(line, vals), match = 0;
+        for (int i = 0; i < n && i < ncols; i++)
+            if (strcmp(cols[i], key_col) == 0 && strcmp(vals[i], key) == 0) match = 1;
+        for (int i = 0; match && i < n && i < ncols; i++)
+            if (strcmp(cols[i], name) == 0) value = strtod(vals[i], NULL);
+    }
+    fclose(f);
+    return value;
+}
+
+Test(engine_recovery, stages_chain_and_merge_accounting, .timeout = 120) {
+    char dir[64], override[128], index[256];
+    engine_tmpdir(dir, sizeof dir);
+    snprintf(override, sizeof override, "engine.results_dir=%s", dir);
+    const char *ov[] = {override, "engine.threads=1"};
+    pl_experiment *exp = NULL;
+    pl_error err;
+    pl_error_clear(&err);
+    cr_assert_eq(pl_experiment_load("tests/data/engine/recovery_sweep.yaml", ov, 2, &exp, &err),
+                 PL_OK, "%s", err.message);
+    pl_engine_options opt = {.git_commit = "test", .git_dirty = "no"};
+    pl_engine_report rep;
+    cr_assert_eq(pl_engine_run(exp, &opt, &rep, &err), PL_OK, "%s", err.message);
+    pl_experiment_free(exp);
+    snprintf(index, sizeof index, "%s/recovery_sweep/index.tsv", dir);
+    for (int i = 0; i < 3; i++) {
+        const char *ad = (const char *[]){"sparselora", "lora", "none"}[i];
+        cr_assert(isfinite(index_value(index, "ad", ad, "pruned_acc")), "%s: no pruned_acc", ad);
+        cr_assert(isfinite(index_value(index, "ad", ad, "acc")), "%s: no acc", ad);
+        cr_assert_float_eq(index_value(index, "ad", ad, "sparsity_language"),
+                           i == 1 ? 0.0 : 0.5, 1e-9, "%s", ad);
+    }
+    cr_assert_eq(index_value(index, "ad", "sparselora", "sparsity_overall_premerge"),
+                 index_value(index, "ad", "sparselora", "sparsity_overall"));
+    cr_assert_float_eq(index_value(index, "ad", "lora", "sparsity_overall_premerge"), 0.375, 1e-9);
+    engine_rmdir(dir);
+}
