@@ -64,6 +64,10 @@ $(BUILD)/%.o: %.c | deps
 # The compile flags every metrics.h5 records as its `cflags` attribute (io/provenance.c).
 $(BUILD)/framework/io/provenance.o: CPPFLAGS += -DPL_BUILD_CFLAGS='"$(filter-out -MMD -MP,$(CFLAGS))"'
 
+# Where `prunelab plot` finds its gnuplot templates unless told otherwise (--templates or
+# PRUNELAB_ANALYSIS_DIR).
+$(BUILD)/framework/cli/cmd_plot.o: CPPFLAGS += -DPL_ANALYSIS_DIR='"$(CURDIR)/analysis"'
+
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^

@@ -12,6 +12,8 @@ static const pl_command COMMANDS[] = {
     {"data", cmd_data, "show fashion-scenes samples and write a scene image (data show)"},
     {"validate", cmd_validate, "check an experiment file and every run of its sweep"},
     {"plan", cmd_plan, "print the runs an experiment expands into, without running them"},
+    {"export", cmd_export, "write an experiment's results as TSV (per run, or mean/std/n over seeds)"},
+    {"plot", cmd_plot, "draw the figures an experiment declares (PNG and PDF via gnuplot)"},
 };
 static const int COMMAND_COUNT = (int)(sizeof COMMANDS / sizeof COMMANDS[0]);
 
