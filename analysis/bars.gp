@@ -2,12 +2,14 @@
 # series alias, height the mean over seeds, error bar +-1 sample standard deviation (none
 # with a single seed). The legend sits outside the plot, right of it.
 # Variables: datafile, nseries, series_name[nseries], series_color[nseries], key_title,
-#            xtic_rotate. Data columns: x, then mean std n per series.
+#            nx, xtic_rotate. Data columns: x, then mean std n per series.
 set style data histogram
 set style histogram errorbars gap 1.5 lw 1.2
 set style fill solid 0.9 border rgb '#303030'
 set boxwidth 0.92
 set yrange [0:*]
+set offsets 0, 0, graph 0.06, 0
+set xrange [-0.6:nx - 0.4]
 set xtics scale 0
 if (xtic_rotate) { set xtics rotate by -30 left }
 set grid noxtics ytics

@@ -17,9 +17,11 @@ set palette defined (0 '#440154', 0.25 '#3b528b', 0.5 '#21918c', 0.75 '#5ec962',
 set cbrange [zmin:zmax]
 set cblabel zlabel_text offset 1,0
 set cbtics out nomirror scale 0.6
+set format cb value_format
 set colorbox user origin graph 1.04, graph 0 size graph 0.04, graph 1
 unset key
+# cells overlap by a hair so antialiasing leaves no seams between them
 # dark text on the light (high) end of the palette, white on the dark end
 ink(z) = (z - zmin) / (zmax - zmin) > 0.55 ? 0x202020 : 0xffffff
-plot datafile using 1:2:(0.5):(0.5):5 with boxxyerror fs solid 1.0 noborder fc palette, \
+plot datafile using 1:2:(0.503):(0.503):5 with boxxyerror fs solid 1.0 noborder fc palette, \
      datafile using 1:2:(sprintf(value_format, $5)):(ink($5)) with labels tc rgb variable

@@ -5,6 +5,11 @@
 #            band, logx, logy. Data columns: series series_index x mean std n.
 if (logx) { set logscale x }
 if (logy) { set logscale y }
+# log axes label 1, 2, 5 of every decade: a loss from 2.3 down to 0.3 still gets numbers
+if (logy) { do for [e=-6:6] { set ytics add (sprintf('%g', 2 * 10.0**e) 2 * 10.0**e, sprintf('%g', 5 * 10.0**e) 5 * 10.0**e) } }
+if (logx) { do for [e=-6:6] { set xtics add (sprintf('%g', 2 * 10.0**e) 2 * 10.0**e, sprintf('%g', 5 * 10.0**e) 5 * 10.0**e) } }
+# the x range ends at the data (no -0.1 sparsity), with a little air on every side
+set autoscale xfix
 set offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05
 if (nseries > 1) { set key outside right center vertical Left reverse samplen 2 title key_title } else { unset key }
 point(i) = column(2) == i ? column(3) : NaN

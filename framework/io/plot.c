@@ -82,8 +82,8 @@ static void variables(cfg_strbuf *sb, const pl_figure *f, const pl_plot_meta *m,
         cfg_strbuf_printf(sb, "series_color[%d] = '%s'\n", i + 1,
                           m->series_numeric && ns > 1 ? seq : CATEGORICAL[i % (int)(sizeof CATEGORICAL / sizeof *CATEGORICAL)]);
     }
+    cfg_strbuf_printf(sb, "nx = %d\nny = %d\n", m->nx, m->ny);
     if (f->kind == PL_FIG_HEATMAP) {
-        cfg_strbuf_printf(sb, "nx = %d\nny = %d\n", m->nx, m->ny);
         array_var(sb, "xtic_label", m->xtics, m->nx);
         array_var(sb, "ytic_label", m->ytics, m->ny);
         double lo = m->zmin, hi = m->zmax;
