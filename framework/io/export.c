@@ -164,7 +164,7 @@ static pl_status curve_group(exporter *x, int g, const char *metric, pl_error *e
     for (int i = 0; i < n_steps && st == PL_OK; i++) {
         key_columns(x, x->groups.rows[x->groups.start[g]]);
         pl_tsv_text(&x->w, metric);
-        pl_tsv_number(&x->w, steps[i]);
+        pl_tsv_int(&x->w, (int64_t)steps[i]);
         stats_columns(x, stats[i]);
         st = pl_tsv_end_row(&x->w, x->name, err);
     }
@@ -190,7 +190,7 @@ static pl_status curve_table(exporter *x, pl_error *err) {
             for (int i = 0; i < c.n && st == PL_OK; i++) {
                 run_columns(x, row);
                 pl_tsv_text(&x->w, metric);
-                pl_tsv_number(&x->w, c.step[i]);
+                pl_tsv_int(&x->w, (int64_t)c.step[i]);
                 pl_tsv_number(&x->w, c.value[i]);
                 st = pl_tsv_end_row(&x->w, x->name, err);
             }

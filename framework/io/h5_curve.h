@@ -10,7 +10,7 @@
 
 typedef struct {
     int n;
-    double *step;  /* ascending */
+    double *step;  /* ascending; whole numbers (the int64 step scale) */
     double *value; /* finite or infinite, never NaN */
 } pl_curve;
 

@@ -243,7 +243,7 @@ static pl_status curve_series(builder *b, const pl_groups *g, int k, pl_error *e
     for (int i = 0; i < n_steps && st == PL_OK; i++) {
         pl_tsv_text(&b->w, b->meta->series[k]);
         pl_tsv_int(&b->w, k + 1);
-        pl_tsv_number(&b->w, steps[i]);
+        pl_tsv_int(&b->w, (int64_t)steps[i]);
         stats_cells(b, stats[i]);
         b->meta->rows++;
         st = pl_tsv_end_row(&b->w, b->name, err);

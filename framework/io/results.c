@@ -29,27 +29,12 @@ static int split_fields(char *line, char **fields, int max) {
     }
 }
 
-/* A number written with a '.' decimal point, whatever the current locale's; NaN otherwise. */
+/* A cell as a number ('.' decimals: parsed under the C locale, see pl_results_read); NaN
+ * for empty cells, `nan` and anything that is not a number. */
 static double parse_number(const char *s) {
-    if (*s == '\0' || strcmp(s, "nan") == 0 || strcmp(s, "-nan") == 0) return NAN;
-    if (strcmp(s, "inf") == 0) return INFINITY;
-    if (strcmp(s, "-inf") == 0) return -INFINITY;
-    char buf[64];
-    size_t n = strlen(s);
-    if (n >= sizeof buf - 8) return NAN;
-    const char *point = localeconv()->decimal_point;
-    size_t j = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!strchr("0123456789+-.eE", s[i])) return NAN;
-        if (s[i] == '.' && strcmp(point, ".") != 0 && strlen(point) < 8) {
-            memcpy(buf + j, point, strlen(point));
-            j += strlen(point);
-        } else
-            buf[j++] = s[i];
-    }
-    buf[j] = '\0';
+    if (*s == '\0') return NAN;
     char *end;
-    double v = strtod(buf, &end);
+    double v = strtod(s, &end);
     return *end == '\0' ? v : NAN;
 }
 
@@ -168,7 +153,15 @@ pl_status pl_results_read(const char *dir, pl_results *r, pl_error *err) {
     } else {
         st = read_lines(r, f, path, err);
         fclose(f);
+        /* numbers in index.tsv (and the YAML scalar parser's strtod) use '.' whatever the
+         * caller's locale: parse under the C locale, for this thread only */
+        locale_t c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+        locale_t previous = c_locale != (locale_t)0 ? uselocale(c_locale) : (locale_t)0;
         if (st == PL_OK) st = derive(r, path, err);
+        if (c_locale != (locale_t)0) {
+            uselocale(previous);
+            freelocale(c_locale);
+        }
     }
     pl_free(path);
     if (st != PL_OK) pl_results_free(r);
