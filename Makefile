@@ -2,6 +2,7 @@
 #
 #   make            build libprunelab.a and the prunelab command (build/)
 #   make demo       install missing Debian packages, build, train the tiny teacher, evaluate it
+#   make figures EXP=experiments/x.yaml   draw the experiment's figures (PNG + PDF) from its results
 #   make test       install missing Debian packages, build and run the Criterion suite
 #   make test-asan  the same suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make deps       install the Debian packages prunelab needs (apt-get; root or sudo)
@@ -40,7 +41,7 @@ TEST_BIN   := $(BUILD)/run_tests
 DEB_PACKAGES := gcc make libyaml-dev libhdf5-dev hdf5-tools libopenblas-openmp-dev \
                 libcriterion-dev gnuplot-nox zlib1g-dev libssl-dev dataset-fashion-mnist
 
-.PHONY: all demo deps test test-asan bench-kernels bench-train fuzz clean reference-fixtures
+.PHONY: all demo figures deps test test-asan bench-kernels bench-train fuzz clean reference-fixtures
 .DEFAULT_GOAL := all
 
 all: $(BIN)
@@ -83,6 +84,11 @@ demo: $(BIN)
 	@mkdir -p results
 	$(BIN) train experiments/teacher_tiny.yaml --out results/teacher-tiny.safetensors
 	$(BIN) eval results/teacher-tiny.safetensors --samples 2000
+
+# The figures an experiment declares, from results/<experiment>/ (see README: Figures and export).
+figures: $(BIN)
+	@test -n "$(EXP)" || { echo "usage: make figures EXP=experiments/<name>.yaml"; exit 2; }
+	$(BIN) plot $(EXP)
 
 # Criterion runs tests in forked workers; the suite itself is deterministic.
 test: $(TEST_BIN) $(BIN)
