@@ -1,7 +1,7 @@
 # prunelab - build, test, benchmark and demo entry points.
 #
 #   make            build libprunelab.a and the prunelab command (build/)
-#   make demo       install missing Debian packages, build, train the tiny teacher, evaluate it
+#   make demo       install missing Debian packages, build, run experiments/quickstart.yaml
 #   make figures EXP=experiments/x.yaml   draw the experiment's figures (PNG + PDF) from its results
 #   make test       install missing Debian packages, build and run the Criterion suite
 #   make test-asan  the same suite under AddressSanitizer + UndefinedBehaviorSanitizer
@@ -79,11 +79,12 @@ $(BIN): $(CLI_OBJ) $(LIB)
 $(TEST_BIN): $(TEST_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(LIB) $(LDLIBS) -lcriterion
 
-# The main job on the built-in default: train the tiny teacher, evaluate it on the test split.
+# The quickstart sweep through the engine: trains the tiny teacher once (cached under
+# results/cache/, shared with experiments/teacher_tiny.yaml), evaluates it over a small grid,
+# writes results/quickstart/ (runs, index.tsv). A second `make demo` skips completed runs.
 demo: $(BIN)
-	@mkdir -p results
-	$(BIN) train experiments/teacher_tiny.yaml --out results/teacher-tiny.safetensors
-	$(BIN) eval results/teacher-tiny.safetensors --samples 2000
+	$(BIN) run experiments/quickstart.yaml
+	$(BIN) status results/quickstart
 
 # The figures an experiment declares, from results/<experiment>/ (see README: Figures and export).
 figures: $(BIN)

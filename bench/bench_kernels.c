@@ -8,6 +8,7 @@
 
 #include "core/alloc.h"
 #include "core/blas.h"
+#include "core/startup.h"
 #include "core/threads.h"
 #include "core/timing.h"
 #include "nn/linear.h"
@@ -136,7 +137,7 @@ static double time_raw(const shape *s) {
 
 int main(int argc, char **argv) {
     (void)argc;
-    pl_blas_prefer_fast_kernels(argv);
+    pl_startup(argv);
     pl_threads_set(pl_cores());
     const int threads = pl_threads_get();
     printf("prunelab bench_kernels: %d thread(s), OpenBLAS core %s\n", threads, pl_blas_core_name());

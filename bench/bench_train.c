@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "core/blas.h"
+#include "core/startup.h"
 #include "core/threads.h"
 #include "core/timing.h"
 #include "data/dataset.h"
@@ -22,7 +23,7 @@ static void adamw_all(vlm *m, pl_buffer *mom, pl_buffer *vel, int t) {
 }
 
 int main(int argc, char **argv) {
-    pl_blas_prefer_fast_kernels(argv);
+    pl_startup(argv);
     const char *preset = argc > 1 ? argv[1] : "tiny";
     int batch = argc > 2 ? atoi(argv[2]) : 32, steps = argc > 3 ? atoi(argv[3]) : 20;
     pl_error err;
@@ -40,13 +41,13 @@ int main(int argc, char **argv) {
         pl_data_fill_batch(&d, PL_SPLIT_TRAIN, 0, batch, &b, &err))
         goto fail;
     vlm_init(&m, 1);
-    vlm_input in = {b.images, b.tokens, b.targets, b.cells, batch};
+    vlm_input in = {.images = b.images, .tokens = b.tokens, .targets = b.targets, .cells = b.cells, .batch = batch};
     weight_set w = vlm_weights(&m, 0, 1);
     double best = 1e30;
     for (int s = 0; s < steps + 3; s++) {
         double t0 = pl_now();
         vlm_zero_grad(&m);
-        vlm_forward(&m, &w, &in, (vlm_loss_weights){1.0f, 0.5f, 0.5f});
+        vlm_forward(&m, &w, &in, (vlm_loss_weights){.task_weight = 1.0f, .aux_weight = 0.5f, .bridge_aux_weight = 0.5f});
         vlm_backward(&m, &w);
         adamw_all(&m, &mom, &vel, s + 1);
         double dt = pl_now() - t0;

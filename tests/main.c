@@ -6,9 +6,10 @@
 #include <criterion/criterion.h>
 
 #include "core/blas.h"
+#include "core/startup.h"
 
 int main(int argc, char *argv[]) {
-    pl_blas_prefer_fast_kernels(argv);
+    pl_startup(argv);
     struct criterion_test_set *tests = criterion_initialize();
     int result = 0;
     if (criterion_handle_args(argc, argv, true)) result = !criterion_run_all_tests(tests);

@@ -41,7 +41,7 @@ static void randomise(vlm *m, uint64_t seed) {
         m->params.data[i] += 0.1f * pl_rng_normal(r, i);
 }
 
-static const vlm_loss_weights WEIGHTS = {1.0f, 0.5f, 0.3f};
+static const vlm_loss_weights WEIGHTS = {.task_weight = 1.0f, .aux_weight = 0.5f, .bridge_aux_weight = 0.3f};
 
 static double loss_at(vlm *m, const weight_set *w, const vlm_input *in) {
     return vlm_forward(m, w, in, WEIGHTS).total;
@@ -88,7 +88,7 @@ Test(model, gradients_match_finite_differences) {
     randomise(&m, 1);
     static micro_batch b;
     fill_batch(&b, 3);
-    vlm_input in = {b.images, b.tokens, b.targets, b.cells, 2};
+    vlm_input in = {.images = b.images, .tokens = b.tokens, .targets = b.targets, .cells = b.cells, .batch = 2};
     weight_set w = vlm_weights(&m, 0, 1);
     check_gradients(&m, &w, &in);
     vlm_free(&m);
@@ -109,7 +109,7 @@ Test(model, masked_gradients_match_and_stay_masked) {
     }
     static micro_batch b;
     fill_batch(&b, 8);
-    vlm_input in = {b.images, b.tokens, b.targets, b.cells, 2};
+    vlm_input in = {.images = b.images, .tokens = b.tokens, .targets = b.targets, .cells = b.cells, .batch = 2};
     weight_set w = vlm_weights(&m, 1, 1);
     check_gradients(&m, &w, &in);
     /* A masked model equals the dense model with the pruned weights zeroed. */
@@ -133,7 +133,7 @@ static void run_once(int threads, float *loss, pl_buffer *grads_out, int *genera
     randomise(&m, 11);
     static micro_batch b;
     fill_batch(&b, 12);
-    vlm_input in = {b.images, b.tokens, b.targets, b.cells, 2};
+    vlm_input in = {.images = b.images, .tokens = b.tokens, .targets = b.targets, .cells = b.cells, .batch = 2};
     weight_set w = vlm_weights(&m, 0, 1);
     vlm_zero_grad(&m);
     *loss = vlm_forward(&m, &w, &in, WEIGHTS).total;

@@ -32,10 +32,10 @@ Test(model_reference, loss_logits_and_gradients_match_pytorch) {
     safetensors_file *expected;
     cr_assert_eq(safetensors_open(&expected, FIXTURES "/expected.safetensors", &err), PL_OK, "%s", err.message);
 
-    vlm_input in = {b.images, b.tokens, b.targets, b.cells, REF_BATCH};
+    vlm_input in = {.images = b.images, .tokens = b.tokens, .targets = b.targets, .cells = b.cells, .batch = REF_BATCH};
     weight_set w = vlm_weights(&m, 1, 1);
     vlm_zero_grad(&m);
-    vlm_losses loss = vlm_forward(&m, &w, &in, (vlm_loss_weights){REF_TASK_WEIGHT, REF_AUX_WEIGHT, REF_BRIDGE_AUX_WEIGHT});
+    vlm_losses loss = vlm_forward(&m, &w, &in, (vlm_loss_weights){.task_weight = REF_TASK_WEIGHT, .aux_weight = REF_AUX_WEIGHT, .bridge_aux_weight = REF_BRIDGE_AUX_WEIGHT});
     vlm_backward(&m, &w);
 
     /* Loss: float32 against float64; 1e-5 relative is ~100 float ulps of accumulated error. */

@@ -7,13 +7,23 @@
 #include "config/experiment.h"
 #include "config/strbuf.h"
 #include "core/alloc.h"
+#include "engine/engine.h"
+#include "engine/status.h"
 
-/* What a results store knows about a run. The engine supplies one; until then plan shows
- * no status column. */
+/* What a results store knows about a run (engine/status.h supplies it). */
 typedef struct {
     const char *(*status)(const pl_run *run, void *ctx); /* "done", "failed", or NULL = to run */
     void *ctx;
 } plan_status;
+
+typedef struct {
+    const char *results, *experiment;
+} plan_known;
+
+static const char *known_status(const pl_run *run, void *ctx) {
+    const plan_known *k = ctx;
+    return pl_status_of_run(k->results, k->experiment, run->run_id);
+}
 
 static int print_plan(FILE *out, const pl_experiment *exp, const plan_status *known, pl_error *err) {
     int cols = exp->n_axes;
@@ -85,7 +95,11 @@ int cmd_plan(int argc, char **argv) {
         pl_error_print(stderr, &err);
         return 1;
     }
-    int rc = print_plan(stdout, exp, NULL, &err);
+    char results[1024], exp_dir[1024];
+    plan_known known = {results, exp->name};
+    plan_status hook = {known_status, &known};
+    int have_dirs = pl_engine_dirs(exp, results, sizeof results, exp_dir, sizeof exp_dir, &err) == PL_OK;
+    int rc = print_plan(stdout, exp, have_dirs ? &hook : NULL, &err);
     if (rc != 0) pl_error_print(stderr, &err);
     pl_experiment_free(exp);
     return rc;

@@ -1,5 +1,6 @@
 /* cmd_version.c - `prunelab version`: what build and kernels this binary runs with. */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "cli/commands.h"
 #include "core/blas.h"
@@ -11,6 +12,8 @@ int cmd_version(int argc, char **argv) {
     (void)argc, (void)argv;
     printf("prunelab %s\n", PRUNELAB_VERSION);
     printf("openblas: %s (kernels: %s)\n", pl_blas_config(), pl_blas_core_name());
-    printf("threads: %d of %d cores\n", pl_threads_get(), pl_cores());
+    const char *wait = getenv("OMP_WAIT_POLICY");
+    printf("threads: %d of %d cores (OpenMP wait policy: %s)\n", pl_threads_get(), pl_cores(),
+           wait ? wait : "default");
     return 0;
 }

@@ -4,6 +4,7 @@
 
 #include "cli/commands.h"
 #include "core/blas.h"
+#include "core/startup.h"
 
 static const pl_command COMMANDS[] = {
     {"version", cmd_version, "print the version, BLAS kernels and thread count"},
@@ -14,6 +15,9 @@ static const pl_command COMMANDS[] = {
     {"plan", cmd_plan, "print the runs an experiment expands into, without running them"},
     {"export", cmd_export, "write an experiment's results as TSV (per run, or mean/std/n over seeds)"},
     {"plot", cmd_plot, "draw the figures an experiment declares (PNG and PDF via gnuplot)"},
+    {"run", cmd_run, "run an experiment's sweep (skips completed runs; shared stages cached)"},
+    {"status", cmd_status, "progress of results/<experiment>: done, running, failed, queued, ETA"},
+    {"collect", cmd_collect, "rebuild results/<experiment>/index.tsv from the run directories"},
 };
 static const int COMMAND_COUNT = (int)(sizeof COMMANDS / sizeof COMMANDS[0]);
 
@@ -25,7 +29,7 @@ static void print_usage(FILE *out) {
 }
 
 int main(int argc, char **argv) {
-    pl_blas_prefer_fast_kernels(argv);
+    pl_startup(argv);
     if (argc > 2 && strcmp(argv[1], "help") == 0) return cmd_help(argc - 2, argv + 2);
     if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
         strcmp(argv[1], "-h") == 0) {

@@ -73,6 +73,8 @@ static pl_status build_activations(vlm *m, pl_error *err) {
         {"language.out_rstd", offsetof(vlm, language_rstd), B * L},
         {"language.logits", offsetof(vlm, logits), B * L * V},
         {"language.probs", offsetof(vlm, probs), B * L * V},
+        {"language.kd_teacher", offsetof(vlm, kd_teacher), B * L * V},
+        {"language.kd_student", offsetof(vlm, kd_student), B * L * V},
         {"grad.vision", offsetof(vlm, d_vision), B * P * Dv},
         {"grad.vision_out", offsetof(vlm, d_vision_out), B * P * Dv},
         {"grad.bridge", offsetof(vlm, d_bridge), B * Nq * Dq},
@@ -128,7 +130,8 @@ static pl_status build_activations(vlm *m, pl_error *err) {
     }
     m->lm_targets = pl_alloc(B * L, sizeof(int), err);
     m->aux_targets = pl_alloc(B * 4, sizeof(int), err);
-    return (m->lm_targets && m->aux_targets) ? PL_OK : PL_ERR_NOMEM;
+    m->kd_use = pl_alloc(B * L, 1, err);
+    return (m->lm_targets && m->aux_targets && m->kd_use) ? PL_OK : PL_ERR_NOMEM;
 }
 
 pl_status vlm_create(vlm *m, const model_config *cfg, int max_batch, pl_error *err) {
@@ -168,23 +171,31 @@ void vlm_free(vlm *m) {
     pl_free(m->dweff);
     pl_free(m->lm_targets);
     pl_free(m->aux_targets);
+    pl_free(m->kd_use);
     param_index_free(&m->index);
     memset(m, 0, sizeof *m);
 }
 
 void vlm_init(vlm *m, uint64_t seed) { param_init(&m->index, &m->cfg, &m->params, seed); }
 
+pl_status vlm_enable_weff(vlm *m, pl_error *err) {
+    return m->weff.data != NULL ? PL_OK : pl_buffer_alloc(&m->weff, &m->index.layout, err);
+}
+
 pl_status vlm_enable_masks(vlm *m, pl_error *err) {
     if (m->masks.data != NULL) return PL_OK;
+    PL_TRY(vlm_enable_weff(m, err));
     PL_TRY(pl_buffer_alloc(&m->masks, &m->index.layout, err));
-    PL_TRY(pl_buffer_alloc(&m->weff, &m->index.layout, err));
     for (size_t i = 0; i < m->index.layout.total; i++) m->masks.data[i] = 1.0f;
     return PL_OK;
 }
 
 weight_set vlm_weights(vlm *m, int masked, int with_grads) {
-    weight_set w = {&m->params, (masked && m->masks.data) ? &m->masks : NULL, &m->weff,
-                    with_grads ? &m->grads : NULL, m->dweff};
+    weight_set w = {.params = &m->params,
+                    .masks = (masked && m->masks.data) ? &m->masks : NULL,
+                    .weff = &m->weff,
+                    .grads = with_grads ? &m->grads : NULL,
+                    .dweff = m->dweff};
     return w;
 }
 
@@ -345,7 +356,8 @@ vlm_losses vlm_forward(vlm *m, const weight_set *w, const vlm_input *in, vlm_los
     int has_cells = in->cells != NULL && c->aux_classes > 0;
     int run_aux = lw.aux_weight > 0.0f && has_cells;
     int run_bridge_aux = lw.bridge_aux_weight > 0.0f && has_cells && m->index.bridge_aux_head.weight >= 0;
-    int run_lm = lw.task_weight > 0.0f && in->tokens != NULL;
+    int run_kd = lw.kd_weight > 0.0f && in->teacher_logits != NULL && in->targets != NULL;
+    int run_lm = (lw.task_weight > 0.0f || run_kd) && in->tokens != NULL;
     if (has_cells) memcpy(m->aux_targets, in->cells, (size_t)B * 4 * sizeof(int));
     vision_forward(m, w, in->images, B);
     if (run_aux) {
@@ -362,9 +374,9 @@ vlm_losses vlm_forward(vlm *m, const weight_set *w, const vlm_input *in, vlm_los
                                               m->aux_targets, B * 4, c->aux_classes, NULL);
     }
     if (run_lm) {
+        const int Nq = c->num_queries, T = c->text_len, L = model_lm_len(c);
         language_forward(m, w, in->tokens, B);
         if (in->targets != NULL) {
-            const int Nq = c->num_queries, T = c->text_len, L = model_lm_len(c);
             for (int b = 0; b < B; b++) {
                 for (int i = 0; i < Nq; i++) m->lm_targets[b * L + i] = -1;
                 memcpy(m->lm_targets + b * L + Nq, in->targets + (size_t)b * T, (size_t)T * sizeof(int));
@@ -372,13 +384,21 @@ vlm_losses vlm_forward(vlm *m, const weight_set *w, const vlm_input *in, vlm_los
             out.task = crossentropy_forward(m->probs, m->logits, m->lm_targets, B * L,
                                             c->vocab_size, &out.task_tokens);
         }
+        if (run_kd) { /* distil on the positions the task scores: the answer tokens */
+            for (int i = 0; i < B * L; i++) m->kd_use[i] = m->lm_targets[i] >= 0;
+            out.kd = kl_forward(m->kd_teacher, m->kd_student, m->logits, in->teacher_logits,
+                                m->kd_use, B * L, c->vocab_size, lw.temperature);
+        }
     }
     m->last_input = *in;
     m->last_weights.task_weight = (run_lm && in->targets != NULL) ? lw.task_weight : 0.0f;
+    m->last_weights.kd_weight = run_kd ? lw.kd_weight : 0.0f;
+    m->last_weights.temperature = lw.temperature;
     m->last_weights.aux_weight = run_aux ? lw.aux_weight : 0.0f;
     m->last_weights.bridge_aux_weight = run_bridge_aux ? lw.bridge_aux_weight : 0.0f;
     out.total = m->last_weights.task_weight * out.task + m->last_weights.aux_weight * out.aux +
-                m->last_weights.bridge_aux_weight * out.bridge_aux;
+                m->last_weights.bridge_aux_weight * out.bridge_aux +
+                m->last_weights.kd_weight * out.kd;
     m->last_losses = out;
     return out;
 }
@@ -391,24 +411,29 @@ static void language_backward(vlm *m, const weight_set *w, int batch) {
     const int Nq = c->num_queries, T = c->text_len, L = model_lm_len(c), D = c->dim_language;
     const int n = batch * L, V = c->vocab_size;
     const float *emb = pl_buffer_view(w->params, pi->token_embedding);
-    float *d_emb = pl_buffer_view(w->grads, pi->token_embedding);
+    float *d_emb = w->grads ? pl_buffer_view(w->grads, pi->token_embedding) : NULL;
     float *d_normed = m->scratch.d_narrow;
+    const vlm_loss_weights *lw = &m->last_weights;
     memset(m->d_logits, 0, (size_t)n * V * sizeof(float));
-    crossentropy_backward(m->d_logits, m->probs, m->lm_targets, n, V, m->last_weights.task_weight);
+    if (lw->task_weight > 0.0f)
+        crossentropy_backward(m->d_logits, m->probs, m->lm_targets, n, V, lw->task_weight);
+    if (lw->kd_weight > 0.0f)
+        kl_backward(m->d_logits, m->kd_teacher, m->kd_student, m->kd_use, n, V, lw->temperature,
+                    lw->kd_weight);
     /* logits = out·Eᵀ: ∂out = ∂logits·E, ∂E += ∂logitsᵀ·out. */
     pl_sgemm(false, false, n, D, V, 1.0f, m->d_logits, V, emb, D, 0.0f, d_normed, D);
-    pl_sgemm(true, false, V, D, n, 1.0f, m->d_logits, V, m->language_out, D, 1.0f, d_emb, D);
+    if (d_emb) pl_sgemm(true, false, V, D, n, 1.0f, m->d_logits, V, m->language_out, D, 1.0f, d_emb, D);
     memset(m->d_language, 0, (size_t)n * D * sizeof(float));
     ws_norm_backward(w, &pi->language_norm, m->d_language, d_normed,
                      last_out(m->language_acts, c->layers_language, m->language_x0),
                      m->language_mean, m->language_rstd, n, D);
     backward_blocks(w, pi->language_blocks, m->language_acts, c->layers_language, &m->scratch,
                     m->d_language, NULL, m->language_x0, NULL, language_shape(m, batch));
-    sum_rows_over_batch(pl_buffer_view(w->grads, pi->language_pos), m->d_language, batch, L, D);
+    if (w->grads) sum_rows_over_batch(pl_buffer_view(w->grads, pi->language_pos), m->d_language, batch, L, D);
     for (int b = 0; b < batch; b++) {
         const float *row = m->d_language + (size_t)b * L * D;
         memcpy(m->d_prefix + (size_t)b * Nq * D, row, (size_t)Nq * D * sizeof(float));
-        embedding_backward(d_emb, row + (size_t)Nq * D, m->last_input.tokens + (size_t)b * T, T, D);
+        if (d_emb) embedding_backward(d_emb, row + (size_t)Nq * D, m->last_input.tokens + (size_t)b * T, T, D);
     }
 }
 
@@ -418,7 +443,7 @@ static void bridge_backward(vlm *m, const weight_set *w, int batch) {
     const int n = batch * c->num_queries, D = c->dim_query;
     float *d_normed = m->scratch.d_narrow;
     memset(d_normed, 0, (size_t)n * D * sizeof(float));
-    if (m->last_weights.task_weight > 0.0f)
+    if (m->last_weights.task_weight > 0.0f || m->last_weights.kd_weight > 0.0f)
         ws_linear_backward(w, &pi->bridge_proj, d_normed, m->d_prefix, m->bridge_out, n);
     if (m->last_weights.bridge_aux_weight > 0.0f) {
         const int rows = batch * 4, K = c->aux_classes;
@@ -438,8 +463,9 @@ static void bridge_backward(vlm *m, const weight_set *w, int batch) {
     backward_blocks(w, pi->bridge_blocks, m->bridge_acts, c->layers_query, &m->scratch,
                     m->d_bridge, m->d_vision_out, m->bridge_x0, m->vision_out,
                     bridge_shape(m, batch));
-    sum_rows_over_batch(pl_buffer_view(w->grads, pi->queries), m->d_bridge, batch,
-                        c->num_queries, D);
+    if (w->grads)
+        sum_rows_over_batch(pl_buffer_view(w->grads, pi->queries), m->d_bridge, batch,
+                            c->num_queries, D);
 }
 
 static void vision_backward(vlm *m, const weight_set *w, int batch) {
@@ -461,7 +487,7 @@ static void vision_backward(vlm *m, const weight_set *w, int batch) {
                      m->vision_rstd, n, D);
     backward_blocks(w, pi->vision_blocks, m->vision_acts, c->layers_vision, &m->scratch,
                     m->d_vision, NULL, m->vision_x0, NULL, vision_shape(m, batch));
-    sum_rows_over_batch(pl_buffer_view(w->grads, pi->vision_pos), m->d_vision, batch, P, D);
+    if (w->grads) sum_rows_over_batch(pl_buffer_view(w->grads, pi->vision_pos), m->d_vision, batch, P, D);
     ws_linear_backward(w, &pi->patch, NULL, m->d_vision, m->patches, n);
 }
 
@@ -470,10 +496,10 @@ void vlm_backward(vlm *m, const weight_set *w) {
     const size_t vision_floats = (size_t)B * model_num_patches(&m->cfg) * m->cfg.dim_vision;
     memset(m->d_vision_out, 0, vision_floats * sizeof(float));
     const vlm_loss_weights *lw = &m->last_weights;
-    if (lw->task_weight > 0.0f) language_backward(m, w, B);
-    if (lw->task_weight > 0.0f || lw->bridge_aux_weight > 0.0f) bridge_backward(m, w, B);
-    if (lw->task_weight > 0.0f || lw->aux_weight > 0.0f || lw->bridge_aux_weight > 0.0f)
-        vision_backward(m, w, B);
+    const int lm = lw->task_weight > 0.0f || lw->kd_weight > 0.0f;
+    if (lm) language_backward(m, w, B);
+    if (lm || lw->bridge_aux_weight > 0.0f) bridge_backward(m, w, B);
+    if (lm || lw->aux_weight > 0.0f || lw->bridge_aux_weight > 0.0f) vision_backward(m, w, B);
 }
 
 /* ---- greedy decoding ------------------------------------------------------------------ */

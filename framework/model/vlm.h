@@ -20,6 +20,7 @@ typedef struct { /* one batch, rows b = 0..batch-1 */
     const int *tokens;    /* [batch, text_len] */
     const int *targets;   /* [batch, text_len] next-token targets, -1 = not scored (may be NULL) */
     const int *cells;     /* [batch, 4] per-cell classes for the auxiliary head (may be NULL) */
+    const float *teacher_logits; /* [batch, Nq + text_len, vocab] for distillation (may be NULL) */
     int batch;
 } vlm_input;
 
@@ -27,10 +28,12 @@ typedef struct {
     float task_weight; /* weight of the answer cross-entropy (0: language model not run) */
     float aux_weight;  /* weight of the per-cell classification loss on vision tokens */
     float bridge_aux_weight; /* weight of the per-cell classification loss on queries 0..3 */
+    float kd_weight;   /* weight of KL(teacher ‖ student) on the scored answer positions */
+    float temperature; /* of the distillation softmaxes (used when kd_weight > 0) */
 } vlm_loss_weights;
 
 typedef struct {
-    float total, task, aux, bridge_aux; /* weighted sum and the unweighted parts */
+    float total, task, aux, bridge_aux, kd; /* weighted sum and the unweighted parts */
     int task_tokens;        /* answer tokens scored */
 } vlm_losses;
 
@@ -50,6 +53,8 @@ typedef struct {
     float *query_feat, *bridge_aux_logits, *bridge_aux_probs; /* queries 0..3 per sample */
     float *bridge_x0, *bridge_out, *bridge_mean, *bridge_rstd, *prefix;
     float *language_x0, *language_out, *language_mean, *language_rstd, *logits, *probs;
+    float *kd_teacher, *kd_student; /* softmax(teacher/T), softmax(student/T) */
+    unsigned char *kd_use;          /* [B·L] rows that distillation scores */
     int *lm_targets, *aux_targets;
     /* Gradient buffers of the residual streams (the last three double as scratch). */
     float *d_vision, *d_vision_out, *d_bridge, *d_prefix, *d_language, *d_logits, *d_aux, *d_cell,
@@ -66,8 +71,11 @@ void vlm_init(vlm *m, uint64_t seed);
 
 /* Allocates masks (all ones) and the effective-weight buffer; idempotent. */
 pl_status vlm_enable_masks(vlm *m, pl_error *err);
+/* Allocates the effective-weight buffer alone (adapters on a dense model); idempotent. */
+pl_status vlm_enable_weff(vlm *m, pl_error *err);
 
-/* Weight set for a pass: masked = use masks (if enabled); with_grads = write gradients. */
+/* Weight set for a pass: masked = use masks (if enabled); with_grads = write gradients.
+ * Adapters are attached by the caller (w.adapters, w.adapter_grads). */
 weight_set vlm_weights(vlm *m, int masked, int with_grads);
 
 /* Forward; returns the losses (zero parts when their inputs are absent). */

@@ -11,6 +11,14 @@ static linear_params params_of(const weight_set *w, const linear_ref *r) {
     p.bias = pl_buffer_view(w->params, r->bias);
     p.mask = w->masks ? pl_buffer_view(w->masks, r->weight) : NULL;
     p.adapter = ADAPTER_NONE;
+    const adapter_set *a = w->adapters;
+    if (a != NULL && a->a_of[r->weight] >= 0) {
+        p.adapter = a->kind;
+        p.lora_a = pl_buffer_view(&a->values, a->a_of[r->weight]);
+        p.lora_b = pl_buffer_view(&a->values, a->b_of[r->weight]);
+        p.rank = a->rank_of[r->weight];
+        p.scale = a->scale_of[r->weight];
+    }
     return p;
 }
 
@@ -30,6 +38,10 @@ void ws_linear_backward(const weight_set *w, const linear_ref *r, float *dx, con
     if (w->grads) {
         g.weight = pl_buffer_view(w->grads, r->weight);
         g.bias = pl_buffer_view(w->grads, r->bias);
+    }
+    if (w->adapter_grads && p.adapter != ADAPTER_NONE) {
+        g.lora_a = pl_buffer_view(w->adapter_grads, w->adapters->a_of[r->weight]);
+        g.lora_b = pl_buffer_view(w->adapter_grads, w->adapters->b_of[r->weight]);
     }
     linear_backward(dx, &g, w->dweff, dy, x, weff_of(w, r, &p), &p, n, r->in, r->out);
 }

@@ -4,15 +4,18 @@
 #define PL_MODEL_WEIGHTS_H
 
 #include "core/buffer.h"
+#include "model/adapters.h"
 #include "model/params.h"
 #include "nn/linear.h"
 
 typedef struct {
     const pl_buffer *params;
     const pl_buffer *masks; /* NULL: dense; else 0/1 per element of prunable weights */
-    pl_buffer *weff;        /* effective weights W⊙M (needed when masks is set) */
-    pl_buffer *grads;       /* NULL: inference only */
+    pl_buffer *weff;        /* effective weights (needed when masks or adapters are set) */
+    pl_buffer *grads;       /* NULL: no parameter gradients (inference, or adapters only) */
     float *dweff;           /* scratch for the largest weight's out×in gradient */
+    const adapter_set *adapters; /* NULL: no adapters */
+    pl_buffer *adapter_grads;    /* NULL: no adapter gradients */
 } weight_set;
 
 /* Layer norm through the set: out, mean, rstd from inp. */

@@ -49,8 +49,8 @@ pl_status evaluate_model(vlm *m, const weight_set *w, const pl_data *d, pl_split
         int count = samples - first < m->max_batch ? samples - first : m->max_batch;
         st = pl_data_fill_batch(d, split, first, count, &batch, err);
         if (st != PL_OK) break;
-        vlm_input in = {batch.images, batch.tokens, batch.targets, NULL, count};
-        vlm_losses loss = vlm_forward(m, w, &in, (vlm_loss_weights){1.0f, 0.0f, 0.0f});
+        vlm_input in = {.images = batch.images, .tokens = batch.tokens, .targets = batch.targets, .cells = NULL, .batch = count};
+        vlm_losses loss = vlm_forward(m, w, &in, (vlm_loss_weights){.task_weight = 1.0f, .aux_weight = 0.0f, .bridge_aux_weight = 0.0f});
         ce_sum += (double)loss.task * loss.task_tokens;
         ce_tokens += loss.task_tokens;
         memcpy(generated, batch.tokens, (size_t)count * T * sizeof(int));

@@ -118,13 +118,12 @@ static pl_status train(vlm *model, const pl_data *d, const pretrain_config *cfg,
         const train_phase *ph = &cfg->phases[phase];
         pl_data view = *d; /* shares the loaded images; only the question mix may differ */
         if (ph->has_mix) memcpy(view.config.mix, ph->mix, sizeof ph->mix);
-        vlm_loss_weights lw = {ph->task_weight, ph->aux_weight, ph->bridge_aux_weight};
+        vlm_loss_weights lw = {.task_weight = ph->task_weight, .aux_weight = ph->aux_weight, .bridge_aux_weight = ph->bridge_aux_weight};
         for (int k = 0; k < ph->steps; k++, step++) {
             float lr = lr_schedule(k, ph->steps, ph->warmup, ph->lr, cfg->min_lr);
             PL_TRY(pl_data_fill_batch(&view, PL_SPLIT_TRAIN, step * cfg->batch_size,
                                       cfg->batch_size, batch, err));
-            vlm_input in = {batch->images, batch->tokens, batch->targets, batch->cells,
-                            cfg->batch_size};
+            vlm_input in = {.images = batch->images, .tokens = batch->tokens, .targets = batch->targets, .cells = batch->cells, .batch = cfg->batch_size};
             weight_set w = vlm_weights(model, 1, 1);
             vlm_zero_grad(model);
             vlm_losses loss = vlm_forward(model, &w, &in, lw);

@@ -1,0 +1,44 @@
+/* cache.c - stage cache keys and paths (the key is defined in cache.h). */
+#include "engine/cache.h"
+
+#include <stdio.h>
+
+#include "engine/fsutil.h"
+#include "engine/stage.h"
+
+enum { MAX_KEY_PATHS = CFG_PATH_SEGMENTS + 8 };
+
+pl_status pl_cache_key(const pl_run *run, int stage, char out[CFG_HASH_HEX], pl_error *err) {
+    char names[MAX_KEY_PATHS][24];
+    const char *paths[MAX_KEY_PATHS] = {"data", "model", "seed"};
+    int n = 3;
+    for (int j = 0; j <= stage; j++) {
+        const char *kind;
+        if (cfg_stage_at(run->semantic, j, &kind) == NULL)
+            return PL_ERROR(err, PL_ERR_INTERNAL, "run %s has no pipeline stage %d", run->run_id, j);
+        const pl_stage_kind *k = pl_stage_find(kind);
+        if (j < stage && (k == NULL || !k->produces_model)) continue;
+        if (n == MAX_KEY_PATHS)
+            return PL_ERROR(err, PL_ERR_CONFIG, "run %s: more than %d model stages in one pipeline",
+                            run->run_id, MAX_KEY_PATHS - 4);
+        snprintf(names[n], sizeof names[n], "pipeline.%d", j);
+        paths[n] = names[n];
+        n++;
+    }
+    return cfg_hash_subtrees(run->semantic, paths, n, out, err);
+}
+
+void pl_cache_model_path(const char *results, const char *key, char *buf, size_t cap) {
+    snprintf(buf, cap, "%s/cache/%s.safetensors", results, key);
+}
+
+void pl_cache_record_path(const char *results, const char *key, char *buf, size_t cap) {
+    snprintf(buf, cap, "%s/cache/%s.metrics.tsv", results, key);
+}
+
+bool pl_cache_has(const char *results, const char *key) {
+    char a[4096], b[4096];
+    pl_cache_model_path(results, key, a, sizeof a);
+    pl_cache_record_path(results, key, b, sizeof b);
+    return pl_file_exists(b) && pl_file_exists(a);
+}

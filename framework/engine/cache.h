@@ -1,0 +1,35 @@
+/* cache.h - the stage cache: what a stage instance's key is and where its output lives.
+ *
+ * THE CACHE KEY (defined here and in cache.c, nowhere else): the key of stage i of a run is
+ * the SHA-256 (config/hash.h, cfg_hash_subtrees) of the canonical text of these subtrees of
+ * the run's semantic config (non-semantic keys such as engine.* removed), in order:
+ *   data, model, seed,
+ *   pipeline.<j> for every earlier stage j whose kind produces a model (pretrain, prune, ...),
+ *   pipeline.<i> (the stage itself, kind included).
+ * Earlier stages that do not change the model (eval, bench) are left out, so changing an
+ * evaluation setting never retrains anything. Two stage instances with the same key are one
+ * node of the stage graph and run once.
+ *
+ * Outputs of model-producing stages (results/cache/):
+ *   <key>.safetensors   the model (model/checkpoint.h, written atomically)
+ *   <key>.metrics.tsv   what the stage reported, for replay into each run (engine/record.h)
+ * The metrics file is written first and the model last; an entry exists only when both do. */
+#ifndef PL_ENGINE_CACHE_H
+#define PL_ENGINE_CACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config/experiment.h"
+
+/* The key of stage `stage` of run (64 hex digits). */
+pl_status pl_cache_key(const pl_run *run, int stage, char out[CFG_HASH_HEX], pl_error *err);
+
+/* <results>/cache/<key>.safetensors and <results>/cache/<key>.metrics.tsv. */
+void pl_cache_model_path(const char *results, const char *key, char *buf, size_t cap);
+void pl_cache_record_path(const char *results, const char *key, char *buf, size_t cap);
+
+/* True when both files of the entry exist. */
+bool pl_cache_has(const char *results, const char *key);
+
+#endif

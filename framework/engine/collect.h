@@ -1,0 +1,50 @@
+/* collect.h - the experiment's index: one row per run directory under
+ * results/<experiment>/runs/ (run id, group id, seed, alias values from run.tsv; status
+ * from the status file; summary metrics from metrics.h5 /summary), written as index.tsv
+ * and printed as the summary table. Also what `prunelab status` counts. */
+#ifndef PL_ENGINE_COLLECT_H
+#define PL_ENGINE_COLLECT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "engine/run_dir.h"
+#include "io/h5_summary.h"
+
+typedef struct {
+    char run_id[32], group_id[32];
+    long long seed;
+    int index;            /* row in the run table of the invocation that prepared it */
+    char **values;        /* per alias ("" when the run has no such axis) */
+    pl_run_status status;
+    pl_h5_summary summary; /* empty unless metrics were read */
+} pl_index_row;
+
+typedef struct {
+    int n_aliases;
+    char **aliases;
+    int n_rows;
+    pl_index_row *rows;   /* sorted by index, then run id */
+    int n_metrics;
+    char **metrics;       /* union of summary names, sorted */
+    double started;       /* experiment.state: when the latest invocation began (0 = unknown) */
+    int jobs;             /* experiment.state: its engine.jobs */
+} pl_index;
+
+/* Reads exp_dir (results/<experiment>); with_metrics: also each completed run's /summary.
+ * A run directory without a readable run.tsv is skipped. */
+pl_status pl_collect(const char *exp_dir, bool with_metrics, pl_index *out, pl_error *err);
+void pl_index_free(pl_index *idx);
+
+/* Writes exp_dir/index.tsv atomically: run_id, group_id, seed, aliases..., status, reason,
+ * metrics... (empty cells where a run lacks a metric). */
+pl_status pl_index_write(const pl_index *idx, const char *exp_dir, pl_error *err);
+
+/* The summary table: run, aliases, seed, status, acc (when known), reason of failures.
+ * only (n_only ids; NULL = all rows): show just these run ids. */
+void pl_index_print(const pl_index *idx, const char *const *only, int n_only, FILE *out);
+
+/* The value of metric `name` in row, or NaN. */
+double pl_index_metric(const pl_index_row *row, const char *name);
+
+#endif

@@ -1,0 +1,232 @@
+/* engine.c - one `prunelab run`: settings, results directories, which runs to do, the stage
+ * graph, scheduling, failure bookkeeping and the final index and summary (see engine.h). */
+#define _POSIX_C_SOURCE 200809L
+#include "engine/engine.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/strbuf.h"
+#include "core/alloc.h"
+#include "core/threads.h"
+#include "engine/collect.h"
+#include "engine/engine_parts.h"
+#include "engine/fsutil.h"
+#include "engine/run_dir.h"
+#include "engine/scheduler.h"
+#include "engine/settings.h"
+#include "engine/stage.h"
+
+static void note(const engine_ctx *e, const char *fmt, const char *a, const char *b) {
+    if (e->opt->log == NULL) return;
+    fprintf(e->opt->log, fmt, a, b);
+    fflush(e->opt->log);
+}
+
+pl_status pl_engine_dirs(const pl_experiment *exp, char *results, size_t results_cap,
+                         char *exp_dir, size_t exp_dir_cap, pl_error *err) {
+    const char *dir;
+    PL_TRY(cfg_get_string(exp->base, "engine.results_dir", &dir, err));
+    if ((size_t)snprintf(results, results_cap, "%s", dir) >= results_cap ||
+        (size_t)snprintf(exp_dir, exp_dir_cap, "%s/%s", dir, exp->name) >= exp_dir_cap)
+        return PL_ERROR(err, PL_ERR_CONFIG, "engine.results_dir '%s' is too long", dir);
+    return PL_OK;
+}
+
+static pl_status read_settings(engine_ctx *e, pl_error *err) {
+    long long jobs, threads, flush;
+    const char *isolation;
+    PL_TRY(cfg_get_int(e->exp->base, "engine.jobs", &jobs, err));
+    PL_TRY(cfg_get_int(e->exp->base, "engine.threads", &threads, err));
+    PL_TRY(cfg_get_int(e->exp->base, "engine.flush_every", &flush, err));
+    PL_TRY(cfg_get_string(e->exp->base, "engine.isolation", &isolation, err));
+    int cores = pl_cores();
+    e->jobs = (int)(jobs < 1 ? 1 : jobs > 256 ? 256 : jobs);
+    e->threads = threads > 0 ? (int)threads : (cores / e->jobs > 0 ? cores / e->jobs : 1);
+    e->flush_every = (int)flush;
+    if (e->opt->log && e->jobs * e->threads > cores)
+        fprintf(e->opt->log, "note: engine.jobs %d x engine.threads %d exceeds the %d cores, as asked\n",
+                e->jobs, e->threads, cores);
+    const char *f = e->opt->fault;
+    if (f && *f) {
+        const char *at = strstr(f, ":seed=");
+        e->fault = strncmp(f, "nan:", 4) == 0 ? FAULT_NAN : strncmp(f, "crash:", 6) == 0 ? FAULT_CRASH : FAULT_NONE;
+        if (e->fault == FAULT_NONE || at == NULL)
+            return PL_ERROR(err, PL_ERR_INVALID, "test fault '%s': use nan:seed=N or crash:seed=N", f);
+        e->fault_seed = atoll(at + 6);
+    }
+    return PL_OK;
+}
+
+/* Compares the experiment file with the last invocation's and records this one. */
+static pl_status experiment_state(engine_ctx *e, bool *changed, pl_error *err) {
+    char *text, hash[CFG_HASH_HEX], path[ENGINE_DIR_MAX + 32], old[CFG_HASH_HEX] = "";
+    size_t len;
+    PL_TRY(pl_read_file(e->exp->path, &text, &len, err));
+    pl_status st = cfg_sha256_hex(text, len, hash, err);
+    pl_free(text);
+    PL_TRY(st);
+    snprintf(path, sizeof path, "%s/experiment.state", e->exp_dir);
+    if (pl_read_file(path, &text, NULL, NULL) == PL_OK) {
+        const char *line = strstr(text, "spec_sha256\t");
+        if (line) snprintf(old, sizeof old, "%.64s", line + 12);
+        pl_free(text);
+    }
+    *changed = old[0] && strcmp(old, hash) != 0;
+    if (*changed)
+        note(e, "warning: %s changed since the last invocation%s; completed runs whose resolved config "
+             "is unchanged are kept, the others get new run ids\n", e->exp->path, "");
+    cfg_strbuf sb;
+    cfg_strbuf_init(&sb);
+    cfg_strbuf_printf(&sb, "spec_sha256\t%s\nspec_path\t%s\nstarted\t%.3f\njobs\t%d\nthreads\t%d\naliases",
+                      hash, e->exp->path, pl_wall_time(), e->jobs, e->threads);
+    for (int a = 0; a < e->exp->n_axes; a++) cfg_strbuf_printf(&sb, "\t%s", e->exp->aliases[a]);
+    cfg_strbuf_putc(&sb, '\n');
+    st = cfg_strbuf_check(&sb, err);
+    if (st == PL_OK) st = pl_write_atomic(path, sb.data, sb.len, err);
+    cfg_strbuf_free(&sb);
+    return st;
+}
+
+/* Which runs to do; prepares their directories with status queued. */
+static pl_status plan_runs(engine_ctx *e, bool *todo, pl_engine_report *rep, pl_error *err) {
+    const pl_experiment *exp = e->exp;
+    for (int r = 0; r < exp->n_runs; r++) {
+        todo[r] = false;
+        bool duplicate = false;
+        for (int q = 0; q < r && !duplicate; q++) duplicate = strcmp(exp->runs[q].run_id, exp->runs[r].run_id) == 0;
+        if (duplicate) continue; /* the same config twice: one run directory */
+        char dir[ENGINE_PATH_MAX], h5[ENGINE_PATH_MAX + 16];
+        engine_run_dir(e, r, dir, sizeof dir);
+        snprintf(h5, sizeof h5, "%s/metrics.h5", dir);
+        pl_run_status s;
+        pl_run_status_read(dir, &s);
+        if (s.state == PL_RUN_COMPLETED && pl_file_exists(h5)) {
+            rep->already_completed++;
+            continue;
+        }
+        todo[r] = true;
+        PL_TRY(pl_run_dir_prepare(dir, exp, r, err));
+        pl_run_status q = {.state = PL_RUN_QUEUED};
+        PL_TRY(pl_run_status_write(dir, &q, err));
+    }
+    return PL_OK;
+}
+
+/* Scheduler callback: a node failed (or its ancestor did). Runs get their status. */
+static void on_failed(void *ctx, int n, int origin, const char *reason) {
+    engine_ctx *e = ctx;
+    const pl_graph_node *node = &e->graph.nodes[n];
+    if (node->type != PL_NODE_RUN) return;
+    char dir[ENGINE_PATH_MAX];
+    engine_run_dir(e, node->run, dir, sizeof dir);
+    pl_run_status s;
+    pl_run_status_read(dir, &s);
+    s.state = PL_RUN_FAILED;
+    s.finished = pl_wall_time();
+    const pl_graph_node *o = &e->graph.nodes[origin];
+    if (origin != n) {
+        const char *kind;
+        cfg_stage_at(e->exp->runs[o->run].config, o->stage, &kind);
+        snprintf(s.reason, sizeof s.reason, "shared stage %d '%s' (cache key %.12s) failed: %s",
+                 o->stage, kind, o->key, reason);
+    } else {
+        snprintf(s.reason, sizeof s.reason, "%s", reason);
+    }
+    pl_run_status_write(dir, &s, NULL);
+    note(e, "run %s failed: %s\n", e->exp->runs[node->run].run_id, s.reason);
+}
+
+static pl_status open_data(engine_ctx *e, const bool *todo, pl_error *err) {
+    for (int r = 0; r < e->exp->n_runs; r++) {
+        if (!todo[r]) continue;
+        pl_data_config dc;
+        PL_TRY(settings_data(e->exp->runs[r].config, &dc, err));
+        PL_TRY(pl_data_open(&e->data, &dc, err));
+        e->have_data = true;
+        return PL_OK;
+    }
+    return PL_OK;
+}
+
+static pl_status finish_index(engine_ctx *e, pl_engine_report *rep, pl_error *err) {
+    pl_index idx;
+    PL_TRY(pl_collect(e->exp_dir, true, &idx, err));
+    pl_status st = pl_index_write(&idx, e->exp_dir, err);
+    rep->completed = rep->failed = 0;
+    for (int r = 0; r < idx.n_rows; r++) {
+        bool current = false;
+        for (int q = 0; q < e->exp->n_runs && !current; q++)
+            current = strcmp(e->exp->runs[q].run_id, idx.rows[r].run_id) == 0;
+        if (!current) continue;
+        rep->failed += idx.rows[r].status.state == PL_RUN_FAILED;
+        rep->completed += idx.rows[r].status.state == PL_RUN_COMPLETED;
+    }
+    rep->completed -= rep->already_completed;
+    const char **ids = pl_alloc((size_t)e->exp->n_runs + 1, sizeof *ids, NULL);
+    if (e->opt->log && ids) {
+        for (int q = 0; q < e->exp->n_runs; q++) ids[q] = e->exp->runs[q].run_id;
+        fprintf(e->opt->log, "\n");
+        pl_index_print(&idx, ids, e->exp->n_runs, e->opt->log);
+        fflush(e->opt->log);
+    }
+    pl_free(ids);
+    pl_index_free(&idx);
+    return st;
+}
+
+static pl_status run(engine_ctx *e, pl_engine_report *rep, pl_error *err) {
+    const pl_experiment *exp = e->exp;
+    PL_TRY(pl_stage_validate(exp, err));
+    PL_TRY(read_settings(e, err));
+    PL_TRY(pl_engine_dirs(exp, e->results, sizeof e->results, e->exp_dir, sizeof e->exp_dir, err));
+    PL_TRY(pl_mkdirs(e->exp_dir, err));
+    PL_TRY(experiment_state(e, &rep->spec_changed, err));
+    bool *todo = pl_alloc((size_t)exp->n_runs + 1, sizeof *todo, err);
+    if (todo == NULL) return PL_ERR_NOMEM;
+    pl_status st = plan_runs(e, todo, rep, err);
+    if (st == PL_OK) st = pl_graph_build(exp, todo, e->results, &e->graph, err);
+    if (st == PL_OK) {
+        const pl_graph *g = &e->graph;
+        for (int n = 0; n < g->n_model; n++) {
+            rep->stages_reused += g->nodes[n].cached;
+            rep->stages_computed += !g->nodes[n].cached;
+        }
+    }
+    if (st == PL_OK && e->opt->log) {
+        fprintf(e->opt->log,
+                "experiment %s: %d runs, %d completed earlier, %d to run; %d model stages to compute, "
+                "%d reused from %s/cache; %d jobs x %d threads\n",
+                exp->name, exp->n_runs, rep->already_completed, e->graph.n_nodes - e->graph.n_model,
+                rep->stages_computed, rep->stages_reused, e->results, e->jobs, e->threads);
+        fflush(e->opt->log);
+    }
+    if (st == PL_OK && e->graph.n_nodes > 0) st = open_data(e, todo, err);
+    if (st == PL_OK && e->graph.n_nodes > 0) {
+        const char *isolation;
+        st = cfg_get_string(exp->base, "engine.isolation", &isolation, err);
+        pl_sched_ops ops = {e->jobs, e->threads, st == PL_OK && strcmp(isolation, "process") == 0,
+                            e, engine_exec_node, on_failed};
+        pl_sched_result res;
+        if (st == PL_OK) st = pl_schedule(&e->graph, &ops, &res, err);
+    }
+    if (e->have_data) pl_data_close(&e->data);
+    if (st == PL_OK) st = finish_index(e, rep, err);
+    pl_graph_free(&e->graph);
+    pl_free(todo);
+    return st;
+}
+
+pl_status pl_engine_run(const pl_experiment *exp, const pl_engine_options *opt,
+                        pl_engine_report *report, pl_error *err) {
+    pl_engine_options none = {0};
+    engine_ctx *e = pl_alloc(1, sizeof *e, err);
+    if (e == NULL) return PL_ERR_NOMEM;
+    e->exp = exp;
+    e->opt = opt ? opt : &none;
+    memset(report, 0, sizeof *report);
+    report->runs = exp->n_runs;
+    pl_status st = run(e, report, err);
+    pl_free(e);
+    return st;
+}

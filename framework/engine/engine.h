@@ -1,0 +1,56 @@
+/* engine.h - running an experiment: `prunelab run` in one call.
+ *
+ *   pl_engine_run(exp, &opt, &report, &err)
+ *
+ * validates every run's pipeline (engine/stage.h), prepares results/<experiment>/runs/<id>/
+ * for each run not yet completed (engine/run_dir.h), builds the stage graph over the whole
+ * sweep (engine/graph.h: shared model stages once, cached under results/cache/ as described
+ * in engine/cache.h), runs it with `engine.jobs` concurrent nodes x `engine.threads` threads
+ * (engine/scheduler.h; `engine.isolation: process` forks one child per node), writes each
+ * run's metrics.h5 (io/h5_run.h), status and log, then rebuilds index.tsv (engine/collect.h)
+ * and prints a summary table. A failed run never stops the others.
+ *
+ * Results layout (engine.results_dir, default "results"):
+ *   cache/<key>.safetensors, cache/<key>.metrics.tsv     cached model-stage outputs
+ *   <experiment>/experiment.state                        spec hash, start time, jobs, aliases
+ *   <experiment>/index.tsv                               one row per run (prunelab collect)
+ *   <experiment>/runs/<run id>/{config.yaml,run.tsv,status,log.txt,metrics.h5}
+ */
+#ifndef PL_ENGINE_ENGINE_H
+#define PL_ENGINE_ENGINE_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "config/experiment.h"
+
+typedef struct {
+    const char *git_commit; /* provenance for metrics.h5; NULL -> "unknown" */
+    const char *git_dirty;  /* "yes" / "no"; NULL -> "unknown" */
+    FILE *log;              /* plan, warnings, failures, summary table; NULL = silent */
+    bool echo;              /* also every stage progress line, prefixed by run or cache key */
+    /* TEST ONLY (the CLI reads it from PRUNELAB_TEST_FAULT): "nan:seed=N" makes the
+     * pretrain stage of runs with seed N train with learning rate 1e30 (the weights overflow,
+     * the loss turns NaN/inf and pretrain fails as it would for real); "crash:seed=N" calls abort() at the start
+     * of those runs' run node (use with engine.isolation: process). NULL = none. */
+    const char *fault;
+} pl_engine_options;
+
+typedef struct {
+    int runs;              /* rows in the run table */
+    int already_completed; /* skipped: completed by an earlier invocation */
+    int completed;         /* completed now */
+    int failed;
+    int stages_computed;   /* model stages this invocation had to compute (some may fail) */
+    int stages_reused;     /* model stages found in the cache */
+    bool spec_changed;     /* the experiment file differs from the last invocation's */
+} pl_engine_report;
+
+pl_status pl_engine_run(const pl_experiment *exp, const pl_engine_options *opt,
+                        pl_engine_report *report, pl_error *err);
+
+/* engine.results_dir and results_dir/<experiment name>. */
+pl_status pl_engine_dirs(const pl_experiment *exp, char *results, size_t results_cap,
+                         char *exp_dir, size_t exp_dir_cap, pl_error *err);
+
+#endif

@@ -1,0 +1,110 @@
+/* fsutil.c - atomic whole-file writes, small-file reads, mkdir -p, wall-clock time. */
+#define _POSIX_C_SOURCE 200809L
+#include "engine/fsutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+
+pl_status pl_write_atomic(const char *path, const char *bytes, size_t n, pl_error *err) {
+    size_t cap = strlen(path) + 32;
+    char *tmp = pl_alloc(cap, 1, err);
+    if (tmp == NULL) return PL_ERR_NOMEM;
+    snprintf(tmp, cap, "%s.tmp.XXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        pl_status st = PL_ERROR(err, PL_ERR_IO, "%s: cannot create a temporary file: %s", path, strerror(errno));
+        pl_free(tmp);
+        return st;
+    }
+    size_t done = 0;
+    int ok = fchmod(fd, 0644) == 0;
+    while (ok && done < n) {
+        ssize_t w = write(fd, bytes + done, n - done);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) ok = 0;
+        else done += (size_t)w;
+    }
+    ok = ok && fsync(fd) == 0;
+    int saved = errno;
+    ok = close(fd) == 0 && ok;
+    if (ok && rename(tmp, path) != 0) {
+        saved = errno;
+        ok = 0;
+    }
+    if (!ok) {
+        unlink(tmp);
+        pl_free(tmp);
+        return PL_ERROR(err, PL_ERR_IO, "%s: cannot write: %s", path, strerror(saved ? saved : EIO));
+    }
+    pl_free(tmp);
+    return PL_OK;
+}
+
+pl_status pl_read_file(const char *path, char **out, size_t *len, pl_error *err) {
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) return PL_ERROR(err, PL_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    size_t cap = 4096, n = 0;
+    char *buf = pl_realloc(NULL, cap, 1, err);
+    pl_status st = buf ? PL_OK : PL_ERR_NOMEM;
+    while (st == PL_OK) {
+        if (n + 1 >= cap) {
+            char *bigger = pl_realloc(buf, cap * 2, 1, err);
+            if (bigger == NULL) {
+                st = PL_ERR_NOMEM;
+                break;
+            }
+            buf = bigger, cap *= 2;
+        }
+        size_t got = fread(buf + n, 1, cap - n - 1, f);
+        n += got;
+        if (got == 0) {
+            if (ferror(f)) st = PL_ERROR(err, PL_ERR_IO, "%s: read error", path);
+            break;
+        }
+    }
+    fclose(f);
+    if (st != PL_OK) {
+        pl_free(buf);
+        return st;
+    }
+    buf[n] = '\0';
+    *out = buf;
+    if (len) *len = n;
+    return PL_OK;
+}
+
+pl_status pl_mkdirs(const char *path, pl_error *err) {
+    char buf[4096];
+    size_t n = strlen(path);
+    if (n == 0 || n >= sizeof buf) return PL_ERROR(err, PL_ERR_INVALID, "directory path '%s' is empty or too long", path);
+    memcpy(buf, path, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (buf[i] != '/' && buf[i] != '\0') continue;
+        char c = buf[i];
+        buf[i] = '\0';
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+            return PL_ERROR(err, PL_ERR_IO, "cannot create directory %s: %s", buf, strerror(errno));
+        buf[i] = c;
+    }
+    return PL_OK;
+}
+
+bool pl_file_exists(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+double pl_wall_time(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}

@@ -1,0 +1,26 @@
+/* fsutil.h - the small file-system operations the engine is built on: whole-file atomic
+ * writes (temporary file in the same directory, fsync, rename), reading a small file,
+ * creating directories with their parents, and wall-clock time. */
+#ifndef PL_ENGINE_FSUTIL_H
+#define PL_ENGINE_FSUTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/error.h"
+
+/* Replaces path with the bytes; a reader sees the old file or the new one, never a part. */
+pl_status pl_write_atomic(const char *path, const char *bytes, size_t n, pl_error *err);
+
+/* Reads the whole file (NUL-terminated; free with pl_free). */
+pl_status pl_read_file(const char *path, char **out, size_t *len, pl_error *err);
+
+/* mkdir -p. */
+pl_status pl_mkdirs(const char *path, pl_error *err);
+
+bool pl_file_exists(const char *path);
+
+/* Seconds since the Unix epoch (wall clock, for status files). */
+double pl_wall_time(void);
+
+#endif

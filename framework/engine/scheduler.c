@@ -1,0 +1,224 @@
+/* scheduler.c - dependency-ordered execution of a stage graph on OpenMP threads or forked
+ * processes (see scheduler.h). */
+#define _POSIX_C_SOURCE 200809L
+#include "engine/scheduler.h"
+
+#include <errno.h>
+#include <omp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+#include "core/threads.h"
+
+enum { NODE_WAITING, NODE_RUNNING, NODE_DONE, NODE_FAILED };
+
+typedef struct {
+    const pl_graph *g;
+    const pl_sched_ops *ops;
+    int *state;
+    int remaining;        /* nodes neither done nor failed */
+    int running;
+    pl_sched_result res;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+} sched;
+
+/* The lowest-numbered waiting node whose parent is done, or -1. */
+static int next_ready(const sched *s) {
+    for (int n = 0; n < s->g->n_nodes; n++) {
+        int p = s->g->nodes[n].parent;
+        if (s->state[n] == NODE_WAITING && (p < 0 || s->state[p] == NODE_DONE)) return n;
+    }
+    return -1;
+}
+
+static void finish(sched *s, int n, pl_status st, const char *reason) {
+    s->remaining--;
+    if (st == PL_OK) {
+        s->state[n] = NODE_DONE;
+        s->res.executed++;
+        return;
+    }
+    s->state[n] = NODE_FAILED;
+    s->res.failed++;
+    s->ops->failed(s->ops->ctx, n, n, reason);
+    /* descendants: nodes are numbered so that no node waits for a later one... except run
+     * nodes, which come last anyway; one pass in index order suffices */
+    for (int d = 0; d < s->g->n_nodes; d++) {
+        if (s->state[d] != NODE_WAITING || !pl_graph_depends(s->g, d, n)) continue;
+        s->state[d] = NODE_FAILED;
+        s->remaining--;
+        s->res.failed++;
+        s->ops->failed(s->ops->ctx, d, n, reason);
+    }
+}
+
+/* ---- threads ---------------------------------------------------------------------------- */
+
+static void job_loop(sched *s) {
+    pl_threads_set(s->ops->threads);
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        int n = next_ready(s);
+        if (n >= 0) {
+            s->state[n] = NODE_RUNNING;
+            s->running++;
+            pthread_mutex_unlock(&s->mu);
+            pl_error err;
+            pl_error_clear(&err);
+            pl_status st = s->ops->exec(s->ops->ctx, n, &err);
+            pthread_mutex_lock(&s->mu);
+            s->running--;
+            finish(s, n, st, err.message[0] ? err.message : pl_status_name(st));
+            pthread_cond_broadcast(&s->cv);
+            continue;
+        }
+        if (s->remaining == 0 || s->running == 0) break; /* done, or nothing can ever start */
+        pthread_cond_wait(&s->cv, &s->mu);
+    }
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void run_threads(sched *s) {
+    if (s->ops->jobs <= 1) {
+        int saved = pl_threads_get();
+        job_loop(s);
+        pl_threads_set(saved);
+        return;
+    }
+    int levels = omp_get_max_active_levels();
+    omp_set_max_active_levels(2);
+#pragma omp parallel num_threads(s->ops->jobs)
+    job_loop(s);
+    omp_set_max_active_levels(levels);
+}
+
+/* ---- processes -------------------------------------------------------------------------- */
+
+typedef struct {
+    pid_t pid;
+    int node, fd;
+} child;
+
+static void child_main(sched *s, int n, int fd) {
+    struct rlimit no_core = {0, 0};
+    setrlimit(RLIMIT_CORE, &no_core); /* a crash hook or a real crash: no core dump */
+    pl_threads_set(s->ops->threads);
+    pl_error err;
+    pl_error_clear(&err);
+    pl_status st = s->ops->exec(s->ops->ctx, n, &err);
+    if (st != PL_OK) {
+        const char *msg = err.message[0] ? err.message : pl_status_name(st);
+        size_t len = strlen(msg), done = 0;
+        while (done < len) {
+            ssize_t w = write(fd, msg + done, len - done);
+            if (w <= 0) break;
+            done += (size_t)w;
+        }
+    }
+    close(fd);
+    _exit(st == PL_OK ? 0 : 1); /* a forked child must not run the parent's atexit handlers */
+}
+
+static void reap(sched *s, child *c, int status) {
+    char reason[1024] = "";
+    ssize_t got = read(c->fd, reason, sizeof reason - 1);
+    reason[got > 0 ? got : 0] = '\0';
+    close(c->fd);
+    pl_status st = PL_OK;
+    if (WIFSIGNALED(status)) {
+        st = PL_ERR_INTERNAL;
+        snprintf(reason, sizeof reason, "crashed: killed by signal %d (%s)", WTERMSIG(status),
+                 strsignal(WTERMSIG(status)));
+    } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        st = PL_ERR_INTERNAL;
+        if (reason[0] == '\0') snprintf(reason, sizeof reason, "the stage's process exited with status %d", WEXITSTATUS(status));
+    }
+    finish(s, c->node, st, reason);
+}
+
+static pl_status run_processes(sched *s, pl_error *err) {
+    int jobs = s->ops->jobs < 1 ? 1 : s->ops->jobs;
+    child *kids = pl_alloc((size_t)jobs, sizeof *kids, err);
+    if (kids == NULL) return PL_ERR_NOMEM;
+    int alive = 0;
+    pl_status st = PL_OK;
+    while (s->remaining > 0 && st == PL_OK) {
+        int n;
+        while (alive < jobs && (n = next_ready(s)) >= 0) {
+            int fds[2];
+            if (pipe(fds) != 0) {
+                st = PL_ERROR(err, PL_ERR_IO, "cannot create a pipe for a stage process: %s", strerror(errno));
+                break;
+            }
+            fflush(NULL); /* nothing buffered gets written twice */
+            pid_t pid = fork();
+            if (pid < 0) {
+                close(fds[0]), close(fds[1]);
+                st = PL_ERROR(err, PL_ERR_IO, "cannot fork a stage process: %s", strerror(errno));
+                break;
+            }
+            if (pid == 0) {
+                close(fds[0]);
+                child_main(s, n, fds[1]);
+            }
+            close(fds[1]);
+            s->state[n] = NODE_RUNNING;
+            kids[alive++] = (child){pid, n, fds[0]};
+        }
+        if (alive == 0) break; /* nothing running and nothing ready: all done or blocked */
+        int reaped = 0;
+        for (int i = 0; i < alive; i++) {
+            int status;
+            pid_t r = waitpid(kids[i].pid, &status, WNOHANG);
+            if (r == 0 || (r < 0 && errno == EINTR)) continue;
+            if (r < 0) status = 0x7f00; /* lost child: report as exit status 127 */
+            reap(s, &kids[i], status);
+            kids[i--] = kids[--alive];
+            reaped++;
+        }
+        if (!reaped) nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
+    }
+    for (int i = 0; i < alive; i++) { /* only after an error above: wait for the rest */
+        int status;
+        while (waitpid(kids[i].pid, &status, 0) < 0 && errno == EINTR) {}
+        reap(s, &kids[i], status);
+    }
+    pl_free(kids);
+    return st;
+}
+
+pl_status pl_schedule(const pl_graph *g, const pl_sched_ops *ops, pl_sched_result *res,
+                      pl_error *err) {
+    sched s = {.g = g, .ops = ops};
+    s.state = pl_alloc((size_t)g->n_nodes + 1, sizeof *s.state, err);
+    if (s.state == NULL) return PL_ERR_NOMEM;
+    for (int n = 0; n < g->n_nodes; n++) {
+        bool cached = g->nodes[n].type == PL_NODE_MODEL && g->nodes[n].cached;
+        s.state[n] = cached ? NODE_DONE : NODE_WAITING;
+        s.remaining += !cached;
+    }
+    pl_status st = PL_OK;
+    if (ops->processes) {
+        st = run_processes(&s, err);
+    } else {
+        pthread_mutex_init(&s.mu, NULL);
+        pthread_cond_init(&s.cv, NULL);
+        run_threads(&s);
+        pthread_cond_destroy(&s.cv);
+        pthread_mutex_destroy(&s.mu);
+    }
+    if (st == PL_OK && s.remaining != 0)
+        st = PL_ERROR(err, PL_ERR_INTERNAL, "%d stage graph nodes could not be scheduled", s.remaining);
+    *res = s.res;
+    pl_free(s.state);
+    return st;
+}

@@ -1,0 +1,43 @@
+/* scheduler.h - running the nodes of a stage graph, each after its parent, `jobs` at a time.
+ *
+ * Two drivers share the bookkeeping:
+ *   threads    jobs == 1: nodes run one after another in the calling thread.
+ *              jobs > 1: an outer `omp parallel num_threads(jobs)` region; each of its
+ *              threads takes ready nodes off a shared list (mutex + condition variable).
+ *              Nested parallelism is enabled (max active levels 2), so a job's kernels run
+ *              an inner team of `threads`.
+ *   processes  the calling thread forks one child per node (at most `jobs` alive), waits for
+ *              them with waitpid on their own pids, and turns a child killed by a signal
+ *              into a failed node ("crashed: signal 6 (Aborted)"). Nothing but the node
+ *              runs in a child, which ends with _exit.
+ * Every job (thread or child) calls pl_threads_set(threads) before its first node.
+ *
+ * A node that fails fails every node that depends on it, with the same reason. */
+#ifndef PL_ENGINE_SCHEDULER_H
+#define PL_ENGINE_SCHEDULER_H
+
+#include <stdbool.h>
+
+#include "engine/graph.h"
+
+typedef struct {
+    int jobs, threads;
+    bool processes;
+    void *ctx;
+    /* Runs node n (in a job thread or a child process). */
+    pl_status (*exec)(void *ctx, int n, pl_error *err);
+    /* Called once per node that ends failed: `origin` is the node that failed (n itself
+     * or an ancestor) and reason its message. Serialised: one call at a time, from the
+     * scheduling side (a job thread holding the lock, or the parent process). */
+    void (*failed)(void *ctx, int n, int origin, const char *reason);
+} pl_sched_ops;
+
+typedef struct {
+    int executed;  /* nodes that ran and succeeded */
+    int failed;    /* nodes that failed or whose ancestor failed */
+} pl_sched_result;
+
+pl_status pl_schedule(const pl_graph *g, const pl_sched_ops *ops, pl_sched_result *res,
+                      pl_error *err);
+
+#endif

@@ -1,0 +1,68 @@
+/* settings_prune.c - the prune section -> prune_config (see settings_prune.h). The schema
+ * has checked types, ranges and the pattern's form; this only maps names to values. */
+#include "engine/settings_prune.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/path.h"
+
+static pl_status get_choice(const cfg_node *stage, const char *key, const char *const *names,
+                            int count, int *out, pl_error *err) {
+    const char *s;
+    PL_TRY(cfg_get_string(stage, key, &s, err));
+    for (int i = 0; i < count; i++)
+        if (strcmp(s, names[i]) == 0) {
+            *out = i;
+            return PL_OK;
+        }
+    return PL_ERROR(err, PL_ERR_CONFIG, "prune.%s '%s' is unknown", key, s);
+}
+
+/* "unstructured" -> m = 0; "N:M" -> n, m. */
+static pl_status get_pattern(const cfg_node *stage, prune_config *out, pl_error *err) {
+    const char *s;
+    PL_TRY(cfg_get_string(stage, "pattern", &s, err));
+    out->nm_n = out->nm_m = 0;
+    if (strcmp(s, "unstructured") == 0) return PL_OK;
+    char *end;
+    long n = strtol(s, &end, 10), m = 0;
+    if (*end == ':') m = strtol(end + 1, &end, 10);
+    if (*end != '\0' || n <= 0 || m <= n || m > 4096)
+        return PL_ERROR(err, PL_ERR_CONFIG, "prune.pattern '%s': write 'unstructured' or N:M with 0 < N < M", s);
+    out->nm_n = (int)n, out->nm_m = (int)m;
+    return PL_OK;
+}
+
+pl_status settings_prune(const cfg_node *stage, prune_config *out, pl_error *err) {
+    static const char *const methods[] = {"magnitude", "wanda", "sparsegpt"};
+    static const char *const groups[] = {"row", "matrix"};
+    static const char *const calibrations[] = {"sequential", "dense"};
+    prune_config_default(out);
+    int v = 0;
+    PL_TRY(get_choice(stage, "method", methods, 3, &v, err));
+    out->method = (prune_method)v;
+    PL_TRY(get_choice(stage, "group", groups, 2, &v, err));
+    out->group = (prune_group)v;
+    PL_TRY(get_choice(stage, "calibration", calibrations, 2, &v, err));
+    out->calibration = (prune_calibration)v;
+    PL_TRY(get_pattern(stage, out, err));
+    char path[64];
+    for (int mod = 0; mod < MODULE_COUNT; mod++) {
+        double s;
+        snprintf(path, sizeof path, "sparsity.%s", module_name((pl_module)mod));
+        PL_TRY(cfg_get_float(stage, path, &s, err));
+        out->sparsity[mod] = (float)s;
+    }
+    long long n;
+    PL_TRY(cfg_get_int(stage, "calib_size", &n, err));
+    out->calib_size = (int)n;
+    PL_TRY(cfg_get_int(stage, "sparsegpt_block", &n, err));
+    out->sparsegpt_block = (int)n;
+    double damp;
+    PL_TRY(cfg_get_float(stage, "sparsegpt_damp", &damp, err));
+    out->sparsegpt_damp = (float)damp;
+    out->calib_start = 0;
+    return prune_config_check(out, err);
+}

@@ -1,0 +1,78 @@
+/* stage.c - the stage registry (one line per kind) and pipeline validation. */
+#include "engine/stage.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* The kinds prunelab can run. Later issues add theirs here (see stage.h). */
+static const pl_stage_kind STAGE_KINDS[] = {
+    {"pretrain", stage_pretrain, true, "batch_size"},
+    {"eval", stage_eval, false, "batch_size"},
+};
+static const int STAGE_KIND_COUNT = (int)(sizeof STAGE_KINDS / sizeof STAGE_KINDS[0]);
+
+enum { DEFAULT_INPUT_BATCH = 64 };
+
+const pl_stage_kind *pl_stage_find(const char *kind) {
+    for (int i = 0; i < STAGE_KIND_COUNT; i++)
+        if (strcmp(STAGE_KINDS[i].kind, kind) == 0) return &STAGE_KINDS[i];
+    return NULL;
+}
+
+void pl_stage_kind_names(char *buf, size_t cap) {
+    size_t at = 0;
+    if (cap == 0) return;
+    buf[0] = '\0';
+    for (int i = 0; i < STAGE_KIND_COUNT && at < cap; i++) {
+        int n = snprintf(buf + at, cap - at, "%s%s", i ? ", " : "", STAGE_KINDS[i].kind);
+        if (n < 0) break;
+        at += (size_t)n;
+    }
+}
+
+static pl_status stage_error(const pl_experiment *exp, int r, int i, const char *kind,
+                             const char *why, pl_error *err) {
+    return PL_ERROR(err, PL_ERR_CONFIG, "%s: run %d (%s): pipeline stage %d '%s' %s", exp->path,
+                    r + 1, exp->runs[r].run_id, i, kind, why);
+}
+
+pl_status pl_stage_validate(const pl_experiment *exp, pl_error *err) {
+    char why[256], names[128];
+    for (int r = 0; r < exp->n_runs; r++) {
+        const cfg_node *config = exp->runs[r].config;
+        int n = cfg_stage_count(config);
+        if (n <= 0)
+            return PL_ERROR(err, PL_ERR_CONFIG, "%s: run %d has an empty pipeline", exp->path, r + 1);
+        bool have_model = false;
+        for (int i = 0; i < n; i++) {
+            const char *kind;
+            cfg_stage_at(config, i, &kind);
+            const pl_stage_kind *k = pl_stage_find(kind);
+            if (k == NULL) {
+                pl_stage_kind_names(names, sizeof names);
+                snprintf(why, sizeof why, "is not implemented yet (available stage kinds: %s)", names);
+                return stage_error(exp, r, i, kind, why, err);
+            }
+            bool from_nothing = strcmp(kind, "pretrain") == 0;
+            if (from_nothing && have_model)
+                return stage_error(exp, r, i, kind, "trains a new model from scratch, so it must "
+                                   "come before every other stage", err);
+            if (!from_nothing && !have_model)
+                return stage_error(exp, r, i, kind, "needs a model: put a pretrain stage "
+                                   "before it", err);
+            have_model = true;
+        }
+    }
+    return PL_OK;
+}
+
+int pl_stage_input_batch(const pl_stage_kind *k, const cfg_node *section) {
+    const cfg_node *b = k->batch_key ? cfg_get(section, k->batch_key) : NULL;
+    if (b != NULL && b->kind == CFG_INT && b->u.i > 0 && b->u.i < (1 << 20)) return (int)b->u.i;
+    return DEFAULT_INPUT_BATCH;
+}
+
+void pl_stage_take(vlm *in, vlm *out) {
+    *out = *in;
+    memset(in, 0, sizeof *in);
+}

@@ -1,0 +1,76 @@
+/* stage.h - the one interface every pipeline stage kind implements, and the registry that
+ * maps a kind name ("pretrain", "eval", ...) to its implementation.
+ *
+ * A stage is a function
+ *
+ *   pl_status fn(vlm *in, const cfg_node *section, const cfg_node *run,
+ *                const pl_data *data, vlm *out, const pl_metrics_sink *sink, pl_error *err);
+ *
+ *   in       the model the previous model-producing stage made, loaded for this call alone
+ *            (NULL before the first one, e.g. for pretrain). The stage may change it freely
+ *            (eval uses its activation buffers) and may hand it over as its output with
+ *            pl_stage_take(in, out). The engine frees whatever is left in it.
+ *   section  the stage's own settings map (what cfg_stage_at returns: defaults filled)
+ *   run      the run's fully resolved config (model, data, seed, ...)
+ *   data     the opened data set with the run's data config
+ *   out      zero-filled; a model-producing stage leaves its output model here (vlm_create
+ *            or pl_stage_take); others leave it alone. The engine saves and frees it.
+ *   sink     metrics: step/eval series, summary scalars, progress lines
+ *
+ * Stages that produce a model (pretrain, prune, finetune, distill) are cached: the engine
+ * stores their output as results/cache/<key>.safetensors and skips them when the file
+ * exists. Other stages (eval, bench) run once per run on the latest model.
+ *
+ * Adding a kind = one line in STAGE_KINDS in stage.c, e.g. for the pruning work:
+ *   {"prune", prune_stage_run, true, NULL},
+ *   {"finetune", finetune_stage_run, true, "batch_size"},
+ * with the function declared in prune/ (or tune/, engine/) with the signature above: the
+ * registry, validation, cache keys and scheduling need nothing else. A model-producing
+ * stage must fill `out` (usually pl_stage_take(in, out), then change out in place). */
+#ifndef PL_ENGINE_STAGE_H
+#define PL_ENGINE_STAGE_H
+
+#include <stdbool.h>
+
+#include "config/experiment.h"
+#include "core/metrics.h"
+#include "data/dataset.h"
+#include "model/vlm.h"
+
+typedef pl_status (*pl_stage_fn)(vlm *in, const cfg_node *section, const cfg_node *run,
+                                 const pl_data *data, vlm *out, const pl_metrics_sink *sink,
+                                 pl_error *err);
+
+typedef struct {
+    const char *kind;       /* pipeline key */
+    pl_stage_fn run;
+    bool produces_model;    /* output cached as results/cache/<key>.safetensors */
+    const char *batch_key;  /* section key holding the batch size the input model must be
+                               able to run (its max_batch), or NULL for the default 64 */
+} pl_stage_kind;
+
+/* The registered kind, or NULL. */
+const pl_stage_kind *pl_stage_find(const char *kind);
+
+/* The registered kinds joined by ", " into buf (for messages). */
+void pl_stage_kind_names(char *buf, size_t cap);
+
+/* Checks every run's pipeline before anything runs: each kind registered, the first stage
+ * produces a model from nothing (pretrain), every later stage has a model to work on. The
+ * error names the run and the stage ("pipeline stage 2 'prune' ..."). */
+pl_status pl_stage_validate(const pl_experiment *exp, pl_error *err);
+
+/* The max_batch the engine loads the input model with for this stage. */
+int pl_stage_input_batch(const pl_stage_kind *k, const cfg_node *section);
+
+/* Moves the model in into out (no copy) and leaves in empty. */
+void pl_stage_take(vlm *in, vlm *out);
+
+/* The built-in stages (stage_pretrain.c, stage_eval.c). */
+pl_status stage_pretrain(vlm *in, const cfg_node *section, const cfg_node *run,
+                         const pl_data *data, vlm *out, const pl_metrics_sink *sink,
+                         pl_error *err);
+pl_status stage_eval(vlm *in, const cfg_node *section, const cfg_node *run, const pl_data *data,
+                     vlm *out, const pl_metrics_sink *sink, pl_error *err);
+
+#endif

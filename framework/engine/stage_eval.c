@@ -1,0 +1,38 @@
+/* stage_eval.c - the eval stage: exact-match accuracy per question type, answer
+ * cross-entropy and caption slots on a held-out split, as eval metrics (eval_step 0) and as
+ * summary scalars acc, acc_<type>, ce, caption_slots. */
+#include <stdio.h>
+
+#include "engine/settings.h"
+#include "engine/stage.h"
+#include "tune/evaluate.h"
+
+pl_status stage_eval(vlm *in, const cfg_node *section, const cfg_node *run, const pl_data *data,
+                     vlm *out, const pl_metrics_sink *sink, pl_error *err) {
+    (void)run, (void)out; /* eval leaves the model as it is */
+    eval_settings es;
+    PL_TRY(settings_eval(section, &es, err));
+    if (in == NULL) return PL_ERROR(err, PL_ERR_INVALID, "eval needs a model from an earlier stage");
+    if (in->cfg.text_len != data->config.text_len)
+        return PL_ERROR(err, PL_ERR_CONFIG, "the model was trained with text_len %d but the data has %d",
+                        in->cfg.text_len, data->config.text_len);
+    eval_result r;
+    weight_set w = vlm_weights(in, 1, 0);
+    PL_TRY(evaluate_model(in, &w, data, es.split, es.samples, &r, err));
+    PL_TRY(evaluate_report(&r, sink, 0, err));
+    PL_TRY(pl_metric_summary(sink, "acc", r.accuracy, err));
+    PL_TRY(pl_metric_summary(sink, "ce", r.ce, err));
+    PL_TRY(pl_metric_summary(sink, "caption_slots", r.caption_slots, err));
+    char name[64], line[512];
+    int at = snprintf(line, sizeof line, "eval on %s (%d samples): acc %.4f ce %.4f |",
+                      pl_split_name(es.split), r.samples, r.accuracy, r.ce);
+    for (int t = 0; t < QTYPE_COUNT_TYPES; t++) {
+        if (r.type_samples[t] == 0) continue;
+        snprintf(name, sizeof name, "acc_%s", pl_qtype_name(t));
+        PL_TRY(pl_metric_summary(sink, name, r.type_accuracy[t], err));
+        if (at > 0 && (size_t)at < sizeof line)
+            at += snprintf(line + at, sizeof line - at, " %s %.3f", pl_qtype_name(t), r.type_accuracy[t]);
+    }
+    pl_metric_progress(sink, line);
+    return PL_OK;
+}

@@ -1,0 +1,20 @@
+/* status.h - progress of an experiment from its run directories: counts of completed /
+ * running / failed / queued runs, the running ones with their heartbeat age, failures with
+ * their reasons, and an ETA (`prunelab status DIR`); and a run's state for `prunelab plan`. */
+#ifndef PL_ENGINE_STATUS_H
+#define PL_ENGINE_STATUS_H
+
+#include <stdio.h>
+
+#include "engine/run_dir.h"
+
+/* A running run whose heartbeat is older than this is reported as stale (interrupted). */
+enum { PL_HEARTBEAT_STALE_SECONDS = 120 };
+
+/* exp_dir = results/<experiment>. */
+pl_status pl_status_print(const char *exp_dir, FILE *out, pl_error *err);
+
+/* The state of one run as plan shows it: "done", "failed", "running", or NULL (to run). */
+const char *pl_status_of_run(const char *results, const char *experiment, const char *run_id);
+
+#endif

@@ -1,0 +1,173 @@
+/* finetune.c - the recovery loop of the finetune stage (see finetune.h). */
+#include "tune/finetune.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/timing.h"
+#include "tune/evaluate.h"
+#include "tune/optimizer.h"
+
+void finetune_config_default(finetune_config *cfg) {
+    memset(cfg, 0, sizeof *cfg);
+    cfg->adapter = ADAPTER_SPARSELORA;
+    cfg->adapters = (adapter_config){.rank = {4, 2, 8}, .alpha = 16.0f, .modules = 7u,
+                                     .layer_kinds = LAYER_ALL};
+    cfg->steps = 500, cfg->batch_size = 32, cfg->warmup = 50;
+    cfg->log_every = 50, cfg->eval_every = 0, cfg->eval_samples = 500;
+    cfg->lr = 1e-3f, cfg->min_lr = 1e-5f, cfg->weight_decay = 0.0f, cfg->clip = 1.0f;
+    cfg->lambda = 0.1f, cfg->temperature = 1.0f;
+    cfg->eval_split = PL_SPLIT_VAL;
+    cfg->first_sample = (int64_t)1 << 40; /* far from the samples pretraining saw first */
+}
+
+/* What trains: the adapter factors, or the parameters themselves (masked). */
+typedef struct {
+    pl_buffer *values, *grads;
+    pl_buffer m, v;
+    const pl_layout *layout;
+} trainable;
+
+static double clip_and_step(vlm *model, trainable *tr, const finetune_config *cfg, float lr, int t) {
+    const pl_layout *lay = tr->layout;
+    double sq = 0.0;
+    for (int i = 0; i < lay->count; i++)
+        sq += grad_sum_squares(pl_buffer_view(tr->grads, i), lay->tensors[i].count);
+    float factor = cfg->clip > 0 ? grad_clip_factor(sq, cfg->clip) : 1.0f;
+    const int full = tr->values == &model->params;
+    for (int i = 0; i < lay->count; i++) {
+        size_t n = lay->tensors[i].count;
+        float *g = pl_buffer_view(tr->grads, i);
+        if (factor != 1.0f) grad_scale(g, n, factor);
+        /* Full fine-tuning: pruned weights keep a zero gradient, moment and value. */
+        const float *mask = (full && model->index.prunable[i] && model->masks.data)
+                                ? pl_buffer_view(&model->masks, i) : NULL;
+        adamw_config ac = {0.9f, 0.999f, 1e-8f,
+                           (!full || model->index.decayed[i]) ? cfg->weight_decay : 0.0f};
+        adamw_update(pl_buffer_view(tr->values, i), g, pl_buffer_view(&tr->m, i),
+                     pl_buffer_view(&tr->v, i), mask, n, lr, &ac, t);
+    }
+    return sqrt(sq);
+}
+
+static pl_status log_step(const pl_metrics_sink *sink, int64_t step, const vlm_losses *l,
+                          float lr, double gnorm, double elapsed, pl_error *err) {
+    PL_TRY(pl_metric_step(sink, "loss", step, l->total, err));
+    PL_TRY(pl_metric_step(sink, "loss_task", step, l->task, err));
+    PL_TRY(pl_metric_step(sink, "loss_kd", step, l->kd, err));
+    PL_TRY(pl_metric_step(sink, "lr", step, lr, err));
+    PL_TRY(pl_metric_step(sink, "grad_norm", step, gnorm, err));
+    return pl_metric_step(sink, "time_s", step, elapsed, err);
+}
+
+typedef struct { /* the teacher's weights and where its logits go */
+    pl_buffer copy;       /* masked full fine-tuning: the parameters before training */
+    weight_set weights;
+    float *logits;        /* [max_batch, L, V] */
+} teacher_state;
+
+static pl_status teacher_setup(teacher_state *ts, vlm *m, const vlm *teacher,
+                               const finetune_config *cfg, pl_error *err) {
+    memset(ts, 0, sizeof *ts);
+    if (cfg->lambda <= 0.0f) return PL_OK;
+    const size_t logits = (size_t)m->max_batch * model_lm_len(&m->cfg) * m->cfg.vocab_size;
+    ts->logits = pl_alloc(logits, sizeof(float), err);
+    if (ts->logits == NULL) return PL_ERR_NOMEM;
+    ts->weights = vlm_weights(m, 0, 0); /* unmasked, no adapters */
+    if (teacher != NULL) {
+        if (teacher->index.layout.total != m->index.layout.total)
+            return PL_ERROR(err, PL_ERR_CONFIG, "the teacher checkpoint's shape differs from the model's");
+        ts->weights.params = &teacher->params;
+    } else if (cfg->adapter == ADAPTER_NONE) {
+        PL_TRY(pl_buffer_alloc(&ts->copy, &m->index.layout, err));
+        memcpy(ts->copy.data, m->params.data, m->index.layout.total * sizeof(float));
+        ts->weights.params = &ts->copy;
+    }
+    return PL_OK;
+}
+
+static pl_status train(vlm *m, const pl_data *d, const finetune_config *cfg, trainable *tr,
+                       weight_set *student, teacher_state *ts, const pl_metrics_sink *sink,
+                       pl_error *err) {
+    pl_batch batch;
+    PL_TRY(pl_data_batch_alloc(d, &batch, cfg->batch_size, err));
+    const size_t logit_floats = (size_t)cfg->batch_size * model_lm_len(&m->cfg) * m->cfg.vocab_size;
+    const double start = pl_now();
+    double window = start;
+    pl_status st = PL_OK;
+    for (int step = 0; step < cfg->steps && st == PL_OK; step++) {
+        float lr = lr_schedule(step, cfg->steps, cfg->warmup, cfg->lr, cfg->min_lr);
+        st = pl_data_fill_batch(d, PL_SPLIT_TRAIN, cfg->first_sample + (int64_t)step * cfg->batch_size,
+                                cfg->batch_size, &batch, err);
+        if (st != PL_OK) break;
+        vlm_input in = {.images = batch.images, .tokens = batch.tokens, .targets = batch.targets,
+                        .batch = cfg->batch_size};
+        if (ts->logits != NULL) { /* the teacher's pass reuses the model's activation buffers */
+            vlm_forward(m, &ts->weights, &in, (vlm_loss_weights){.task_weight = 1.0f});
+            memcpy(ts->logits, m->logits, logit_floats * sizeof(float));
+            in.teacher_logits = ts->logits;
+        }
+        pl_buffer_zero(tr->grads);
+        vlm_loss_weights lw = {.task_weight = 1.0f - cfg->lambda, .kd_weight = cfg->lambda,
+                               .temperature = cfg->temperature};
+        vlm_losses loss = vlm_forward(m, student, &in, lw);
+        if (!isfinite(loss.total)) {
+            st = PL_ERROR(err, PL_ERR_NUMERIC, "the fine-tuning loss became %f at step %d; lower "
+                          "finetune.lr", loss.total, step);
+            break;
+        }
+        vlm_backward(m, student);
+        double gnorm = clip_and_step(m, tr, cfg, lr, step + 1);
+        st = log_step(sink, step, &loss, lr, gnorm, pl_now() - start, err);
+        if (st == PL_OK && ((step + 1) % cfg->log_every == 0 || step + 1 == cfg->steps)) {
+            double now = pl_now();
+            char line[256];
+            snprintf(line, sizeof line, "finetune step %d/%d loss %.4f (task %.3f kd %.3f) lr %.2e | %.0f samples/s",
+                     step + 1, cfg->steps, loss.total, loss.task, loss.kd, lr,
+                     cfg->log_every * cfg->batch_size / (now - window));
+            pl_metric_progress(sink, line);
+            window = now;
+        }
+        if (st == PL_OK && cfg->eval_every > 0 && (step + 1) % cfg->eval_every == 0 && step + 1 < cfg->steps) {
+            eval_result r;
+            st = evaluate_model(m, student, d, cfg->eval_split, cfg->eval_samples, &r, err);
+            if (st == PL_OK) st = evaluate_report(&r, sink, step + 1, err);
+        }
+    }
+    pl_batch_free(&batch);
+    return st;
+}
+
+pl_status finetune_run(vlm *m, const vlm *teacher, const pl_data *d, const finetune_config *cfg,
+                       adapter_set *adapters, const pl_metrics_sink *sink, pl_error *err) {
+    if (cfg->batch_size <= 0 || cfg->batch_size > m->max_batch)
+        return PL_ERROR(err, PL_ERR_CONFIG, "finetune.batch_size = %d must be in 1..%d",
+                        cfg->batch_size, m->max_batch);
+    if (!(cfg->lambda >= 0.0f && cfg->lambda <= 1.0f))
+        return PL_ERROR(err, PL_ERR_CONFIG, "finetune.lambda = %g must be in [0, 1]", (double)cfg->lambda);
+    PL_TRY(vlm_enable_weff(m, err));
+    trainable tr;
+    memset(&tr, 0, sizeof tr);
+    weight_set student = vlm_weights(m, 1, cfg->adapter == ADAPTER_NONE);
+    if (cfg->adapter == ADAPTER_NONE) {
+        tr.values = &m->params, tr.grads = &m->grads, tr.layout = &m->index.layout;
+    } else {
+        PL_TRY(adapters_create(adapters, &m->index, cfg->adapter, &cfg->adapters, cfg->seed, err));
+        tr.values = &adapters->values, tr.grads = &adapters->grads, tr.layout = &adapters->layout;
+        student.adapters = adapters;
+        student.adapter_grads = &adapters->grads;
+    }
+    teacher_state ts;
+    pl_status st = teacher_setup(&ts, m, teacher, cfg, err);
+    if (st == PL_OK) st = pl_buffer_alloc(&tr.m, tr.layout, err);
+    if (st == PL_OK) st = pl_buffer_alloc(&tr.v, tr.layout, err);
+    if (st == PL_OK) st = train(m, d, cfg, &tr, &student, &ts, sink, err);
+    pl_buffer_free(&tr.m);
+    pl_buffer_free(&tr.v);
+    pl_buffer_free(&ts.copy);
+    pl_free(ts.logits);
+    if (st != PL_OK && cfg->adapter != ADAPTER_NONE) adapters_free(adapters);
+    return st;
+}

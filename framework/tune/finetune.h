@@ -1,0 +1,36 @@
+/* finetune.h - recovery training of a pruned VLM (DESIGN §7): masked full fine-tuning
+ * (adapter none: pruned weights stay exactly zero), LoRA or SparseLoRA adapters (only the
+ * factors train), with the loss L = (1−λ)·L_task + λ·T²·KL(teacher ‖ student).
+ *
+ * The default teacher is the model's own weights evaluated without masks and without
+ * adapters: for LoRA/SparseLoRA that costs no memory (the frozen W is the dense teacher);
+ * masked full fine-tuning changes W, so it keeps one copy of the parameters as the teacher
+ * (the only case with a second copy). A teacher from another checkpoint can be passed in. */
+#ifndef PL_TUNE_FINETUNE_H
+#define PL_TUNE_FINETUNE_H
+
+#include "core/metrics.h"
+#include "data/dataset.h"
+#include "model/adapters.h"
+#include "model/vlm.h"
+
+typedef struct {
+    adapter_kind adapter;
+    adapter_config adapters;
+    int steps, batch_size, warmup, log_every, eval_every, eval_samples;
+    float lr, min_lr, weight_decay, clip;
+    float lambda, temperature;
+    pl_split eval_split;
+    uint64_t seed;            /* adapter initialisation */
+    int64_t first_sample;     /* training samples first_sample, first_sample+1, ... */
+} finetune_config;
+
+void finetune_config_default(finetune_config *cfg);
+
+/* Trains m (masks enabled, or dense). When cfg->adapter is lora/sparselora, *adapters is
+ * created (the caller frees it with adapters_free, merges it or saves it). teacher may be
+ * NULL (default teacher, see above) or a model of the same shape. */
+pl_status finetune_run(vlm *m, const vlm *teacher, const pl_data *d, const finetune_config *cfg,
+                       adapter_set *adapters, const pl_metrics_sink *sink, pl_error *err);
+
+#endif

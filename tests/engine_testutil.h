@@ -1,0 +1,62 @@
+/* engine_testutil.h - helpers shared by the engine tests: a temporary results directory,
+ * running the tiny fixture sweep (tests/data/engine/tiny_sweep.yaml) through the engine with
+ * overrides, and reading run directories back. */
+#ifndef PL_TESTS_ENGINE_TESTUTIL_H
+#define PL_TESTS_ENGINE_TESTUTIL_H
+
+#define _POSIX_C_SOURCE 200809L
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/experiment.h"
+#include "engine/engine.h"
+#include "engine/run_dir.h"
+
+#define ENGINE_FIXTURE "tests/data/engine/tiny_sweep.yaml"
+
+static inline void engine_tmpdir(char *buf, size_t cap) {
+    snprintf(buf, cap, "/tmp/prunelab_engine_XXXXXX");
+    cr_assert_not_null(mkdtemp(buf));
+}
+
+static inline void engine_rmdir(const char *dir) {
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+/* Loads the fixture with engine.results_dir=results plus extra overrides. */
+static inline pl_experiment *engine_load(const char *results, const char *const *extra, int n) {
+    char dir_override[512];
+    snprintf(dir_override, sizeof dir_override, "engine.results_dir=%s", results);
+    const char *ov[16] = {dir_override};
+    for (int i = 0; i < n && i < 15; i++) ov[i + 1] = extra[i];
+    pl_experiment *exp = NULL;
+    pl_error err;
+    pl_error_clear(&err);
+    pl_status st = pl_experiment_load(ENGINE_FIXTURE, ov, n + 1, &exp, &err);
+    cr_assert_eq(st, PL_OK, "%s", err.message);
+    return exp;
+}
+
+static inline pl_engine_report engine_sweep(const char *results, const char *const *extra, int n,
+                                            const char *fault) {
+    pl_experiment *exp = engine_load(results, extra, n);
+    pl_engine_options opt = {.git_commit = "test", .git_dirty = "no", .fault = fault};
+    pl_engine_report rep;
+    pl_error err;
+    pl_error_clear(&err);
+    pl_status st = pl_engine_run(exp, &opt, &rep, &err);
+    pl_experiment_free(exp);
+    cr_assert_eq(st, PL_OK, "%s", err.message);
+    return rep;
+}
+
+static inline void engine_run_path(const char *results, const char *run_id, const char *file,
+                                   char *buf, size_t cap) {
+    snprintf(buf, cap, "%s/tiny_sweep/runs/%s/%s", results, run_id, file);
+}
+
+#endif

@@ -1,0 +1,411 @@
+/* test_prune_model.c - pruning whole VLMs: per-module targets, untouched modules, the
+ * masked-zero invariant, masked vs dense forward, sequential vs dense calibration,
+ * determinism across thread counts, sparsity accounting, config checks. Synthetic
+ * Fashion-MNIST stand-ins keep the data cheap; a micro model keeps every test fast. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/rng.h"
+#include "core/threads.h"
+#include "core/timing.h"
+#include "data/tokenizer.h"
+#include "prune/calibrate.h"
+#include "prune/mask.h"
+#include "prune/prune.h"
+#include "prune/sparsity.h"
+
+/* A pl_data whose image sets are random bytes (scenes only need some 28x28 images). */
+static void synthetic_data(pl_data *d) {
+    memset(d, 0, sizeof *d);
+    pl_data_config_default(&d->config);
+    d->config.val_size = 20, d->config.val_scenes = 10, d->config.test_size = 10;
+    pl_fashion *sets[2] = {&d->train, &d->test};
+    for (int s = 0; s < 2; s++) {
+        const int n = s == 0 ? 200 : 40;
+        uint8_t *images = pl_alloc((size_t)n * 784, 1, NULL), *labels = pl_alloc((size_t)n, 1, NULL);
+        cr_assert(images && labels);
+        pl_rng r = {5, (uint64_t)s};
+        for (int i = 0; i < n * 784; i++) images[i] = (uint8_t)pl_rng_below(r, (uint64_t)i, 256);
+        for (int i = 0; i < n; i++) labels[i] = (uint8_t)(i % 10);
+        cr_assert_eq(pl_fashion_adopt(images, 3, (int[]){n, 28, 28}, labels, 1, (int[]){n},
+                                      s ? "t10k" : "train", sets[s], NULL), PL_OK);
+    }
+}
+
+static model_config config_of(const char *preset, const pl_data *d) {
+    model_config c;
+    cr_assert_eq(model_config_preset(&c, preset, NULL), PL_OK);
+    c.vocab_size = PL_VOCAB_SIZE, c.text_len = d->config.text_len, c.aux_classes = CELL_CLASSES;
+    return c;
+}
+
+/* Micro: 2 vision blocks, 1 bridge block, 2 language blocks of width 32. */
+static model_config micro_of(const pl_data *d) {
+    model_config c = config_of("tiny", d);
+    c.dim_vision = c.dim_query = c.dim_language = 32;
+    c.layers_vision = 2, c.layers_query = 1, c.layers_language = 2;
+    c.heads = 2, c.num_queries = 4;
+    return c;
+}
+
+static void make_model(vlm *m, const model_config *c, int max_batch) {
+    cr_assert_eq(vlm_create(m, c, max_batch, NULL), PL_OK);
+    vlm_init(m, 3);
+    pl_rng r = {9, 9}; /* non-trivial biases and norms */
+    for (size_t i = 0; i < m->index.layout.total; i++) m->params.data[i] += 0.05f * pl_rng_normal(r, i);
+}
+
+static prune_config cfg_of(prune_method method, float sv, float sq, float sl) {
+    prune_config c;
+    prune_config_default(&c);
+    c.method = method;
+    c.sparsity[MODULE_VISION] = sv, c.sparsity[MODULE_BRIDGE] = sq, c.sparsity[MODULE_LANGUAGE] = sl;
+    c.calib_size = 6;
+    c.sparsegpt_block = 16;
+    return c;
+}
+
+static float *copy_of(const pl_buffer *b) {
+    float *c = pl_alloc(b->layout->total, sizeof *c, NULL);
+    cr_assert_not_null(c);
+    memcpy(c, b->data, b->layout->total * sizeof *c);
+    return c;
+}
+
+/* Every tensor of module mod is bit-identical to before and its mask all ones. */
+static void expect_untouched(const vlm *m, const float *before, pl_module mod) {
+    for (int t = 0; t < m->index.layout.count; t++) {
+        if (m->index.module[t] != mod) continue;
+        const pl_tensor_spec *s = &m->index.layout.tensors[t];
+        cr_assert(memcmp(m->params.data + s->offset, before + s->offset, s->count * sizeof(float)) == 0,
+                  "%s changed", s->name);
+        for (size_t i = 0; i < s->count; i++)
+            cr_assert_eq(m->masks.data[s->offset + i], 1.0f, "%s is masked", s->name);
+    }
+}
+
+Test(prune_model, tiny_wanda_hits_each_module_target_and_leaves_the_bridge_untouched) {
+    pl_data d;
+    synthetic_data(&d);
+    model_config c = config_of("tiny", &d);
+    vlm m;
+    make_model(&m, &c, 4);
+    float *before = copy_of(&m.params);
+    prune_config cfg = cfg_of(PRUNE_WANDA, 0.5f, 0.0f, 0.7f);
+    cfg.calib_size = 8;
+    /* One thread: the bound is on the work; on a shared, oversubscribed machine every
+     * OpenMP barrier of the forward passes can wait a whole time slice. */
+    pl_threads_set(1);
+    const double t0 = pl_now();
+    cr_assert_eq(prune_model(&m, &d, &cfg, NULL, NULL), PL_OK);
+    const double seconds = pl_now() - t0;
+    cr_expect_lt(seconds, 2.0, "pruning tiny took %.2f s", seconds);
+    sparsity_summary s;
+    sparsity_measure(&m, &s);
+    /* Row groups: every row of every pruned matrix loses exactly round(s·in). */
+    cr_assert_eq(sparsity_module(&s, MODULE_VISION), 0.5);
+    cr_assert(fabs(sparsity_module(&s, MODULE_LANGUAGE) - 0.7) < 0.01, "%g",
+              sparsity_module(&s, MODULE_LANGUAGE));
+    cr_assert_eq(sparsity_module(&s, MODULE_BRIDGE), 0.0);
+    sparsity_matrix mats[64];
+    const int n = sparsity_matrices(&m, mats);
+    cr_assert_eq(n, param_block_linears(&m.index, &m.cfg, NULL, NULL));
+    for (int i = 0; i < n; i++) {
+        const pl_tensor_spec *t = &m.index.layout.tensors[mats[i].tensor];
+        const int rows = t->shape[0], cols = t->shape[1];
+        int64_t want = (int64_t)rows * (int64_t)prune_target_count(cfg.sparsity[mats[i].module], (size_t)cols);
+        cr_assert_eq(mats[i].zeros, want, "%s: %lld zeros, want %lld", t->name,
+                     (long long)mats[i].zeros, (long long)want);
+        for (int r = 0; r < rows; r++) {
+            int z = 0;
+            for (int j = 0; j < cols; j++) z += m.masks.data[t->offset + (size_t)r * cols + j] == 0.0f;
+            cr_assert_eq(z, (int)prune_target_count(cfg.sparsity[mats[i].module], (size_t)cols));
+        }
+    }
+    expect_untouched(&m, before, MODULE_BRIDGE);
+    cr_assert_eq(sparsity_check_masked_zero(&m, NULL), PL_OK);
+    pl_free(before);
+    vlm_free(&m);
+    pl_data_close(&d);
+}
+
+Test(prune_model, per_module_targets_leave_other_modules_bit_identical) {
+    pl_data d;
+    synthetic_data(&d);
+    model_config c = micro_of(&d);
+    const prune_method methods[] = {PRUNE_MAGNITUDE, PRUNE_WANDA, PRUNE_SPARSEGPT};
+    for (int k = 0; k < 3; k++)
+        for (int only = 0; only < MODULE_COUNT; only++) {
+            vlm m;
+            make_model(&m, &c, 4);
+            float *before = copy_of(&m.params);
+            float s[MODULE_COUNT] = {0};
+            s[only] = 0.6f;
+            prune_config cfg = cfg_of(methods[k], s[0], s[1], s[2]);
+            cr_assert_eq(prune_model(&m, &d, &cfg, NULL, NULL), PL_OK);
+            for (int other = 0; other < MODULE_COUNT; other++)
+                if (other != only) expect_untouched(&m, before, (pl_module)other);
+            /* In the pruned module only prunable tensors changed. */
+            for (int t = 0; t < m.index.layout.count; t++) {
+                const pl_tensor_spec *ts = &m.index.layout.tensors[t];
+                if (m.index.prunable[t]) continue;
+                cr_assert(memcmp(m.params.data + ts->offset, before + ts->offset, ts->count * 4) == 0,
+                          "%s is not prunable but changed", ts->name);
+            }
+            sparsity_summary sum;
+            sparsity_measure(&m, &sum);
+            cr_assert(fabs(sparsity_module(&sum, (pl_module)only) - 0.6) < 0.02);
+            pl_free(before);
+            vlm_free(&m);
+        }
+    pl_data_close(&d);
+}
+
+/* Prunes a fresh micro model with `threads` threads; returns copies of params and masks. */
+static void prune_with(int threads, const prune_config *cfg, const pl_data *d, float **params,
+                       float **masks) {
+    pl_threads_set(threads);
+    model_config c = micro_of(d);
+    vlm m;
+    make_model(&m, &c, 4);
+    cr_assert_eq(prune_model(&m, d, cfg, NULL, NULL), PL_OK);
+    *params = copy_of(&m.params);
+    *masks = copy_of(&m.masks);
+    vlm_free(&m);
+}
+
+Test(prune_model, deterministic_and_thread_count_independent) {
+    pl_data d;
+    synthetic_data(&d);
+    prune_config cfgs[3] = {cfg_of(PRUNE_WANDA, 0.5f, 0.3f, 0.6f), cfg_of(PRUNE_SPARSEGPT, 0.5f, 0.0f, 0.5f),
+                            cfg_of(PRUNE_SPARSEGPT, 0.5f, 0.5f, 0.5f)};
+    cfgs[1].group = PRUNE_GROUP_MATRIX;
+    cfgs[2].nm_n = 2, cfgs[2].nm_m = 4, cfgs[2].calibration = PRUNE_CALIB_DENSE;
+    for (int k = 0; k < 3; k++) {
+        float *p1, *m1, *p2, *m2; /* equal across thread counts implies run-to-run too */
+        prune_with(1, &cfgs[k], &d, &p1, &m1);
+        prune_with(2, &cfgs[k], &d, &p2, &m2);
+        model_config c = micro_of(&d);
+        vlm probe;
+        make_model(&probe, &c, 1);
+        const size_t bytes = probe.index.layout.total * sizeof(float);
+        cr_assert(memcmp(p1, p2, bytes) == 0, "config %d: params differ between 1 and 2 threads", k);
+        cr_assert(memcmp(m1, m2, bytes) == 0, "config %d: masks differ between 1 and 2 threads", k);
+        vlm_free(&probe);
+        pl_free(p1), pl_free(m1), pl_free(p2), pl_free(m2);
+    }
+    pl_data_close(&d);
+}
+
+Test(prune_model, masked_forward_equals_dense_forward_with_zeroed_weights) {
+    pl_data d;
+    synthetic_data(&d);
+    model_config c = micro_of(&d);
+    vlm a, b;
+    make_model(&a, &c, 3);
+    make_model(&b, &c, 3);
+    prune_config cfg = cfg_of(PRUNE_SPARSEGPT, 0.6f, 0.4f, 0.6f);
+    cr_assert_eq(prune_model(&a, &d, &cfg, NULL, NULL), PL_OK);
+    for (size_t i = 0; i < a.index.layout.total; i++) /* b: no masks, W ⊙ M stored */
+        b.params.data[i] = a.params.data[i] * a.masks.data[i];
+    pl_batch batch;
+    cr_assert_eq(pl_data_batch_alloc(&d, &batch, 3, NULL), PL_OK);
+    cr_assert_eq(pl_data_fill_batch(&d, PL_SPLIT_VAL, 0, 3, &batch, NULL), PL_OK);
+    vlm_input in = {.images = batch.images, .tokens = batch.tokens, .targets = batch.targets,
+                    .cells = batch.cells, .batch = 3};
+    const vlm_loss_weights lw = {.task_weight = 1.0f, .aux_weight = 0.5f, .bridge_aux_weight = 0.5f};
+    weight_set wa = vlm_weights(&a, 1, 0), wb = vlm_weights(&b, 0, 0);
+    vlm_losses la = vlm_forward(&a, &wa, &in, lw), lb = vlm_forward(&b, &wb, &in, lw);
+    const size_t logits = (size_t)3 * model_lm_len(&c) * c.vocab_size;
+    cr_assert(memcmp(a.logits, b.logits, logits * sizeof(float)) == 0, "logits differ");
+    cr_assert_eq(la.total, lb.total);
+    pl_batch_free(&batch);
+    vlm_free(&a), vlm_free(&b);
+    pl_data_close(&d);
+}
+
+static int tensors_equal(const vlm *a, const vlm *b, const pl_buffer *ba, const pl_buffer *bb, int t) {
+    const pl_tensor_spec *s = &a->index.layout.tensors[t];
+    (void)b;
+    return memcmp(ba->data + s->offset, bb->data + s->offset, s->count * sizeof(float)) == 0;
+}
+
+Test(prune_model, sequential_and_dense_calibration_differ_from_the_second_block_on) {
+    pl_data d;
+    synthetic_data(&d);
+    model_config c = micro_of(&d);
+    vlm seq, dense;
+    make_model(&seq, &c, 4);
+    make_model(&dense, &c, 4);
+    prune_config cfg = cfg_of(PRUNE_WANDA, 0.5f, 0.0f, 0.5f);
+    cr_assert_eq(prune_model(&seq, &d, &cfg, NULL, NULL), PL_OK);
+    cfg.calibration = PRUNE_CALIB_DENSE;
+    cr_assert_eq(prune_model(&dense, &d, &cfg, NULL, NULL), PL_OK);
+    /* Vision block 0 sees the dense model's inputs either way: identical masks. */
+    const block_ref *v0 = &seq.index.vision_blocks[0], *v1 = &seq.index.vision_blocks[1];
+    const int first[] = {v0->qkv.weight, v0->proj.weight, v0->fc1.weight, v0->fc2.weight};
+    for (int i = 0; i < 4; i++)
+        cr_assert(tensors_equal(&seq, &dense, &seq.masks, &dense.masks, first[i]),
+                  "%s: masks must agree", seq.index.layout.tensors[first[i]].name);
+    /* Block 1's inputs come from a pruned block 0 in sequential mode only. */
+    const int second[] = {v1->qkv.weight, v1->proj.weight, v1->fc1.weight, v1->fc2.weight};
+    int differ = 0;
+    for (int i = 0; i < 4; i++) differ += !tensors_equal(&seq, &dense, &seq.masks, &dense.masks, second[i]);
+    cr_assert_gt(differ, 0, "vision block 1's masks are identical under both calibrations");
+    vlm_free(&seq), vlm_free(&dense);
+    pl_data_close(&d);
+}
+
+Test(prune_model, second_block_statistics_see_the_pruned_first_block) {
+    pl_data d;
+    synthetic_data(&d);
+    model_config c = micro_of(&d);
+    vlm m;
+    make_model(&m, &c, 4);
+    cr_assert_eq(vlm_enable_masks(&m, NULL), PL_OK);
+    const int n = prune_sites(&m, NULL);
+    prune_site sites[64];
+    cr_assert_eq(prune_sites(&m, sites), n);
+    cr_assert_eq(sites[0].ref.weight, m.index.vision_blocks[0].qkv.weight);
+    cr_assert_eq(sites[4].level, 1); /* vision block 1 starts after qkv, proj, fc1, fc2 */
+    prune_stats before[64] = {0}, after[64] = {0};
+    for (int i = 0; i < 8; i++) {
+        cr_assert_eq(prune_stats_init(&before[i], sites[i].ref.in, 0, NULL), PL_OK);
+        cr_assert_eq(prune_stats_init(&after[i], sites[i].ref.in, 0, NULL), PL_OK);
+    }
+    cr_assert_eq(prune_calibrate(&m, &d, 0, 6, sites, 0, 8, before, NULL), PL_OK);
+    /* Remove vision block 0's fc2 entirely (mask 0, weight 0) and calibrate again. */
+    const linear_ref fc2 = m.index.vision_blocks[0].fc2;
+    float *w = pl_buffer_view(&m.params, fc2.weight), *mk = pl_buffer_view(&m.masks, fc2.weight);
+    for (int i = 0; i < fc2.in * fc2.out; i++) w[i] = 0.0f, mk[i] = 0.0f;
+    cr_assert_eq(prune_calibrate(&m, &d, 0, 6, sites, 0, 8, after, NULL), PL_OK);
+    for (int i = 0; i < 4; i++)
+        cr_assert(memcmp(before[i].sumsq, after[i].sumsq, sizeof(double) * sites[i].ref.in) == 0,
+                  "block 0 layer %d's inputs do not depend on its own weights", i);
+    cr_assert(memcmp(before[4].sumsq, after[4].sumsq, sizeof(double) * sites[4].ref.in) != 0,
+              "block 1's inputs must change");
+    cr_assert_eq(before[4].tokens, 6 * model_num_patches(&c));
+    for (int i = 0; i < 8; i++) prune_stats_free(&before[i]), prune_stats_free(&after[i]);
+    vlm_free(&m);
+    pl_data_close(&d);
+}
+
+Test(prune_model, nm_pattern_holds_in_every_group_of_every_pruned_matrix) {
+    pl_data d;
+    synthetic_data(&d);
+    model_config c = micro_of(&d);
+    vlm m;
+    make_model(&m, &c, 4);
+    prune_config cfg = cfg_of(PRUNE_MAGNITUDE, 0.5f, 0.0f, 0.5f);
+    cfg.nm_n = 2, cfg.nm_m = 4;
+    cr_assert_eq(prune_model(&m, NULL, &cfg, NULL, NULL), PL_OK); /* magnitude needs no data */
+    for (int t = 0; t < m.index.layout.count; t++) {
+        if (!m.index.prunable[t] || m.index.module[t] == MODULE_BRIDGE) continue;
+        const pl_tensor_spec *s = &m.index.layout.tensors[t];
+        for (size_t g = 0; g < s->count; g += 4) {
+            int z = 0;
+            for (int k = 0; k < 4; k++) z += m.masks.data[s->offset + g + k] == 0.0f;
+            cr_assert_eq(z, 2, "%s group %zu", s->name, g / 4);
+        }
+    }
+    vlm_free(&m);
+    pl_data_close(&d);
+}
+
+/* A sink that remembers summary values by name. */
+typedef struct {
+    char names[256][80];
+    double values[256];
+    int count;
+} memory_sink;
+static pl_status remember(void *ctx, const char *name, double value, pl_error *err) {
+    (void)err;
+    memory_sink *s = ctx;
+    cr_assert_lt(s->count, 256);
+    snprintf(s->names[s->count], sizeof s->names[0], "%s", name);
+    s->values[s->count++] = value;
+    return PL_OK;
+}
+static double recalled(const memory_sink *s, const char *name) {
+    for (int i = 0; i < s->count; i++)
+        if (strcmp(s->names[i], name) == 0) return s->values[i];
+    cr_assert_fail("summary %s was not reported", name);
+    return NAN;
+}
+
+Test(prune_model, sparsity_accounting_counts_masks_and_checks_masked_zeros) {
+    pl_data d;
+    synthetic_data(&d);
+    model_config c = micro_of(&d);
+    vlm m;
+    make_model(&m, &c, 2);
+    cr_assert_eq(vlm_enable_masks(&m, NULL), PL_OK);
+    const int qkv = m.index.language_blocks[1].qkv.weight;
+    const pl_tensor_spec *t = &m.index.layout.tensors[qkv];
+    for (size_t i = 0; i < t->count / 4; i++) { /* a quarter of one language matrix */
+        m.masks.data[t->offset + i] = 0.0f;
+        m.params.data[t->offset + i] = 0.0f;
+    }
+    memory_sink mem = {0};
+    pl_metrics_sink sink = {&mem, NULL, NULL, remember, NULL};
+    cr_assert_eq(sparsity_report(&m, &sink, 1, NULL), PL_OK);
+    sparsity_summary s;
+    sparsity_measure(&m, &s);
+    cr_assert_eq(s.zeros[MODULE_LANGUAGE], (int64_t)(t->count / 4));
+    cr_assert_eq(recalled(&mem, "sparsity_language"), (double)(t->count / 4) / (double)s.weights[MODULE_LANGUAGE]);
+    cr_assert_eq(recalled(&mem, "sparsity_vision"), 0.0);
+    cr_assert_eq(recalled(&mem, "params"), (double)s.params);
+    cr_assert_eq(recalled(&mem, "nonzero_params"), (double)s.nonzero_params);
+    cr_assert_eq(recalled(&mem, "sparsity.language.blocks.1.attn.qkv.weight"), 0.25);
+    cr_assert_eq(recalled(&mem, "sparsity_overall"), (double)(t->count / 4) / (double)s.prunable);
+    cr_assert_eq(sparsity_check_masked_zero(&m, NULL), PL_OK);
+    m.params.data[t->offset + 5] = 1e-30f; /* masked: the forward pass still uses 0 */
+    cr_assert_eq(sparsity_check_masked_zero(&m, NULL), PL_OK);
+    m.params.data[t->offset + 5] = INFINITY; /* masked, but inf * 0 is NaN */
+    pl_error err = {0};
+    cr_assert_eq(sparsity_check_masked_zero(&m, &err), PL_ERR_INTERNAL);
+    cr_assert(strstr(err.message, "language.blocks.1.attn.qkv.weight[5]") != NULL, "%s", err.message);
+    vlm_free(&m);
+    pl_data_close(&d);
+}
+
+Test(prune_model, config_checks_name_the_key) {
+    prune_config cfg = cfg_of(PRUNE_WANDA, 0.5f, 0.0f, 0.7f);
+    pl_error err = {0};
+    cfg.nm_n = 2, cfg.nm_m = 4;
+    cr_assert_eq(prune_config_check(&cfg, &err), PL_ERR_CONFIG);
+    cr_assert(strstr(err.message, "prune.sparsity.language") != NULL, "%s", err.message);
+    cfg = cfg_of(PRUNE_WANDA, 1.0f, 0.0f, 0.5f);
+    cr_assert_eq(prune_config_check(&cfg, &err), PL_ERR_CONFIG);
+    cr_assert(strstr(err.message, "prune.sparsity.vision") != NULL, "%s", err.message);
+    cfg = cfg_of(PRUNE_SPARSEGPT, 0.5f, 0.0f, 0.5f);
+    cfg.sparsegpt_damp = 0.0f;
+    cr_assert_eq(prune_config_check(&cfg, &err), PL_ERR_CONFIG);
+    cfg = cfg_of(PRUNE_WANDA, 0.5f, 0.0f, 0.5f);
+    cr_assert_eq(prune_config_check(&cfg, NULL), PL_OK);
+}
+
+/* Magnitude and Wanda only choose a mask: the parameters keep their dense values, so the
+ * unmasked model is still the dense teacher (finetune's default KD teacher). */
+Test(prune_model, dense_values_stay_under_the_mask) {
+    pl_data d;
+    synthetic_data(&d);
+    model_config c = micro_of(&d);
+    const prune_method methods[2] = {PRUNE_MAGNITUDE, PRUNE_WANDA};
+    for (int k = 0; k < 2; k++) {
+        vlm m;
+        make_model(&m, &c, 2);
+        float *before = copy_of(&m.params);
+        prune_config cfg = cfg_of(methods[k], 0.5f, 0.0f, 0.6f);
+        cr_assert_eq(prune_model(&m, &d, &cfg, NULL, NULL), PL_OK);
+        cr_assert_eq(memcmp(before, m.params.data, m.index.layout.total * sizeof(float)), 0);
+        sparsity_summary s;
+        sparsity_measure(&m, &s);
+        cr_assert_float_eq(sparsity_module(&s, MODULE_LANGUAGE), 0.6, 0.02); /* per-row rounding */
+        pl_free(before);
+        vlm_free(&m);
+    }
+    pl_data_close(&d);
+}
