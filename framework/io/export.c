@@ -56,6 +56,18 @@ pl_status pl_export_select(const pl_results *r, const char *where, cfg_pos pos, 
     return pl_results_filter(r, where, pos, keep, err);
 }
 
+void pl_export_alias_header(pl_tsv_writer *w, const char *alias) {
+    static const char *const fixed[] = {"metric", "step", "value", "mean", "std", "n", "series", "series_index"};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        if (strcmp(alias, fixed[i]) == 0) {
+            char buf[64];
+            snprintf(buf, sizeof buf, "axis:%s", alias);
+            pl_tsv_text(w, buf);
+            return;
+        }
+    pl_tsv_text(w, alias);
+}
+
 char *pl_export_h5_path(const pl_results *r, int row, pl_error *err) {
     const char *id = pl_results_cell(r, row, 0);
     size_t n = strlen(r->dir) + strlen(id) + sizeof "/runs//metrics.h5";
@@ -103,9 +115,9 @@ static pl_status header(exporter *x, pl_error *err) {
     if (x->o->agg == 0) {
         const char *fixed[] = {"run_id", "group_id", "seed"};
         for (int i = 0; i < 3; i++) pl_tsv_text(&x->w, fixed[i]);
-        for (int a = 0; a < x->r->n_aliases; a++) pl_tsv_text(&x->w, x->r->aliases[a]);
+        for (int a = 0; a < x->r->n_aliases; a++) pl_export_alias_header(&x->w, x->r->aliases[a]);
     } else
-        for (int k = 0; k < x->n_keys; k++) pl_tsv_text(&x->w, x->r->cols[x->key_cols[k]]);
+        for (int k = 0; k < x->n_keys; k++) pl_export_alias_header(&x->w, x->r->cols[x->key_cols[k]]);
     pl_tsv_text(&x->w, "metric");
     if (x->o->stage) pl_tsv_text(&x->w, "step");
     if (x->o->agg == 0) pl_tsv_text(&x->w, "value");

@@ -8,6 +8,8 @@
  *   curves, long:      run_id group_id seed <aliases...> metric step value
  *   curves, aggregated:<keys...> metric step [mean] [std] [n]
  * where keys are group_id and every alias (one row per configuration) or the --by aliases.
+ * An alias named like a fixed column (metric, step, value, mean, std, n, series) is headed
+ * axis:<alias>, so every header name is unique.
  * Numbers use io/tsv.h: '.' decimals whatever the locale, shortest round-trip form, `nan`.
  * Aggregation follows io/aggregate.h (std is NaN with a single seed). */
 #ifndef PL_IO_EXPORT_H
@@ -18,6 +20,7 @@
 
 #include "io/aggregate.h"
 #include "io/results.h"
+#include "io/tsv.h"
 
 enum { PL_AGG_MEAN = 1, PL_AGG_STD = 2, PL_AGG_N = 4 };
 
@@ -47,6 +50,8 @@ pl_status pl_export_select(const pl_results *r, const char *where, cfg_pos pos, 
 pl_status pl_export_metric_col(const pl_results *r, const char *name, int *col, pl_error *err);
 /* Column index of an alias, or an error listing the aliases. */
 pl_status pl_export_alias_col(const pl_results *r, const char *name, int *col, pl_error *err);
+/* Writes an alias's header field: the alias, or axis:<alias> when it is a fixed column's name. */
+void pl_export_alias_header(pl_tsv_writer *w, const char *alias);
 /* Path of a run's metrics.h5: <dir>/runs/<run_id>/metrics.h5 (pl_free). */
 char *pl_export_h5_path(const pl_results *r, int row, pl_error *err);
 

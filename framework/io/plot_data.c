@@ -71,8 +71,13 @@ static int most_mixed(const pl_results *r, const pl_groups *g) {
     return most;
 }
 
+/* cols: fixed names, except those that are aliases of the figure (x, y) */
 static pl_status header(builder *b, const char *const *cols, int n, pl_error *err) {
-    for (int i = 0; i < n; i++) pl_tsv_text(&b->w, cols[i]);
+    for (int i = 0; i < n; i++) {
+        bool alias = (b->f->x && cols[i] == b->f->x) || (b->f->y && cols[i] == b->f->y);
+        if (alias) pl_export_alias_header(&b->w, cols[i]);
+        else pl_tsv_text(&b->w, cols[i]);
+    }
     return pl_tsv_end_row(&b->w, b->name, err);
 }
 
@@ -181,7 +186,7 @@ static pl_status bars(builder *b, pl_error *err) {
         cell[(size_t)xi[row] * m->n_series + si[row]] = stats[k];
     }
     if (st == PL_OK) {
-        pl_tsv_text(&b->w, b->f->x);
+        pl_export_alias_header(&b->w, b->f->x);
         static const char *const parts[] = {"mean", "std", "n"};
         for (int s = 0; s < m->n_series; s++)
             for (int p = 0; p < 3; p++) {
