@@ -2,6 +2,7 @@
 #
 #   make            build libprunelab.a and the prunelab command (build/)
 #   make demo       install missing Debian packages, build, run experiments/quickstart.yaml
+#   make figures EXP=experiments/x.yaml   draw the experiment's figures (PNG + PDF) from its results
 #   make test       install missing Debian packages, build and run the Criterion suite
 #   make test-asan  the same suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make deps       install the Debian packages prunelab needs (apt-get; root or sudo)
@@ -40,7 +41,7 @@ TEST_BIN   := $(BUILD)/run_tests
 DEB_PACKAGES := gcc make libyaml-dev libhdf5-dev hdf5-tools libopenblas-openmp-dev \
                 libcriterion-dev gnuplot-nox zlib1g-dev libssl-dev dataset-fashion-mnist
 
-.PHONY: all demo deps test test-asan bench-kernels bench-train fuzz clean reference-fixtures
+.PHONY: all demo figures deps test test-asan bench-kernels bench-train fuzz clean reference-fixtures
 .DEFAULT_GOAL := all
 
 all: $(BIN)
@@ -64,6 +65,10 @@ $(BUILD)/%.o: %.c | deps
 # The compile flags every metrics.h5 records as its `cflags` attribute (io/provenance.c).
 $(BUILD)/framework/io/provenance.o: CPPFLAGS += -DPL_BUILD_CFLAGS='"$(filter-out -MMD -MP,$(CFLAGS))"'
 
+# Where `prunelab plot` finds its gnuplot templates unless told otherwise (--templates or
+# PRUNELAB_ANALYSIS_DIR).
+$(BUILD)/framework/cli/cmd_plot.o: CPPFLAGS += -DPL_ANALYSIS_DIR='"$(CURDIR)/analysis"'
+
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
@@ -80,6 +85,11 @@ $(TEST_BIN): $(TEST_OBJ) $(LIB)
 demo: $(BIN)
 	$(BIN) run experiments/quickstart.yaml
 	$(BIN) status results/quickstart
+
+# The figures an experiment declares, from results/<experiment>/ (see README: Figures and export).
+figures: $(BIN)
+	@test -n "$(EXP)" || { echo "usage: make figures EXP=experiments/<name>.yaml"; exit 2; }
+	$(BIN) plot $(EXP)
 
 # Criterion runs tests in forked workers; the suite itself is deterministic.
 test: $(TEST_BIN) $(BIN)

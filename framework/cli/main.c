@@ -13,6 +13,8 @@ static const pl_command COMMANDS[] = {
     {"data", cmd_data, "show fashion-scenes samples and write a scene image (data show)"},
     {"validate", cmd_validate, "check an experiment file and every run of its sweep"},
     {"plan", cmd_plan, "print the runs an experiment expands into, without running them"},
+    {"export", cmd_export, "write an experiment's results as TSV (per run, or mean/std/n over seeds)"},
+    {"plot", cmd_plot, "draw the figures an experiment declares (PNG and PDF via gnuplot)"},
     {"run", cmd_run, "run an experiment's sweep (skips completed runs; shared stages cached)"},
     {"status", cmd_status, "progress of results/<experiment>: done, running, failed, queued, ETA"},
     {"collect", cmd_collect, "rebuild results/<experiment>/index.tsv from the run directories"},

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "config/compose.h"
+#include "config/figures.h"
 #include "config/interp.h"
 #include "config/override.h"
 #include "config/schema.h"
@@ -149,6 +150,7 @@ static pl_status load(pl_experiment *exp, const char *path, const char *const *o
     PL_TRY(cfg_sweep_parse(a, cfg_map_get(full, "sweep"), base, extra, n_extra, &exp->sweep, err));
     exp->n_axes = exp->sweep->n_axes;
     exp->aliases = exp->sweep->aliases;
+    PL_TRY(cfg_figures_check(exp->figures, exp->sweep, err));
     const char **paths = cfg_arena_array(a, (size_t)exp->n_axes + 1, sizeof *paths, err);
     if (paths == NULL) return PL_ERR_NOMEM;
     for (int i = 0; i < exp->n_axes; i++) paths[i] = exp->sweep->axes[i].path;

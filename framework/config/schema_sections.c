@@ -284,7 +284,7 @@ SECTION(ENGINE, "engine", "how runs execute; never part of a run's identity", EN
 static const cfg_key SWEEP_KEYS[] = {
     {K("axes", CFG_T_ANY, NULL), .flags = CFG_KEY_OPTIONAL,
      .help = "alias: {path: dotted.key, values: [..] | {linspace|logspace: [a, b, n]} | "
-             "{range: {from, to, step, inclusive}}}"},
+             "{range: {from, to, step, inclusive}}, label: 'axis label in figures', description: text}"},
     {K("zip", CFG_T_ANY, NULL), .flags = CFG_KEY_OPTIONAL,
      .help = "group: [alias, alias, ...]; grouped axes advance together (one dimension)"},
     {K("cases", CFG_T_ANY, NULL), .flags = CFG_KEY_OPTIONAL,
@@ -297,11 +297,50 @@ static const cfg_key SWEEP_KEYS[] = {
 };
 SECTION(SWEEP, "sweep", "which runs the experiment expands into", SWEEP_KEYS, false);
 
+static bool check_figure_name(const cfg_node *v, char *why, size_t size) {
+    const char *s = v->u.s;
+    bool ok = *s != '\0' && *s != '.' && strlen(s) <= 100;
+    for (; ok && *s; s++)
+        ok = (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '_' ||
+             *s == '-' || *s == '.';
+    if (!ok) snprintf(why, size, "a figure name is a file name: letters, digits, '_', '-' and '.' (up to 100)");
+    return ok;
+}
+
+/* Which keys each kind needs is checked with the sweep's aliases in config/figures.c. */
 static const cfg_key FIGURE_KEYS[] = {
-    {K("name", CFG_T_STRING, NULL), .help = "file name of the figure"},
-    {K("kind", CFG_T_STRING, NULL), .help = "heatmap, line, bar, curve, ..."},
+    {K("name", CFG_T_STRING, NULL), .check = check_figure_name,
+     .help = "file name: figures/<name>.png, .pdf, .tsv (its data) and .gp (its script)"},
+    {K("kind", CFG_T_ENUM, NULL), .choices = "heatmap|lines|bars|curves|line|bar|curve",
+     .help = "heatmap (z over x and y), lines (y vs x per series), bars (grouped), curves (per-step "
+             "training curves); line, bar, curve are the same kinds"},
+    {K("x", CFG_T_STRING, NULL), .flags = CFG_KEY_OPTIONAL,
+     .help = "alias on the x axis (heatmap, lines, bars); curves: the step axis"},
+    {K("y", CFG_T_STRING, NULL), .flags = CFG_KEY_OPTIONAL,
+     .help = "heatmap: alias on the y axis; lines and bars: the summary metric plotted (acc, ce, ...)"},
+    {K("z", CFG_T_STRING, NULL), .flags = CFG_KEY_OPTIONAL, .help = "heatmap: the summary metric coloured"},
+    {K("series", CFG_T_STRING, NULL), .flags = CFG_KEY_OPTIONAL,
+     .help = "alias drawn as separate lines or bars (lines, bars, curves)"},
+    {K("metric", CFG_T_STRING, NULL), .flags = CFG_KEY_OPTIONAL,
+     .help = "curves: the metric logged per step (loss, lr, acc, ...); others: same as z or y"},
+    {K("stage", CFG_T_STRING, NULL), .flags = CFG_KEY_OPTIONAL,
+     .help = "curves: stage kind (pretrain, finetune, ...) or group name (01_finetune) to read"},
+    {K("by", CFG_T_ENUM, "group"), .choices = "group|run",
+     .help = "curves: one line per configuration (mean over seeds) or per run"},
+    {K("band", CFG_T_ENUM, "std"), .choices = "std|none",
+     .help = "lines, curves: a shaded band of +-1 sample standard deviation over seeds"},
+    {K("where", CFG_T_STRING, NULL), .flags = CFG_KEY_OPTIONAL,
+     .help = "keep only runs where this holds, e.g. 'method == \"wanda\" and sl == 0.5'"},
+    {K("title", CFG_T_STRING, NULL), .flags = CFG_KEY_OPTIONAL, .help = "figure title (none by default)"},
+    {K("xlabel", CFG_T_STRING, NULL), .flags = CFG_KEY_OPTIONAL, .help = "x axis label (default: the alias's label)"},
+    {K("ylabel", CFG_T_STRING, NULL), .flags = CFG_KEY_OPTIONAL, .help = "y axis label (default: alias label or metric)"},
+    {K("zlabel", CFG_T_STRING, NULL), .flags = CFG_KEY_OPTIONAL, .help = "heatmap colour-bar label (default: the metric)"},
+    {K("logx", CFG_T_BOOL, "false"), .help = "logarithmic x axis (lines, curves)"},
+    {K("logy", CFG_T_BOOL, "false"), .help = "logarithmic y axis (lines, curves)"},
+    {K("digits", CFG_T_INT, "2"), .lo = 0, .hi = 6, .range = CFG_RANGE_LO | CFG_RANGE_HI,
+     .help = "heatmap: decimals of the value printed in each cell"},
 };
-SECTION(FIGURE, "figure", "one figure (loosely checked; more keys are passed to the plotter)", FIGURE_KEYS, true);
+SECTION(FIGURE, "figure", "one figure drawn by `prunelab plot` from the experiment's results", FIGURE_KEYS, false);
 
 static const cfg_key STAGE_DEFAULT_KEYS[] = {
     {K("pretrain", CFG_T_MAP, NULL), .sub = &PRETRAIN, .flags = CFG_KEY_OPTIONAL, .help = "pretrain defaults"},

@@ -173,16 +173,22 @@ static pl_status parse_axes(cfg_arena *a, cfg_sweep *s, const cfg_node *axes, co
             return fail(err, spec->pos, what, "write {path: dotted.key, values: [...]}");
         for (int k = 0; k < spec->u.map.count; k++) {
             const char *key = spec->u.map.entries[k].key;
-            if (strcmp(key, "path") != 0 && strcmp(key, "values") != 0) {
+            if (strcmp(key, "path") != 0 && strcmp(key, "values") != 0 && strcmp(key, "label") != 0 &&
+                strcmp(key, "description") != 0) {
                 char msg[300];
-                snprintf(msg, sizeof msg, "unknown key '%.100s'; an axis has path: and values:", key);
+                snprintf(msg, sizeof msg, "unknown key '%.100s'; an axis has path:, values:, label: and description:", key);
                 return fail(err, spec->u.map.entries[k].key_pos, what, msg);
             }
+            const cfg_node *text = spec->u.map.entries[k].value;
+            if ((strcmp(key, "label") == 0 || strcmp(key, "description") == 0) && text->kind != CFG_STRING)
+                return fail(err, text->pos, what, "label: and description: are text (quote them if they look like numbers)");
         }
         const cfg_node *path = cfg_map_get(spec, "path"), *values = cfg_map_get(spec, "values");
         if (path == NULL || path->kind != CFG_STRING)
             return fail(err, spec->pos, what, "needs path: the dotted key it sets, such as pipeline.prune.sparsity.vision");
-        *ax = (cfg_axis){.alias = e->key, .path = path->u.s, .pos = e->key_pos, .dim = -1};
+        const cfg_node *label = cfg_map_get(spec, "label"), *desc = cfg_map_get(spec, "description");
+        *ax = (cfg_axis){.alias = e->key, .path = path->u.s, .pos = e->key_pos, .dim = -1,
+                         .label = label ? label->u.s : e->key, .description = desc ? desc->u.s : NULL};
         PL_TRY(check_path(base, ax->path, path->pos, e->key, err));
         if (values != NULL) PL_TRY(axis_values(a, values, &ax->values, &ax->n_values, err));
         s->aliases[s->n_axes++] = ax->alias;
@@ -208,7 +214,7 @@ static pl_status parse_axes(cfg_arena *a, cfg_sweep *s, const cfg_node *axes, co
         if (find_axis(s, alias) >= 0)
             return fail(err, extra[i].pos, "command-line axis", "this key is swept twice on the command line");
         cfg_axis *ax = &s->axes[s->n_axes];
-        *ax = (cfg_axis){.alias = alias, .path = extra[i].path, .pos = extra[i].pos, .dim = -1};
+        *ax = (cfg_axis){.alias = alias, .path = extra[i].path, .pos = extra[i].pos, .dim = -1, .label = alias};
         PL_TRY(check_path(base, ax->path, extra[i].pos, alias, err));
         PL_TRY(axis_values(a, extra[i].values, &ax->values, &ax->n_values, err));
         s->aliases[s->n_axes++] = alias;

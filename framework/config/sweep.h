@@ -7,6 +7,7 @@
  *       lr: {path: pipeline.finetune.lr, values: {logspace: [-4, -2, 3]}}
  *       st: {path: pipeline.finetune.steps, values: {range: {from: 100, to: 500, step: 200, inclusive: true}}}
  *       m:  {path: pipeline.prune.method}          # no values: set only by cases
+ *       lam: {path: pipeline.finetune.lambda, values: [0, 0.5], label: "KD weight λ"}
  *     zip: {budget: [sv, sl]}       # grouped axes advance together: one dimension
  *     cases: [{m: wanda}, {m: magnitude}]         # explicit points: one dimension
  *     where: sv + sl <= 1.2         # keep only points where this is true
@@ -28,6 +29,8 @@
 typedef struct {
     const char *alias;
     const char *path;
+    const char *label;       /* axis label for figures (label:, default: the alias) */
+    const char *description; /* description: text, or NULL */
     cfg_pos pos;
     cfg_node **values; /* NULL when only cases set it */
     int n_values;

@@ -1,0 +1,142 @@
+/* cmd_plot.c - `prunelab plot DIR [EXPERIMENT.yaml]` or `prunelab plot EXPERIMENT.yaml`: draw
+ * the figures the experiment declares from the results in DIR (io/plot.h). Without the
+ * file, the experiment is the one the engine recorded in DIR/experiment.state. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli/commands.h"
+#include "config/experiment.h"
+#include "config/path.h"
+#include "io/gnuplot_run.h"
+#include "io/plot.h"
+
+#ifndef PL_ANALYSIS_DIR
+#define PL_ANALYSIS_DIR "analysis"
+#endif
+
+static int usage(void) {
+    fprintf(stderr,
+            "usage: prunelab plot DIR [EXPERIMENT.yaml] [--only NAME] [--templates DIR] [--no-render]\n"
+            "       prunelab plot EXPERIMENT.yaml [...]\n"
+            "  draws the experiment's figures: list from the results in DIR (results/<experiment>) to\n"
+            "  DIR/figures/<name>.png and .pdf, with the data drawn (<name>.tsv) and the gnuplot script\n"
+            "  (<name>.gp) next to them. Without EXPERIMENT.yaml, the file recorded by `prunelab run` in\n"
+            "  DIR/experiment.state is used. --no-render writes .tsv and .gp without running gnuplot.\n");
+    return 2;
+}
+
+static bool is_dir(const char *p) {
+    struct stat sb;
+    return stat(p, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+/* The spec_path line of DIR/experiment.state, into out. */
+static bool recorded_spec(const char *dir, char *out, size_t cap) {
+    char path[4096], line[4096];
+    snprintf(path, sizeof path, "%s/experiment.state", dir);
+    FILE *f = fopen(path, "r");
+    bool found = false;
+    while (f && !found && fgets(line, sizeof line, f)) {
+        if (strncmp(line, "spec_path\t", 10) != 0) continue;
+        line[strcspn(line, "\n")] = '\0';
+        snprintf(out, cap, "%s", line + 10);
+        found = true;
+    }
+    if (f) fclose(f);
+    return found;
+}
+
+static int draw(const char *dir, const pl_experiment *exp, const pl_plot_opts *base, const char *only) {
+    pl_error err;
+    pl_error_clear(&err);
+    pl_results r;
+    if (pl_results_read(dir, &r, &err) != PL_OK) {
+        pl_error_print(stderr, &err);
+        return 1;
+    }
+    const char **labels = calloc((size_t)exp->n_axes + 1, sizeof *labels);
+    if (labels == NULL) {
+        pl_results_free(&r);
+        fprintf(stderr, "prunelab plot: out of memory\n");
+        return 1;
+    }
+    for (int i = 0; i < exp->n_axes; i++) labels[i] = exp->sweep->axes[i].label;
+    pl_plot_opts o = *base;
+    o.aliases = exp->aliases, o.labels = labels, o.n_aliases = exp->n_axes;
+    int n = exp->figures ? exp->figures->u.list.count : 0, drawn = 0, failed = 0;
+    if (n == 0) fprintf(stderr, "prunelab plot: %s declares no figures: (see README, Figures and export)\n", exp->path);
+    for (int i = 0; i < n; i++) {
+        pl_figure f;
+        int mixed = 1;
+        if (pl_figure_read(exp->figures->u.list.items[i], &f, &err) != PL_OK ||
+            (only && strcmp(f.name, only) != 0))
+            continue;
+        if (pl_plot_figure(&r, &f, &o, &mixed, &err) != PL_OK) {
+            pl_error_print(stderr, &err);
+            failed++;
+            continue;
+        }
+        drawn++;
+        if (o.render) printf("%s/figures/%s.png\n%s/figures/%s.pdf\n", dir, f.name, dir, f.name);
+        else printf("%s/figures/%s.gp\n", dir, f.name);
+        if (mixed > 1)
+            fprintf(stderr, "prunelab plot: note: in figure '%s' a point averages up to %d configurations; fix "
+                            "the other aliases with where: to compare like with like\n", f.name, mixed);
+    }
+    if (only && drawn + failed == 0) fprintf(stderr, "prunelab plot: no figure named '%s'\n", only), failed++;
+    free(labels);
+    pl_results_free(&r);
+    return failed ? 1 : 0;
+}
+
+int cmd_plot(int argc, char **argv) {
+    const char *dir = NULL, *spec = NULL, *only = NULL;
+    pl_plot_opts o = {.render = true, .gnuplot = "gnuplot"};
+    o.templates = getenv("PRUNELAB_ANALYSIS_DIR") ? getenv("PRUNELAB_ANALYSIS_DIR") : PL_ANALYSIS_DIR;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--no-render") == 0) o.render = false;
+        else if (strcmp(a, "--only") == 0 && i + 1 < argc) only = argv[++i];
+        else if (strcmp(a, "--templates") == 0 && i + 1 < argc) o.templates = argv[++i];
+        else if (a[0] == '-') return usage();
+        else if (dir == NULL && spec == NULL && is_dir(a)) dir = a;
+        else if (spec == NULL) spec = a;
+        else return usage();
+    }
+    if (dir == NULL && spec == NULL) return usage();
+    char recorded[4096];
+    if (spec == NULL) {
+        if (!recorded_spec(dir, recorded, sizeof recorded)) {
+            fprintf(stderr, "prunelab plot: %s/experiment.state names no experiment file; pass it: "
+                            "prunelab plot %s EXPERIMENT.yaml\n", dir, dir);
+            return 2;
+        }
+        spec = recorded;
+    }
+    if (o.render && !pl_gnuplot_available(o.gnuplot)) {
+        fprintf(stderr, "prunelab plot: gnuplot not found (Debian: gnuplot-nox; `make deps` installs it)\n");
+        return 1;
+    }
+    pl_error err;
+    pl_error_clear(&err);
+    pl_experiment *exp;
+    if (pl_experiment_load(spec, NULL, 0, &exp, &err) != PL_OK) {
+        pl_error_print(stderr, &err);
+        if (dir && spec == recorded)
+            fprintf(stderr, "(the experiment file recorded in %s/experiment.state; pass another as an argument)\n", dir);
+        return 1;
+    }
+    char derived[4096];
+    if (dir == NULL) {
+        const char *results = "results";
+        cfg_get_string(exp->base, "engine.results_dir", &results, NULL);
+        snprintf(derived, sizeof derived, "%s/%s", results, exp->name);
+        dir = derived;
+    }
+    int rc = draw(dir, exp, &o, only);
+    pl_experiment_free(exp);
+    return rc;
+}

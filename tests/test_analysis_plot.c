@@ -1,0 +1,131 @@
+/* test_analysis_plot.c - every figure kind renders a non-empty PNG and PDF from a results
+ * directory built here (skipped without gnuplot), the data file and script are kept next to
+ * them, and a hostile title is rendered literally: nothing it says runs, and the script holds
+ * it as an escaped literal. PRUNELAB_TEST_OUT=DIR keeps the results and figures. */
+#include "analysis_fixture.h"
+
+#include "io/gnuplot_run.h"
+#include "io/gp_quote.h"
+#include "io/plot.h"
+
+static pl_plot_opts opts(void) {
+    static const char *const aliases[] = {"sv", "sl", "sparsity", "method", "pattern", "lr"};
+    static const char *const labels[] = {"vision sparsity sv", "language sparsity sl", "sparsity (fraction removed)",
+                                         "method", "sparsity pattern", "peak learning rate"};
+    return (pl_plot_opts){.templates = "analysis", .aliases = aliases, .labels = labels, .n_aliases = 6,
+                          .render = true};
+}
+
+static void check_files(const char *dir, const char *name) {
+    const char *ext[] = {"png", "pdf", "tsv", "gp"};
+    for (int i = 0; i < 4; i++) {
+        char path[800];
+        snprintf(path, sizeof path, "%s/figures/%s.%s", dir, name, ext[i]);
+        cr_expect_gt(fx_size(path), 100, "%s is missing or nearly empty", path);
+    }
+}
+
+static void render(const char *dir, pl_figure *f) {
+    pl_error err;
+    pl_error_clear(&err);
+    pl_results r;
+    fx_ok(pl_results_read(dir, &r, &err), &err);
+    pl_plot_opts o = opts();
+    fx_ok(pl_plot_figure(&r, f, &o, NULL, &err), &err);
+    pl_results_free(&r);
+    check_files(dir, f->name);
+}
+
+static void need_gnuplot(void) {
+    if (!pl_gnuplot_available("gnuplot")) cr_skip_test("gnuplot is not installed");
+}
+
+Test(analysis_plot, heatmap) {
+    need_gnuplot();
+    char dir[512];
+    fx_dir(dir, sizeof dir, "heatmap");
+    fx_heatmap_results(dir);
+    pl_figure f = {.name = "split", .kind = PL_FIG_HEATMAP, .kind_name = "heatmap", .x = "sv", .y = "sl",
+                   .metric = "acc", .digits = 2, .band = true, .title = "Wanda, no recovery: accuracy (mean of 3 seeds)"};
+    render(dir, &f);
+    char path[800];
+    snprintf(path, sizeof path, "%s/figures/split.tsv", dir);
+    char *tsv = fx_read(path);
+    cr_assert_not_null(tsv);
+    cr_expect(strncmp(tsv, "xi\tyi\tsv\tsl\tmean\tstd\tn\n0\t0\t0.0\t0.0\t", 33) == 0, "%s", tsv);
+    free(tsv);
+}
+
+Test(analysis_plot, lines) {
+    need_gnuplot();
+    char dir[512];
+    fx_dir(dir, sizeof dir, "lines");
+    fx_lines_results(dir);
+    pl_figure f = {.name = "acc_vs_sparsity", .kind = PL_FIG_LINES, .kind_name = "lines", .x = "sparsity",
+                   .series = "method", .metric = "acc", .band = true, .title = "Accuracy vs sparsity (3 seeds, ±1 std)"};
+    render(dir, &f);
+}
+
+Test(analysis_plot, bars) {
+    need_gnuplot();
+    char dir[512];
+    fx_dir(dir, sizeof dir, "bars");
+    fx_bars_results(dir);
+    pl_figure f = {.name = "methods", .kind = PL_FIG_BARS, .kind_name = "bars", .x = "pattern", .series = "method",
+                   .metric = "acc", .band = true, .title = "Methods x patterns at 50% sparsity"};
+    render(dir, &f);
+}
+
+Test(analysis_plot, curves) {
+    need_gnuplot();
+    char dir[512];
+    fx_dir(dir, sizeof dir, "curves");
+    fx_curves_results(dir);
+    pl_figure f = {.name = "loss", .kind = PL_FIG_CURVES, .kind_name = "curves", .stage = "pretrain",
+                   .series = "lr", .metric = "loss", .band = true, .logy = true, .title = "Pretraining loss"};
+    render(dir, &f);
+    pl_figure g = {.name = "loss_runs", .kind = PL_FIG_CURVES, .kind_name = "curves", .stage = "pretrain",
+                   .metric = "acc", .by_run = true, .band = false, .title = "Validation accuracy per run"};
+    render(dir, &g);
+}
+
+Test(analysis_plot, hostile_title_is_literal) {
+    need_gnuplot();
+    char dir[512];
+    fx_dir(dir, sizeof dir, "hostile");
+    fx_lines_results(dir);
+    unlink("/tmp/prunelab_pwned");
+    const char *title = "\"; system(\"touch /tmp/prunelab_pwned\"); \" ' `touch /tmp/prunelab_pwned` @x \\ back\\nslash\n"
+                        "second line ^_{}";
+    pl_figure f = {.name = "hostile", .kind = PL_FIG_LINES, .kind_name = "lines", .x = "sparsity", .series = "method",
+                   .metric = "acc", .band = true, .title = title, .ylabel = "y'); system('touch /tmp/prunelab_pwned"};
+    render(dir, &f);
+    cr_expect_eq(access("/tmp/prunelab_pwned", F_OK), -1, "the title ran a command");
+    char path[800];
+    snprintf(path, sizeof path, "%s/figures/hostile.gp", dir);
+    char *gp = fx_read(path);
+    cr_assert_not_null(gp);
+    cr_expect_not_null(strstr(gp, "title_text = ('\"; system(\"touch /tmp/prunelab_pwned\"); \" '' `touch "
+                                  "/tmp/prunelab_pwned` @x \\ back\\nslash' . \"\\n\" . 'second line ^_{}')\n"),
+                       "%s", gp);
+    cr_expect_not_null(strstr(gp, "ylabel_text = 'y''); system(''touch /tmp/prunelab_pwned'\n"));
+    free(gp);
+}
+
+static void quoted(const char *in, const char *want) {
+    cfg_strbuf sb;
+    cfg_strbuf_init(&sb);
+    pl_gp_quote(&sb, in);
+    cr_assert_str_eq(sb.data, want);
+    cfg_strbuf_free(&sb);
+}
+
+Test(analysis_plot, gnuplot_literals) {
+    quoted("", "''");
+    quoted(NULL, "''");
+    quoted("plain", "'plain'");
+    quoted("it's", "'it''s'");
+    quoted("a`b`\"c\"\\d", "'a`b`\"c\"\\d'");
+    quoted("a\nb", "('a' . \"\\n\" . 'b')");
+    quoted("\ttab\r", "(\"\\t\" . 'tab' . \"\\015\")");
+}
