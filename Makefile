@@ -125,10 +125,15 @@ bench-train: $(BUILD)/bench/bench_train
 FUZZ_SECONDS ?= 60
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
-build-fuzz/%: tests/fuzz/%.c $(LIB_SRC) | deps
+build-fuzz/%: tests/fuzz/%.c $(LIB_SRC) | deps fuzz-deps
 	@mkdir -p build-fuzz
 	clang $(CPPFLAGS) -std=c11 -g -O1 -Wno-unknown-pragmas -fsanitize=fuzzer,address,undefined \
 	  -o $@ $< $(LIB_SRC) -L$(BLAS_DIR) -Wl,-rpath,$(BLAS_DIR) -L$(HDF5_LIB) $(LDLIBS) -lgomp
+
+# clang (libFuzzer) is only needed here, so it is installed here rather than by `make deps`.
+fuzz-deps:
+	@command -v clang >/dev/null || { if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq clang; }
 
 fuzz: $(FUZZ_BIN)
 	@for f in $(FUZZ_BIN); do name=$$(basename $$f); \

@@ -20,6 +20,10 @@ void *pl_alloc(size_t count, size_t size, pl_error *err) {
         return NULL;
     }
     if (bytes == 0) bytes = PL_ALIGNMENT;
+    if (bytes > SIZE_MAX - PL_ALIGNMENT) {
+        PL_ERROR(err, PL_ERR_NOMEM, "allocation of %zu bytes is too large", bytes);
+        return NULL;
+    }
     size_t rounded = (bytes + PL_ALIGNMENT - 1) / PL_ALIGNMENT * PL_ALIGNMENT;
     void *p = aligned_alloc(PL_ALIGNMENT, rounded);
     if (p == NULL) {

@@ -12,7 +12,8 @@
 /* Allocates count*size bytes (64-byte aligned, zero-filled); NULL and err set on failure. */
 void *pl_alloc(size_t count, size_t size, pl_error *err);
 
-/* Resizes a block from pl_alloc_unaligned-style heap (not aligned; contents kept). */
+/* Resizes a block (contents kept up to the smaller size; new bytes not zeroed; the result is
+ * only malloc-aligned, so use it for growable arrays, not numeric buffers). */
 void *pl_realloc(void *ptr, size_t count, size_t size, pl_error *err);
 
 /* Duplicates a NUL-terminated string. */

@@ -2,6 +2,9 @@
 #include "engine/cache.h"
 
 #include <stdio.h>
+#include <string.h>
+
+#include "config/path.h"
 
 #include "engine/fsutil.h"
 #include "engine/stage.h"
@@ -25,7 +28,19 @@ pl_status pl_cache_key(const pl_run *run, int stage, char out[CFG_HASH_HEX], pl_
         paths[n] = names[n];
         n++;
     }
-    return cfg_hash_subtrees(run->semantic, paths, n, out, err);
+    PL_TRY(cfg_hash_subtrees(run->semantic, paths, n, out, err));
+    /* A load stage's output is its file: fold the file's SHA-256 into the key. */
+    for (int j = 0; j <= stage; j++) {
+        const char *kind, *path;
+        const cfg_node *section = cfg_stage_at(run->semantic, j, &kind);
+        if (strcmp(kind, "load") != 0) continue;
+        char file_hash[CFG_HASH_HEX], joined[2 * CFG_HASH_HEX];
+        PL_TRY(cfg_get_string(section, "path", &path, err));
+        PL_TRY(pl_file_sha256(path, file_hash, err));
+        snprintf(joined, sizeof joined, "%s%s", out, file_hash);
+        PL_TRY(cfg_sha256_hex(joined, strlen(joined), out, err));
+    }
+    return PL_OK;
 }
 
 void pl_cache_model_path(const char *results, const char *key, char *buf, size_t cap) {

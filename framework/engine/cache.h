@@ -6,7 +6,9 @@
  *   data, model, seed,
  *   pipeline.<j> for every earlier stage j whose kind produces a model (pretrain, prune, ...),
  *   pipeline.<i> (the stage itself, kind included).
- * Earlier stages that do not change the model (eval, bench) are left out, so changing an
+ * When stages 0..i include a `load` stage, the key is then re-hashed with the SHA-256 of
+ * the loaded file's contents appended, so replacing the file invalidates everything built
+ * on it. Earlier stages that do not change the model (eval, bench) are left out, so changing an
  * evaluation setting never retrains anything. Two stage instances with the same key are one
  * node of the stage graph and run once.
  *

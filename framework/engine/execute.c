@@ -81,9 +81,11 @@ static void on_progress(void *ctx, const char *line) {
 
 /* Forwards metrics to p->inner and progress through on_progress. */
 static pl_status fwd_step(void *ctx, const char *n, int64_t s, double v, pl_error *err) {
+    beat(ctx); /* every logged step keeps the heartbeat fresh, not just progress lines */
     return pl_metric_step(((progress_ctx *)ctx)->inner, n, s, v, err);
 }
 static pl_status fwd_eval(void *ctx, const char *n, int64_t s, double v, pl_error *err) {
+    beat(ctx);
     return pl_metric_eval(((progress_ctx *)ctx)->inner, n, s, v, err);
 }
 static pl_status fwd_summary(void *ctx, const char *n, double v, pl_error *err) {

@@ -2,6 +2,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "engine/fsutil.h"
 
+#include "config/hash.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -107,4 +109,13 @@ double pl_wall_time(void) {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+pl_status pl_file_sha256(const char *path, char out[65], pl_error *err) {
+    char *bytes;
+    size_t len;
+    PL_TRY(pl_read_file(path, &bytes, &len, err));
+    pl_status st = cfg_sha256_hex(bytes, len, out, err);
+    free(bytes);
+    return st;
 }

@@ -20,6 +20,9 @@ pl_status pl_mkdirs(const char *path, pl_error *err);
 
 bool pl_file_exists(const char *path);
 
+/* SHA-256 of a whole file's contents, as 64 hex digits. */
+pl_status pl_file_sha256(const char *path, char out[65], pl_error *err);
+
 /* Seconds since the Unix epoch (wall clock, for status files). */
 double pl_wall_time(void);
 
