@@ -58,9 +58,12 @@ deps:
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
+# V=1 prints the full compiler command lines.
+Q := $(if $(V),,@)
 $(BUILD)/%.o: %.c | deps
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+	@$(if $(V),,echo "  CC  $<")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 # The compile flags every metrics.h5 records as its `cflags` attribute (io/provenance.c).
 $(BUILD)/framework/io/provenance.o: CPPFLAGS += -DPL_BUILD_CFLAGS='"$(filter-out -MMD -MP,$(CFLAGS))"'

@@ -139,9 +139,9 @@ float mse_forward(const float *a, const float *b, size_t n) {
         for (int ch = 0; ch < chunks; ch++) {
             const size_t i0 = base + (size_t)ch * ELEMS_PER_CHUNK;
             const size_t i1 = i0 + ELEMS_PER_CHUNK < end ? i0 + ELEMS_PER_CHUNK : end;
-            float s = 0.0f;
+            double s = 0.0; /* partials in double, as for the other losses */
             for (size_t i = i0; i < i1; i++) {
-                const float d = a[i] - b[i];
+                const double d = (double)a[i] - (double)b[i];
                 s += d * d;
             }
             part[ch] = s;
