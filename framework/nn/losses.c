@@ -1,13 +1,15 @@
 /* losses.c - cross-entropy on chosen rows, temperature KL(teacher ‖ student) and MSE.
  *
- * Scalar sums are taken over fixed chunks of rows (partials in double) and the partials are
- * added in chunk order, so the loss is the same bit for bit whatever the thread count. */
+ * Scalar sums go through core/reduce.h (fixed chunks, partials in double, added in order),
+ * so the loss is the same bit for bit whatever the thread count. */
 #include "nn/losses.h"
 
 #include <assert.h>
 #include <math.h>
 
-enum { ROWS_PER_CHUNK = 8, ELEMS_PER_CHUNK = 4096, CHUNKS_PER_ROUND = 256 };
+#include "core/reduce.h"
+
+enum { ROWS_PER_CHUNK = 8, ELEMS_PER_CHUNK = 4096 };
 
 /* Row-wise softmax of x/T into p; returns log Σ_j exp(x_j/T − max) + max, i.e. log of the
  * partition function of x/T. */
@@ -24,34 +26,35 @@ static float softmax_row(float *p, const float *x, int v, float inv_t) {
     return mx + logf(sum);
 }
 
+typedef struct {
+    float *probs;
+    const float *logits;
+    const int *targets;
+    int v;
+} ce_rows;
+
+/* Σ over rows [i0, i1) of −log softmax(x)_t; writes each row's probabilities. */
+static double ce_partial(const void *ctx, size_t i0, size_t i1) {
+    const ce_rows *c = ctx;
+    double s = 0.0;
+    for (size_t i = i0; i < i1; i++) {
+        const float *x = c->logits + i * (size_t)c->v;
+        const float lse = softmax_row(c->probs + i * (size_t)c->v, x, c->v, 1.0f);
+        const int t = c->targets[i];
+        assert(t < c->v);
+        /* −log softmax(x)_t = log Σ exp(x) − x_t, exact even when p_t underflows */
+        if (t >= 0) s += (double)lse - (double)x[t];
+    }
+    return s;
+}
+
 float crossentropy_forward(float *probs, const float *logits, const int *targets, int n, int v,
                            int *counted) {
     int cnt = 0;
     for (int i = 0; i < n; i++) cnt += targets[i] >= 0;
     if (counted != NULL) *counted = cnt;
-    double total = 0.0;
-    for (int base = 0; base < n; base += ROWS_PER_CHUNK * CHUNKS_PER_ROUND) {
-        const int end = n - base < ROWS_PER_CHUNK * CHUNKS_PER_ROUND
-                            ? n : base + ROWS_PER_CHUNK * CHUNKS_PER_ROUND;
-        const int chunks = (end - base + ROWS_PER_CHUNK - 1) / ROWS_PER_CHUNK;
-        double part[CHUNKS_PER_ROUND];
-#pragma omp parallel for schedule(static)
-        for (int ch = 0; ch < chunks; ch++) {
-            const int i0 = base + ch * ROWS_PER_CHUNK;
-            const int i1 = i0 + ROWS_PER_CHUNK < end ? i0 + ROWS_PER_CHUNK : end;
-            double s = 0.0;
-            for (int i = i0; i < i1; i++) {
-                const float *x = logits + (long)i * v;
-                const float lse = softmax_row(probs + (long)i * v, x, v, 1.0f);
-                const int t = targets[i];
-                assert(t < v);
-                /* −log softmax(x)_t = log Σ exp(x) − x_t, exact even when p_t underflows */
-                if (t >= 0) s += (double)lse - (double)x[t];
-            }
-            part[ch] = s;
-        }
-        for (int ch = 0; ch < chunks; ch++) total += part[ch];
-    }
+    const ce_rows ctx = {probs, logits, targets, v};
+    const double total = pl_sum_chunked((size_t)n, ROWS_PER_CHUNK, ce_partial, &ctx);
     return cnt > 0 ? (float)(total / cnt) : 0.0f;
 }
 
@@ -72,40 +75,43 @@ void crossentropy_backward(float *dlogits, const float *probs, const int *target
     }
 }
 
+typedef struct {
+    float *p_teacher, *q_student;
+    const float *student_logits, *teacher_logits;
+    const unsigned char *use;
+    int v;
+    float inv_t;
+} kl_rows;
+
+/* Σ over used rows [i0, i1) of KL(p‖q); writes both rows' softmaxes. */
+static double kl_partial(const void *ctx, size_t i0, size_t i1) {
+    const kl_rows *c = ctx;
+    const size_t v = (size_t)c->v;
+    double s = 0.0;
+    for (size_t i = i0; i < i1; i++) {
+        const float *tl = c->teacher_logits + i * v, *sl = c->student_logits + i * v;
+        float *p = c->p_teacher + i * v, *q = c->q_student + i * v;
+        const float zp = softmax_row(p, tl, c->v, c->inv_t);
+        const float zq = softmax_row(q, sl, c->v, c->inv_t);
+        if (c->use != NULL && c->use[i] == 0) continue;
+        /* KL(p‖q) = Σ p·(log p − log q), log p_j = t_j/T − zp, log q_j = s_j/T − zq;
+         * terms with p_j = 0 contribute 0. */
+        float kl = 0.0f;
+        for (size_t j = 0; j < v; j++)
+            if (p[j] > 0.0f) kl += p[j] * ((tl[j] - sl[j]) * c->inv_t - zp + zq);
+        s += kl;
+    }
+    return s;
+}
+
 float kl_forward(float *p_teacher, float *q_student, const float *student_logits,
                  const float *teacher_logits, const unsigned char *use, int n, int v,
                  float temperature) {
-    const float inv_t = 1.0f / temperature;
     int used = 0;
     for (int i = 0; i < n; i++) used += use == NULL || use[i] != 0;
-    double total = 0.0;
-    for (int base = 0; base < n; base += ROWS_PER_CHUNK * CHUNKS_PER_ROUND) {
-        const int end = n - base < ROWS_PER_CHUNK * CHUNKS_PER_ROUND
-                            ? n : base + ROWS_PER_CHUNK * CHUNKS_PER_ROUND;
-        const int chunks = (end - base + ROWS_PER_CHUNK - 1) / ROWS_PER_CHUNK;
-        double part[CHUNKS_PER_ROUND];
-#pragma omp parallel for schedule(static)
-        for (int ch = 0; ch < chunks; ch++) {
-            const int i0 = base + ch * ROWS_PER_CHUNK;
-            const int i1 = i0 + ROWS_PER_CHUNK < end ? i0 + ROWS_PER_CHUNK : end;
-            double s = 0.0;
-            for (int i = i0; i < i1; i++) {
-                const float *tl = teacher_logits + (long)i * v, *sl = student_logits + (long)i * v;
-                float *p = p_teacher + (long)i * v, *q = q_student + (long)i * v;
-                const float zp = softmax_row(p, tl, v, inv_t);
-                const float zq = softmax_row(q, sl, v, inv_t);
-                if (use != NULL && use[i] == 0) continue;
-                /* KL(p‖q) = Σ p·(log p − log q), log p_j = t_j/T − zp, log q_j = s_j/T − zq;
-                 * terms with p_j = 0 contribute 0. */
-                float kl = 0.0f;
-                for (int j = 0; j < v; j++)
-                    if (p[j] > 0.0f) kl += p[j] * ((tl[j] - sl[j]) * inv_t - zp + zq);
-                s += kl;
-            }
-            part[ch] = s;
-        }
-        for (int ch = 0; ch < chunks; ch++) total += part[ch];
-    }
+    const kl_rows ctx = {p_teacher, q_student, student_logits, teacher_logits, use, v,
+                         1.0f / temperature};
+    const double total = pl_sum_chunked((size_t)n, ROWS_PER_CHUNK, kl_partial, &ctx);
     if (used == 0) return 0.0f;
     return (float)((double)temperature * temperature * total / used);
 }
@@ -127,28 +133,24 @@ void kl_backward(float *dstudent, const float *p_teacher, const float *q_student
     }
 }
 
+typedef struct {
+    const float *a, *b;
+} mse_items;
+
+static double mse_partial(const void *ctx, size_t i0, size_t i1) {
+    const mse_items *c = ctx;
+    double s = 0.0;
+    for (size_t i = i0; i < i1; i++) {
+        const double d = (double)c->a[i] - (double)c->b[i];
+        s += d * d;
+    }
+    return s;
+}
+
 float mse_forward(const float *a, const float *b, size_t n) {
     if (n == 0) return 0.0f;
-    double total = 0.0;
-    const size_t round = (size_t)ELEMS_PER_CHUNK * CHUNKS_PER_ROUND;
-    for (size_t base = 0; base < n; base += round) {
-        const size_t end = n - base < round ? n : base + round;
-        const int chunks = (int)((end - base + ELEMS_PER_CHUNK - 1) / ELEMS_PER_CHUNK);
-        double part[CHUNKS_PER_ROUND];
-#pragma omp parallel for schedule(static)
-        for (int ch = 0; ch < chunks; ch++) {
-            const size_t i0 = base + (size_t)ch * ELEMS_PER_CHUNK;
-            const size_t i1 = i0 + ELEMS_PER_CHUNK < end ? i0 + ELEMS_PER_CHUNK : end;
-            double s = 0.0; /* partials in double, as for the other losses */
-            for (size_t i = i0; i < i1; i++) {
-                const double d = (double)a[i] - (double)b[i];
-                s += d * d;
-            }
-            part[ch] = s;
-        }
-        for (int ch = 0; ch < chunks; ch++) total += part[ch];
-    }
-    return (float)(total / (double)n);
+    const mse_items ctx = {a, b};
+    return (float)(pl_sum_chunked(n, ELEMS_PER_CHUNK, mse_partial, &ctx) / (double)n);
 }
 
 void mse_backward(float *da, float *db, const float *a, const float *b, size_t n, float dloss) {

@@ -4,7 +4,9 @@
 
 #include <math.h>
 
-enum { ELEMS_PER_CHUNK = 4096, CHUNKS_PER_ROUND = 256 };
+#include "core/reduce.h"
+
+enum { ELEMS_PER_CHUNK = 4096 }; /* items per partial sum of the gradient norm */
 
 void adamw_update(float *param, const float *grad, float *m, float *v, const float *mask,
                   size_t n, float lr, const adamw_config *cfg, int t) {
@@ -31,24 +33,15 @@ void adamw_update(float *param, const float *grad, float *m, float *v, const flo
     }
 }
 
+static double squares_partial(const void *ctx, size_t i0, size_t i1) {
+    const float *g = ctx;
+    double s = 0.0;
+    for (size_t i = i0; i < i1; i++) s += (double)g[i] * g[i];
+    return s;
+}
+
 double grad_sum_squares(const float *grad, size_t n) {
-    double total = 0.0;
-    const size_t round = (size_t)ELEMS_PER_CHUNK * CHUNKS_PER_ROUND;
-    for (size_t base = 0; base < n; base += round) {
-        const size_t end = n - base < round ? n : base + round;
-        const int chunks = (int)((end - base + ELEMS_PER_CHUNK - 1) / ELEMS_PER_CHUNK);
-        double part[CHUNKS_PER_ROUND];
-#pragma omp parallel for schedule(static)
-        for (int ch = 0; ch < chunks; ch++) {
-            const size_t i0 = base + (size_t)ch * ELEMS_PER_CHUNK;
-            const size_t i1 = i0 + ELEMS_PER_CHUNK < end ? i0 + ELEMS_PER_CHUNK : end;
-            double s = 0.0;
-            for (size_t i = i0; i < i1; i++) s += (double)grad[i] * grad[i];
-            part[ch] = s;
-        }
-        for (int ch = 0; ch < chunks; ch++) total += part[ch];
-    }
-    return total;
+    return pl_sum_chunked(n, ELEMS_PER_CHUNK, squares_partial, grad);
 }
 
 float grad_clip_factor(double total_sq, float max_norm) {
