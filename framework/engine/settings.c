@@ -53,24 +53,13 @@ pl_status settings_data(const cfg_node *run, pl_data_config *out, pl_error *err)
 pl_status settings_model(const cfg_node *run, const pl_data_config *data, model_config *out,
                          pl_error *err) {
     PL_TRY(model_config_preset(out, "tiny", err)); /* fields the schema does not expose */
-    static const struct {
-        const char *path;
-        size_t offset;
-    } fields[] = {
-        {"model.dim_vision", offsetof(model_config, dim_vision)},
-        {"model.dim_query", offsetof(model_config, dim_query)},
-        {"model.dim_language", offsetof(model_config, dim_language)},
-        {"model.layers_vision", offsetof(model_config, layers_vision)},
-        {"model.layers_query", offsetof(model_config, layers_query)},
-        {"model.layers_language", offsetof(model_config, layers_language)},
-        {"model.heads", offsetof(model_config, heads)},
-        {"model.num_queries", offsetof(model_config, num_queries)},
-        {"model.mlp_ratio", offsetof(model_config, mlp_ratio)},
-        {"model.image_size", offsetof(model_config, image_size)},
-        {"model.patch_size", offsetof(model_config, patch_size)},
-    };
-    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
-        PL_TRY(get_int(run, fields[i].path, (int *)((char *)out + fields[i].offset), err));
+    char path[96];
+    for (int i = 0; i < MODEL_CONFIG_INT_FIELD_COUNT; i++) {
+        const model_config_field *f = &MODEL_CONFIG_INT_FIELDS[i];
+        if (!f->in_config) continue;
+        snprintf(path, sizeof path, "model.%s", f->name);
+        PL_TRY(get_int(run, path, model_config_int(out, f), err));
+    }
     PL_TRY(get_float(run, "model.init_std", &out->init_std, err));
     out->vocab_size = PL_VOCAB_SIZE;
     out->text_len = data->text_len;

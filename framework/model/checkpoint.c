@@ -9,34 +9,13 @@
 
 #define CHECKPOINT_KIND "prunelab-vlm"
 
-/* Integer fields of model_config by JSON name, so writing and reading share one list. */
-static const struct {
-    const char *name;
-    size_t offset;
-} INT_FIELDS[] = {
-    {"dim_vision", offsetof(model_config, dim_vision)},
-    {"dim_query", offsetof(model_config, dim_query)},
-    {"dim_language", offsetof(model_config, dim_language)},
-    {"layers_vision", offsetof(model_config, layers_vision)},
-    {"layers_query", offsetof(model_config, layers_query)},
-    {"layers_language", offsetof(model_config, layers_language)},
-    {"heads", offsetof(model_config, heads)},
-    {"num_queries", offsetof(model_config, num_queries)},
-    {"mlp_ratio", offsetof(model_config, mlp_ratio)},
-    {"image_size", offsetof(model_config, image_size)},
-    {"patch_size", offsetof(model_config, patch_size)},
-    {"vocab_size", offsetof(model_config, vocab_size)},
-    {"text_len", offsetof(model_config, text_len)},
-    {"aux_classes", offsetof(model_config, aux_classes)},
-};
-enum { INT_FIELD_COUNT = sizeof INT_FIELDS / sizeof INT_FIELDS[0] };
-
 pl_status model_config_to_json(const model_config *cfg, char **json, pl_error *err) {
     pl_json_buf buf = {0};
     pl_status st = pl_json_buf_printf(&buf, err, "{");
-    for (int i = 0; st == PL_OK && i < INT_FIELD_COUNT; i++) {
-        int value = *(const int *)((const char *)cfg + INT_FIELDS[i].offset);
-        st = pl_json_buf_printf(&buf, err, "\"%s\": %d, ", INT_FIELDS[i].name, value);
+    for (int i = 0; st == PL_OK && i < MODEL_CONFIG_INT_FIELD_COUNT; i++) {
+        const model_config_field *f = &MODEL_CONFIG_INT_FIELDS[i];
+        st = pl_json_buf_printf(&buf, err, "\"%s\": %d, ", f->name,
+                                *model_config_int((model_config *)cfg, f));
     }
     if (st == PL_OK) st = pl_json_buf_printf(&buf, err, "\"init_std\": %.9g}", (double)cfg->init_std);
     if (st != PL_OK) {
@@ -54,14 +33,14 @@ pl_status model_config_from_json(model_config *cfg, const char *json, pl_error *
     pl_status st = PL_OK;
     if (root->type != PL_JSON_OBJECT)
         st = PL_ERROR(err, PL_ERR_FORMAT, "the model config is not a JSON object");
-    for (int i = 0; st == PL_OK && i < INT_FIELD_COUNT; i++) {
-        const pl_json *v = pl_json_get(root, INT_FIELDS[i].name);
+    for (int i = 0; st == PL_OK && i < MODEL_CONFIG_INT_FIELD_COUNT; i++) {
+        const model_config_field *f = &MODEL_CONFIG_INT_FIELDS[i];
+        const pl_json *v = pl_json_get(root, f->name);
         if (v == NULL || v->type != PL_JSON_NUMBER || !v->is_int || v->integer < 0 ||
             v->integer > 1 << 24)
-            st = PL_ERROR(err, PL_ERR_FORMAT,
-                          "the model config lacks a valid integer '%s'", INT_FIELDS[i].name);
+            st = PL_ERROR(err, PL_ERR_FORMAT, "the model config lacks a valid integer '%s'", f->name);
         else
-            *(int *)((char *)cfg + INT_FIELDS[i].offset) = (int)v->integer;
+            *model_config_int(cfg, f) = (int)v->integer;
     }
     const pl_json *std = pl_json_get(root, "init_std");
     if (st == PL_OK && (std == NULL || std->type != PL_JSON_NUMBER))

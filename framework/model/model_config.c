@@ -29,20 +29,33 @@ pl_status model_config_preset(model_config *cfg, const char *name, pl_error *err
     return PL_OK;
 }
 
+const model_config_field MODEL_CONFIG_INT_FIELDS[] = {
+    {"dim_vision", offsetof(model_config, dim_vision), 1, 1},
+    {"dim_query", offsetof(model_config, dim_query), 1, 1},
+    {"dim_language", offsetof(model_config, dim_language), 1, 1},
+    {"layers_vision", offsetof(model_config, layers_vision), 1, 1},
+    {"layers_query", offsetof(model_config, layers_query), 1, 1},
+    {"layers_language", offsetof(model_config, layers_language), 1, 1},
+    {"heads", offsetof(model_config, heads), 1, 1},
+    {"num_queries", offsetof(model_config, num_queries), 1, 1},
+    {"mlp_ratio", offsetof(model_config, mlp_ratio), 1, 1},
+    {"image_size", offsetof(model_config, image_size), 1, 1},
+    {"patch_size", offsetof(model_config, patch_size), 1, 1},
+    {"vocab_size", offsetof(model_config, vocab_size), 1, 0},
+    {"text_len", offsetof(model_config, text_len), 1, 0},
+    {"aux_classes", offsetof(model_config, aux_classes), 0, 0},
+};
+const int MODEL_CONFIG_INT_FIELD_COUNT =
+    (int)(sizeof MODEL_CONFIG_INT_FIELDS / sizeof MODEL_CONFIG_INT_FIELDS[0]);
+
 pl_status model_config_check(const model_config *c, pl_error *err) {
-    const struct { const char *name; int value; } positive[] = {
-        {"dim_vision", c->dim_vision},           {"dim_query", c->dim_query},
-        {"dim_language", c->dim_language},       {"layers_vision", c->layers_vision},
-        {"layers_query", c->layers_query},       {"layers_language", c->layers_language},
-        {"heads", c->heads},                     {"num_queries", c->num_queries},
-        {"mlp_ratio", c->mlp_ratio},             {"image_size", c->image_size},
-        {"patch_size", c->patch_size},           {"vocab_size", c->vocab_size},
-        {"text_len", c->text_len},
-    };
-    for (size_t i = 0; i < sizeof positive / sizeof positive[0]; i++)
-        if (positive[i].value <= 0)
-            return PL_ERROR(err, PL_ERR_CONFIG, "model.%s must be positive, got %d",
-                            positive[i].name, positive[i].value);
+    for (int i = 0; i < MODEL_CONFIG_INT_FIELD_COUNT; i++) {
+        const model_config_field *f = &MODEL_CONFIG_INT_FIELDS[i];
+        const int value = *model_config_int((model_config *)c, f);
+        if (value < f->min)
+            return PL_ERROR(err, PL_ERR_CONFIG, "model.%s must be at least %d, got %d", f->name,
+                            f->min, value);
+    }
     const int widths[3] = {c->dim_vision, c->dim_query, c->dim_language};
     const char *names[3] = {"dim_vision", "dim_query", "dim_language"};
     for (int i = 0; i < 3; i++)
@@ -53,8 +66,6 @@ pl_status model_config_check(const model_config *c, pl_error *err) {
         return PL_ERROR(err, PL_ERR_CONFIG,
                         "model.patch_size = %d does not tile model.image_size = %d",
                         c->patch_size, c->image_size);
-    if (c->aux_classes < 0)
-        return PL_ERROR(err, PL_ERR_CONFIG, "model.aux_classes must be >= 0");
     if (c->aux_classes > 0 && (model_patch_side(c) % 2 != 0))
         return PL_ERROR(err, PL_ERR_CONFIG,
                         "the auxiliary cell head needs an even patch grid (2x2 cells); got %d",

@@ -2,6 +2,8 @@
 #ifndef PL_MODEL_CONFIG_H
 #define PL_MODEL_CONFIG_H
 
+#include <stddef.h>
+
 #include "core/error.h"
 
 typedef struct {
@@ -17,6 +19,20 @@ typedef struct {
     int aux_classes;  /* classes of the auxiliary per-cell vision head (0 = no head) */
     float init_std;   /* normal init of weights */
 } model_config;
+
+/* Every integer field of model_config, by the name checkpoints and configs use. */
+typedef struct {
+    const char *name;
+    size_t offset;
+    int min;          /* smallest valid value */
+    int in_config;    /* 1: set from the experiment's model section; 0: from data/defaults */
+} model_config_field;
+extern const model_config_field MODEL_CONFIG_INT_FIELDS[];
+extern const int MODEL_CONFIG_INT_FIELD_COUNT;
+
+static inline int *model_config_int(model_config *c, const model_config_field *f) {
+    return (int *)((char *)c + f->offset);
+}
 
 /* Fills cfg with preset `name` (tiny, small, base); vocab_size and text_len are left for
  * the data layer to set. */
