@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "data/dataset.h"
 #include "data/pgm.h"
@@ -40,8 +41,13 @@ static int show(int argc, char **argv) {
             return 2;
         }
         if (strcmp(a, "--split") == 0) split_name = v;
-        else if (strcmp(a, "--n") == 0) n = atoi(v);
-        else if (strcmp(a, "--index") == 0) first = atoll(v);
+        else if (strcmp(a, "--n") == 0) {
+            long long x;
+            if (!cli_int("data show", "--n", v, 1, 1000, &x)) return 2;
+            n = (int)x;
+        } else if (strcmp(a, "--index") == 0) {
+            if (!cli_int("data show", "--index", v, 0, (1LL << 62), &first)) return 2;
+        }
         else if (strcmp(a, "--out") == 0) out = v;
         else if (strcmp(a, "--seed") == 0) cfg.seed = cfg.eval_seed = strtoull(v, NULL, 10);
         else if (strcmp(a, "--path") == 0) snprintf(cfg.path, sizeof cfg.path, "%s", v);
@@ -102,7 +108,12 @@ done:
 static int baseline(int argc, char **argv) {
     pl_data_config cfg;
     pl_data_config_default(&cfg);
-    const char *split_name = argc >= 2 && strcmp(argv[0], "--split") == 0 ? argv[1] : "test";
+    const char *split_name = "test";
+    if (argc == 2 && strcmp(argv[0], "--split") == 0) split_name = argv[1];
+    else if (argc != 0) {
+        fprintf(stderr, "usage: prunelab data baseline [--split test|val]\n");
+        return 2;
+    }
     int split = pl_split_parse(split_name);
     if (split != PL_SPLIT_TEST && split != PL_SPLIT_VAL) {
         fprintf(stderr, "prunelab data baseline: --split must be test or val\n");

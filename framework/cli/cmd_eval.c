@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "config/experiment.h"
 #include "data/scoring.h"
@@ -57,7 +58,11 @@ int cmd_eval(int argc, char **argv) {
     int samples = 2000;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--split") == 0 && i + 1 < argc) split_name = argv[++i];
-        else if (strcmp(argv[i], "--samples") == 0 && i + 1 < argc) samples = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--samples") == 0 && i + 1 < argc) {
+            long long n;
+            if (!cli_int("eval", "--samples", argv[++i], 1, 10000000, &n)) return 2;
+            samples = (int)n;
+        }
         else if (strcmp(argv[i], "--experiment") == 0 && i + 1 < argc) experiment = argv[++i];
         else if (argv[i][0] == '-' || ckpt != NULL) return usage();
         else ckpt = argv[i];

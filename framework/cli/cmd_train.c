@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "config/experiment.h"
 #include "config/path.h"
@@ -72,7 +73,14 @@ int cmd_train(int argc, char **argv) {
     if (overrides == NULL) return 1;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) out = argv[++i];
-        else if (strcmp(argv[i], "--run") == 0 && i + 1 < argc) run_index = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--run") == 0 && i + 1 < argc) {
+            long long r;
+            if (!cli_int("train", "--run", argv[++i], 0, 1000000, &r)) {
+                free(overrides);
+                return 2;
+            }
+            run_index = (int)r;
+        }
         else if (argv[i][0] == '-') { free(overrides); return usage(); }
         else if (file == NULL) file = argv[i];
         else overrides[noverrides++] = argv[i];
