@@ -36,6 +36,9 @@ int cmd_collect(int argc, char **argv) {
     if (st == PL_OK) {
         pl_index_print(&idx, NULL, 0, stdout);
         printf("\n%s/index.tsv: %d runs, %d summary metrics\n", argv[0], idx.n_rows, idx.n_metrics);
+        if (idx.superseded > 0)
+            printf("(%d run folders belong to earlier versions of the experiment file and are "
+                   "left out)\n", idx.superseded);
     } else {
         pl_error_print(stderr, &err);
     }

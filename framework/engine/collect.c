@@ -25,6 +25,7 @@ void pl_index_free(pl_index *idx) {
     pl_free(idx->rows);
     free_strings(idx->aliases, idx->n_aliases);
     free_strings(idx->metrics, idx->n_metrics);
+    free_strings(idx->current, idx->n_current);
     memset(idx, 0, sizeof *idx);
 }
 
@@ -52,6 +53,19 @@ static pl_status read_state(pl_index *idx, const char *exp_dir, pl_error *err) {
         char *value = tab + 1;
         if (strcmp(line, "started") == 0) idx->started = strtod(value, NULL);
         else if (strcmp(line, "jobs") == 0) idx->jobs = atoi(value);
+        else if (strcmp(line, "runs") == 0 && *value) {
+            int n = 1;
+            for (char *p = value; *p; p++) n += *p == '\t';
+            idx->current = pl_alloc((size_t)n, sizeof *idx->current, err);
+            if (idx->current == NULL) st = PL_ERR_NOMEM;
+            for (char *tok = value; st == PL_OK && tok;) {
+                char *t = strchr(tok, '\t');
+                if (t) *t = '\0';
+                if ((idx->current[idx->n_current] = pl_strdup(tok, err)) == NULL) st = PL_ERR_NOMEM;
+                else idx->n_current++;
+                tok = t ? t + 1 : NULL;
+            }
+        }
         else if (strcmp(line, "aliases") == 0 && *value) {
             int n = 1;
             for (char *p = value; *p; p++) n += *p == '\t';
@@ -131,6 +145,13 @@ static pl_status add_metric(pl_index *idx, const char *name, int *cap, pl_error 
     return PL_OK;
 }
 
+static bool in_current_spec(const pl_index *idx, const char *run_id) {
+    if (idx->n_current == 0) return true; /* an older state file: keep everything */
+    for (int i = 0; i < idx->n_current; i++)
+        if (strcmp(idx->current[i], run_id) == 0) return true;
+    return false;
+}
+
 pl_status pl_collect(const char *exp_dir, bool with_metrics, pl_index *idx, pl_error *err) {
     memset(idx, 0, sizeof *idx);
     PL_TRY(read_state(idx, exp_dir, err));
@@ -157,6 +178,10 @@ pl_status pl_collect(const char *exp_dir, bool with_metrics, pl_index *idx, pl_e
         pl_index_row *row = &idx->rows[idx->n_rows];
         bool ok;
         st = read_row(idx, dir, row, &ok, err);
+        if (st == PL_OK && ok && !in_current_spec(idx, row->run_id)) {
+            idx->superseded++;
+            ok = false;
+        }
         if (st != PL_OK || !ok) {
             free_strings(row->values, idx->n_aliases);
             continue;

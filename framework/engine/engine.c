@@ -81,6 +81,9 @@ static pl_status experiment_state(engine_ctx *e, bool *changed, pl_error *err) {
     cfg_strbuf_printf(&sb, "spec_sha256\t%s\nspec_path\t%s\nstarted\t%.3f\njobs\t%d\nthreads\t%d\naliases",
                       hash, e->exp->path, pl_wall_time(), e->jobs, e->threads);
     for (int a = 0; a < e->exp->n_axes; a++) cfg_strbuf_printf(&sb, "\t%s", e->exp->aliases[a]);
+    /* The runs of this version of the spec: collect leaves older run folders out of index.tsv. */
+    cfg_strbuf_puts(&sb, "\nruns");
+    for (int r = 0; r < e->exp->n_runs; r++) cfg_strbuf_printf(&sb, "\t%s", e->exp->runs[r].run_id);
     cfg_strbuf_putc(&sb, '\n');
     st = cfg_strbuf_check(&sb, err);
     if (st == PL_OK) st = pl_write_atomic(path, sb.data, sb.len, err);
