@@ -28,19 +28,7 @@ void gelu_backward(float *dinp, const float *inp, const float *dout, size_t n) {
 
 void softmax_forward(float *out, const float *inp, int n, int c) {
 #pragma omp parallel for schedule(static)
-    for (int i = 0; i < n; i++) {
-        const float *x = inp + (long)i * c;
-        float *y = out + (long)i * c;
-        float mx = -INFINITY;
-        for (int j = 0; j < c; j++) mx = x[j] > mx ? x[j] : mx;
-        float sum = 0.0f;
-        for (int j = 0; j < c; j++) {
-            y[j] = pl_fast_expf(x[j] - mx);
-            sum += y[j];
-        }
-        const float inv = 1.0f / sum;
-        for (int j = 0; j < c; j++) y[j] *= inv;
-    }
+    for (int i = 0; i < n; i++) pl_softmax_row(out + (long)i * c, inp + (long)i * c, c);
 }
 
 void softmax_backward(float *dinp, const float *out, const float *dout, int n, int c) {

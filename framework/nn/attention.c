@@ -33,15 +33,7 @@ void attention_forward(float *out, float *att, const float *q, int q_stride, con
         for (int i = 0; i < Tq; i++) {
             float *row = A + (long)i * Tkv;
             const int lim = causal ? i + 1 : Tkv; /* causal: key j > i gets probability 0 */
-            float mx = -INFINITY;
-            for (int j = 0; j < lim; j++) mx = row[j] > mx ? row[j] : mx;
-            float sum = 0.0f;
-            for (int j = 0; j < lim; j++) {
-                row[j] = pl_fast_expf(row[j] - mx);
-                sum += row[j];
-            }
-            const float inv = 1.0f / sum;
-            for (int j = 0; j < lim; j++) row[j] *= inv;
+            pl_softmax_row(row, row, lim);
             for (int j = lim; j < Tkv; j++) row[j] = 0.0f;
         }
         /* O = P·V [Tq,hs] */

@@ -37,4 +37,17 @@ static inline float pl_fast_tanhf(float u) {
     return 1.0f - 2.0f / (pl_fast_expf(2.0f * u) + 1.0f);
 }
 
+/* y = softmax(x) over n values (y may be x): max-shifted, normalised by the reciprocal sum. */
+static inline void pl_softmax_row(float *y, const float *x, int n) {
+    float mx = x[0];
+    for (int j = 1; j < n; j++) mx = x[j] > mx ? x[j] : mx;
+    float sum = 0.0f;
+    for (int j = 0; j < n; j++) {
+        y[j] = pl_fast_expf(x[j] - mx);
+        sum += y[j];
+    }
+    const float inv = 1.0f / sum;
+    for (int j = 0; j < n; j++) y[j] *= inv;
+}
+
 #endif
