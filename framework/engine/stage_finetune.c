@@ -2,7 +2,6 @@
  * SparseLoRA plus distillation (tune/finetune.h), then the adapters merged into W with the
  * measured sparsity reported before and after the merge (sparsity_*_premerge and the
  * usual sparsity_* after). */
-#include <stdio.h>
 #include <string.h>
 
 #include "config/path.h"
@@ -10,18 +9,6 @@
 #include "engine/stage.h"
 #include "model/checkpoint.h"
 #include "prune/sparsity.h"
-
-/* Reports the adapted model's sparsity under names ending in _premerge. */
-static pl_status report_premerge(const vlm *m, const pl_metrics_sink *sink, pl_error *err) {
-    sparsity_summary s;
-    sparsity_measure(m, &s);
-    char name[64];
-    for (int mod = 0; mod < MODULE_COUNT; mod++) {
-        snprintf(name, sizeof name, "sparsity_%s_premerge", module_name((pl_module)mod));
-        PL_TRY(pl_metric_summary(sink, name, sparsity_module(&s, (pl_module)mod), err));
-    }
-    return pl_metric_summary(sink, "sparsity_overall_premerge", sparsity_overall(&s), err);
-}
 
 pl_status stage_finetune(vlm *in, const cfg_node *section, const cfg_node *run,
                          const pl_data *data, vlm *out, const pl_metrics_sink *sink,
@@ -51,7 +38,7 @@ pl_status stage_finetune(vlm *in, const cfg_node *section, const cfg_node *run,
     pl_status st = finetune_run(out, teacher_model, data, &fs.train, &adapters, sink, err);
     if (teacher_model) vlm_free(&teacher);
     if (st != PL_OK || fs.train.adapter == ADAPTER_NONE) return st == PL_OK ? sparsity_report(out, sink, 0, err) : st;
-    st = report_premerge(out, sink, err);
+    st = sparsity_report_modules(out, sink, "_premerge", err);
     if (st == PL_OK) {
         adapters_merge(&adapters, &out->index, &out->params, &out->masks);
         st = sparsity_report(out, sink, 0, err);

@@ -78,16 +78,30 @@ pl_status sparsity_check_masked_zero(const vlm *m, pl_error *err) {
     return PL_OK;
 }
 
+static pl_status report_modules(const sparsity_summary *s, const pl_metrics_sink *sink,
+                                const char *suffix, pl_error *err) {
+    char name[128];
+    for (int mod = 0; mod < MODULE_COUNT; mod++) {
+        snprintf(name, sizeof name, "sparsity_%s%s", module_name((pl_module)mod), suffix);
+        PL_TRY(pl_metric_summary(sink, name, sparsity_module(s, (pl_module)mod), err));
+    }
+    snprintf(name, sizeof name, "sparsity_overall%s", suffix);
+    return pl_metric_summary(sink, name, sparsity_overall(s), err);
+}
+
+pl_status sparsity_report_modules(const vlm *m, const pl_metrics_sink *sink, const char *suffix,
+                                  pl_error *err) {
+    sparsity_summary s;
+    sparsity_measure(m, &s);
+    return report_modules(&s, sink, suffix, err);
+}
+
 pl_status sparsity_report(const vlm *m, const pl_metrics_sink *sink, int per_matrix,
                           pl_error *err) {
     sparsity_summary s;
     sparsity_measure(m, &s);
     char name[128];
-    for (int mod = 0; mod < MODULE_COUNT; mod++) {
-        snprintf(name, sizeof name, "sparsity_%s", module_name((pl_module)mod));
-        PL_TRY(pl_metric_summary(sink, name, sparsity_module(&s, (pl_module)mod), err));
-    }
-    PL_TRY(pl_metric_summary(sink, "sparsity_overall", sparsity_overall(&s), err));
+    PL_TRY(report_modules(&s, sink, "", err));
     PL_TRY(pl_metric_summary(sink, "nonzero_params", (double)s.nonzero_params, err));
     PL_TRY(pl_metric_summary(sink, "params", (double)s.params, err));
     PL_TRY(pl_metric_summary(sink, "nonzero_prunable", (double)s.nonzero_prunable, err));

@@ -41,6 +41,10 @@ pl_status sparsity_check_masked_zero(const vlm *m, pl_error *err);
 /* Summary metrics: sparsity_vision, sparsity_bridge, sparsity_language, sparsity_overall,
  * nonzero_params, params, nonzero_prunable, prunable_params; with per_matrix also
  * sparsity.<tensor name> for every prunable matrix. */
+/* Only sparsity_<module><suffix> and sparsity_overall<suffix> (e.g. suffix "_premerge"). */
+pl_status sparsity_report_modules(const vlm *m, const pl_metrics_sink *sink, const char *suffix,
+                                  pl_error *err);
+
 pl_status sparsity_report(const vlm *m, const pl_metrics_sink *sink, int per_matrix,
                           pl_error *err);
 
