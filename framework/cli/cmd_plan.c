@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "config/experiment.h"
 #include "config/strbuf.h"
@@ -82,19 +83,16 @@ static int print_plan(FILE *out, const pl_experiment *exp, const plan_status *kn
 }
 
 int cmd_plan(int argc, char **argv) {
-    if (argc < 1 || argv[0][0] == '-') {
-        fprintf(stderr, "usage: prunelab plan FILE [key.path=value ...]\n"
-                        "  prints the runs the experiment FILE expands into, without running them;\n"
-                        "  key.path=a,b,c adds an axis\n");
-        return 2;
-    }
+    int code;
+    pl_experiment *exp = cli_load_experiment(
+        argc, argv,
+        "usage: prunelab plan FILE [key.path=value ...]\n"
+        "  prints the runs the experiment FILE expands into, without running them;\n"
+        "  key.path=a,b,c adds an axis\n",
+        &code);
+    if (exp == NULL) return code;
     pl_error err;
     pl_error_clear(&err);
-    pl_experiment *exp;
-    if (pl_experiment_load(argv[0], (const char *const *)argv + 1, argc - 1, &exp, &err) != PL_OK) {
-        pl_error_print(stderr, &err);
-        return 1;
-    }
     char results[1024], exp_dir[1024];
     plan_known known = {results, exp->name};
     plan_status hook = {known_status, &known};

@@ -2,23 +2,19 @@
  * experiment and every run of its sweep, without running anything. */
 #include <stdio.h>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "config/experiment.h"
 
 int cmd_validate(int argc, char **argv) {
-    if (argc < 1 || argv[0][0] == '-') {
-        fprintf(stderr, "usage: prunelab validate FILE [key.path=value ...]\n"
-                        "  checks the experiment FILE and every run of its sweep against the schema\n"
-                        "  (prunelab help config lists the sections and keys)\n");
-        return 2;
-    }
-    pl_error err;
-    pl_error_clear(&err);
-    pl_experiment *exp;
-    if (pl_experiment_load(argv[0], (const char *const *)argv + 1, argc - 1, &exp, &err) != PL_OK) {
-        pl_error_print(stderr, &err);
-        return 1;
-    }
+    int code;
+    pl_experiment *exp = cli_load_experiment(
+        argc, argv,
+        "usage: prunelab validate FILE [key.path=value ...]\n"
+        "  checks the experiment FILE and every run of its sweep against the schema\n"
+        "  (prunelab help config lists the sections and keys)\n",
+        &code);
+    if (exp == NULL) return code;
     printf("%s: valid; %d run%s (%d configuration%s x %d seed%s)", argv[0], exp->n_runs,
            exp->n_runs == 1 ? "" : "s", exp->n_groups, exp->n_groups == 1 ? "" : "s",
            exp->sweep->n_seeds, exp->sweep->n_seeds == 1 ? "" : "s");
