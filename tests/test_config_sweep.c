@@ -74,6 +74,20 @@ Test(config_sweep, cases_cross_the_grid_and_where_filters_them) {
     pl_experiment_free(e);
 }
 
+Test(config_sweep, labels_are_sweepable_and_part_of_the_run_id) {
+    pl_experiment *e = load("labels.yaml", NULL, 0);
+    cr_assert_eq(e->n_runs, 3);
+    /* runs 0 and 1 configure the same pipeline and differ only in a label */
+    cr_assert_str_neq(e->runs[0].run_id, e->runs[1].run_id);
+    const char *mode;
+    cr_assert_eq(cfg_get_string(e->runs[1].config, "labels.mode", &mode, NULL), PL_OK);
+    cr_assert_str_eq(mode, "language only");
+    double s;
+    cr_assert_eq(cfg_get_float(e->runs[2].config, "labels.s", &s, NULL), PL_OK);
+    cr_assert_eq(s, 0.5);
+    pl_experiment_free(e);
+}
+
 Test(config_sweep, generators_range_linspace_logspace) {
     pl_experiment *e = load("generators.yaml", NULL, 0);
     cr_assert_eq(e->n_runs, 3 * 2 * 4);
@@ -125,8 +139,11 @@ Test(config_sweep, max_runs_can_be_raised_from_the_command_line) {
 }
 
 Test(config_sweep, shipped_experiments_validate) {
-    const char *files[] = {"experiments/quickstart.yaml", "experiments/modality_split.yaml"};
-    for (int i = 0; i < 2; i++) {
+    const char *files[] = {"experiments/quickstart.yaml", "experiments/modality_split.yaml",
+                           "experiments/modality_single.yaml", "experiments/pruning_methods.yaml",
+                           "experiments/ressa.yaml", "experiments/teacher_tiny.yaml",
+                           "experiments/teacher_small.yaml"};
+    for (int i = 0; i < (int)(sizeof files / sizeof files[0]); i++) {
         pl_error err;
         pl_experiment *e;
         cr_assert_eq(pl_experiment_load(files[i], NULL, 0, &e, &err), PL_OK, "%s: %s", files[i], err.message);

@@ -358,6 +358,9 @@ static const cfg_key ROOT_KEYS[] = {
      .help = "experiment name (default: the file name)"},
     {K("seed", CFG_T_INT, "0"), GE(0),
      .help = "replicate seed (set per run by sweep.seeds; in the run id, not the group id)"},
+    {K("labels", CFG_T_ANY, NULL), .flags = CFG_KEY_OPTIONAL,
+     .help = "free-form values the stages ignore (a study's coordinates such as mode: vision); "
+             "part of the run id, so sweeps may set them"},
     {K("model", CFG_T_MAP, NULL), .sub = &MODEL, .check = check_model, .help = "the VLM's shape"},
     {K("data", CFG_T_MAP, "{}"), .sub = &DATA, .help = "dataset and question mix"},
     {K("pipeline", CFG_T_PIPELINE, NULL), .help = "the stages each run executes, in order: '- kind: {settings}'"},
