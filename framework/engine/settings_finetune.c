@@ -64,8 +64,5 @@ pl_status settings_finetune(const cfg_node *stage, const cfg_node *run, finetune
     if (hidden > 0.0f || attn > 0.0f)
         return PL_ERROR(err, PL_ERR_CONFIG, "finetune.hidden_weight and finetune.attn_weight are "
                         "not implemented yet (they arrive with the distill stage); set them to 0");
-    if (c->adapter != ADAPTER_NONE && !out->merge)
-        return PL_ERROR(err, PL_ERR_CONFIG, "finetune.merge: false is not supported yet (stage "
-                        "outputs are cached as plain checkpoints); use merge: true");
     return PL_OK;
 }

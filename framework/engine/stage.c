@@ -75,4 +75,11 @@ int pl_stage_input_batch(const pl_stage_kind *k, const cfg_node *section) {
     return DEFAULT_INPUT_BATCH;
 }
 
+pl_status pl_stage_require_merged(const vlm *in, const char *kind, pl_error *err) {
+    if (in == NULL || in->adapters.kind == ADAPTER_NONE) return PL_OK;
+    return PL_ERROR(err, PL_ERR_CONFIG, "the %s stage got a model that carries unmerged adapters "
+                    "(an earlier finetune with merge: false); set merge: true there, or end the "
+                    "pipeline with eval stages after it", kind);
+}
+
 void pl_stage_take(vlm *in, vlm *out) { vlm_move(out, in); }

@@ -63,6 +63,10 @@ pl_status pl_stage_validate(const pl_experiment *exp, pl_error *err);
 /* The max_batch the engine loads the input model with for this stage. */
 int pl_stage_input_batch(const pl_stage_kind *k, const cfg_node *section);
 
+/* An error naming the stage kind when the model carries unmerged adapters (a finetune with
+ * merge: false before it): pruning or fine-tuning again needs the adapters merged first. */
+pl_status pl_stage_require_merged(const vlm *in, const char *kind, pl_error *err);
+
 /* Moves the model in into out (no copy) and leaves in empty. */
 void pl_stage_take(vlm *in, vlm *out);
 

@@ -1,7 +1,8 @@
 /* stage_finetune.c - the finetune stage: recovery with masked full fine-tuning, LoRA or
  * SparseLoRA plus distillation (tune/finetune.h), then the adapters merged into W with the
  * measured sparsity reported before and after the merge (sparsity_*_premerge and the
- * usual sparsity_* after). */
+ * usual sparsity_* after). With merge: false the output model carries the factors unmerged
+ * (saved in its checkpoint, applied by later eval stages) and sparsity_* describe W⊙M. */
 #include <string.h>
 
 #include "config/path.h"
@@ -15,6 +16,7 @@ pl_status stage_finetune(vlm *in, const cfg_node *section, const cfg_node *run,
                          pl_error *err) {
     finetune_settings fs;
     PL_TRY(settings_finetune(section, run, &fs, err));
+    PL_TRY(pl_stage_require_merged(in, "finetune", err));
     if (fs.train.lambda > 0.0f && strcmp(fs.teacher, "same") == 0)
         for (int i = 0; i < cfg_stage_count(run); i++) {
             const char *kind, *method;
@@ -38,6 +40,10 @@ pl_status stage_finetune(vlm *in, const cfg_node *section, const cfg_node *run,
     pl_status st = finetune_run(out, teacher_model, data, &fs.train, &adapters, sink, err);
     if (teacher_model) vlm_free(&teacher);
     if (st != PL_OK || fs.train.adapter == ADAPTER_NONE) return st == PL_OK ? sparsity_report(out, sink, 0, err) : st;
+    if (!fs.merge) { /* the output carries the factors; later eval stages apply them */
+        adapters_move(&out->adapters, &adapters);
+        return sparsity_report(out, sink, 0, err);
+    }
     st = sparsity_report_modules(out, sink, "_premerge", err);
     if (st == PL_OK) {
         adapters_merge(&adapters, &out->index, &out->params, &out->masks);

@@ -9,6 +9,7 @@ pl_status stage_prune(vlm *in, const cfg_node *section, const cfg_node *run, con
     (void)run;
     prune_config pc;
     PL_TRY(settings_prune(section, &pc, err));
+    PL_TRY(pl_stage_require_merged(in, "prune", err));
     pl_stage_take(in, out);
     return prune_model(out, data, &pc, sink, err);
 }

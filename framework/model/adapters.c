@@ -108,6 +108,13 @@ void adapters_free(adapter_set *a) {
     memset(a, 0, sizeof *a);
 }
 
+void adapters_move(adapter_set *dst, adapter_set *src) {
+    *dst = *src;
+    memset(src, 0, sizeof *src);
+    dst->values.layout = &dst->layout;
+    dst->grads.layout = &dst->layout;
+}
+
 void adapters_merge(const adapter_set *a, const param_index *pi, pl_buffer *params,
                     pl_buffer *masks) {
     for (int t = 0; t < a->param_count; t++) {

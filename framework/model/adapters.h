@@ -51,6 +51,9 @@ typedef struct {
 pl_status adapters_create(adapter_set *a, const param_index *pi, adapter_kind kind,
                           const adapter_config *cfg, uint64_t seed, pl_error *err);
 void adapters_free(adapter_set *a);
+/* Moves src into dst (no copy) and leaves src empty (kind ADAPTER_NONE): the buffers' layout
+ * pointers refer into the struct, so a plain struct copy would dangle. */
+void adapters_move(adapter_set *dst, adapter_set *src);
 
 /* Folds the adapters into params: sparselora W ← (W + s·B·A)⊙M, which keeps the sparsity
  * exactly; lora W ← W⊙M + s·B·A, which is dense again, so the layer's mask is set to all

@@ -1,6 +1,7 @@
 /* checkpoint.c - VLM <-> safetensors (see checkpoint.h). */
 #include "model/checkpoint.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,6 +51,77 @@ pl_status model_config_from_json(model_config *cfg, const char *json, pl_error *
     return st == PL_OK ? model_config_check(cfg, err) : st;
 }
 
+/* ---- unmerged adapters: "<weight>.lora_a" [r, in] and ".lora_b" [out, r] tensors, with
+ * the kind and alpha in the metadata; ranks, modules and layer kinds are read back from
+ * which factors the file holds and their shapes. */
+
+static const char *adapter_kind_name(adapter_kind k) {
+    return k == ADAPTER_LORA ? "lora" : k == ADAPTER_SPARSELORA ? "sparselora" : "none";
+}
+
+static pl_status save_adapters(safetensors_writer *w, const adapter_set *a, pl_error *err) {
+    if (a->kind == ADAPTER_NONE) return PL_OK;
+    float alpha = 0.0f;
+    for (int t = 0; t < a->param_count && alpha == 0.0f; t++)
+        if (a->a_of[t] >= 0) alpha = a->scale_of[t] * (float)a->rank_of[t];
+    char text[32];
+    snprintf(text, sizeof text, "%.9g", (double)alpha);
+    PL_TRY(safetensors_writer_set_metadata(w, "adapter_kind", adapter_kind_name(a->kind), err));
+    PL_TRY(safetensors_writer_set_metadata(w, "adapter_alpha", text, err));
+    return safetensors_writer_add_layout(w, &a->layout, &a->values, NULL, NULL, NULL, err);
+}
+
+static int is_factor_name(const char *name) {
+    size_t n = strlen(name);
+    return n > 7 && (strcmp(name + n - 7, ".lora_a") == 0 || strcmp(name + n - 7, ".lora_b") == 0);
+}
+
+/* The adapter_config that recreates the factors f holds: the rank of each module's first
+ * factor, the modules and layer kinds that have any. */
+static pl_status adapter_config_of_file(const safetensors_file *f, const param_index *pi,
+                                        adapter_config *cfg, pl_error *err) {
+    memset(cfg, 0, sizeof *cfg);
+    const char *alpha = safetensors_metadata(f, "adapter_alpha");
+    char *end = NULL;
+    cfg->alpha = alpha ? strtof(alpha, &end) : 0.0f;
+    if (alpha == NULL || *end != '\0' || !(cfg->alpha > 0.0f))
+        return PL_ERROR(err, PL_ERR_FORMAT, "%s: adapter_alpha in the metadata is missing or not a "
+                        "positive number", safetensors_path(f));
+    for (int t = 0; t < pi->layout.count; t++) {
+        char name[2 * PL_NAME_MAX];
+        snprintf(name, sizeof name, "%s.lora_a", pi->layout.tensors[t].name);
+        const safetensors_tensor *a = safetensors_find(f, name);
+        if (a == NULL || !pi->prunable[t]) continue;
+        const int module = pi->module[t];
+        if (cfg->rank[module] == 0) cfg->rank[module] = a->shape[0];
+        cfg->modules |= 1u << module;
+        cfg->layer_kinds |= adapter_layer_kind(pi->layout.tensors[t].name);
+    }
+    return PL_OK;
+}
+
+static pl_status load_adapters(const safetensors_file *f, vlm *m, pl_error *err) {
+    const char *kind = safetensors_metadata(f, "adapter_kind");
+    if (kind == NULL) return PL_OK;
+    adapter_kind k = strcmp(kind, "lora") == 0 ? ADAPTER_LORA
+                   : strcmp(kind, "sparselora") == 0 ? ADAPTER_SPARSELORA : ADAPTER_NONE;
+    if (k == ADAPTER_NONE)
+        return PL_ERROR(err, PL_ERR_FORMAT, "%s: adapter_kind '%s' in the metadata is neither lora "
+                        "nor sparselora", safetensors_path(f), kind);
+    adapter_config cfg;
+    PL_TRY(adapter_config_of_file(f, &m->index, &cfg, err));
+    PL_TRY(vlm_enable_weff(m, err));
+    PL_TRY(adapters_create(&m->adapters, &m->index, k, &cfg, 0, err));
+    PL_TRY(safetensors_load_into(f, &m->adapters.layout, &m->adapters.values, 1, err));
+    int in_file = 0;
+    for (int i = 0; i < safetensors_count(f); i++) in_file += is_factor_name(safetensors_at(f, i)->name);
+    if (in_file != m->adapters.layout.count)
+        return PL_ERROR(err, PL_ERR_FORMAT, "%s holds %d adapter factors, but its ranks and layers "
+                        "describe %d (mixed ranks within a module are not a prunelab adapter set)",
+                        safetensors_path(f), in_file, m->adapters.layout.count);
+    return PL_OK;
+}
+
 pl_status vlm_save(const vlm *m, const char *path, const checkpoint_meta *meta, int nmeta,
                    pl_error *err) {
     safetensors_writer *w;
@@ -65,6 +137,7 @@ pl_status vlm_save(const vlm *m, const char *path, const checkpoint_meta *meta, 
     if (st == PL_OK && m->masks.data != NULL)
         st = safetensors_writer_add_layout(w, &m->index.layout, &m->masks, NULL, ".mask",
                                            m->index.prunable, err);
+    if (st == PL_OK) st = save_adapters(w, &m->adapters, err);
     if (st == PL_OK) st = safetensors_writer_commit(w, path, err);
     free(config);
     safetensors_writer_free(w);
@@ -106,6 +179,7 @@ pl_status vlm_load(vlm *m, const char *path, int max_batch, pl_error *err) {
             st = safetensors_load_layout(f, &m->index.layout, &m->masks, NULL, ".mask",
                                          m->index.prunable, 1, err);
     }
+    if (st == PL_OK) st = load_adapters(f, m, err);
     safetensors_close(f);
     if (st != PL_OK) vlm_free(m);
     return st;

@@ -1,6 +1,8 @@
 /* checkpoint.h - saving and loading a whole VLM as a safetensors file: every parameter under
  * its hierarchical name, the pruning masks of prunable weights as "<name>.mask" (when the
- * model has masks), the model config as JSON in the metadata under "config". */
+ * model has masks), unmerged adapter factors as "<name>.lora_a" / ".lora_b" (when it carries
+ * them; adapter_kind and adapter_alpha in the metadata), the model config as JSON in the
+ * metadata under "config". */
 #ifndef PL_MODEL_CHECKPOINT_H
 #define PL_MODEL_CHECKPOINT_H
 

@@ -162,6 +162,7 @@ void vlm_free(vlm *m) {
     pl_buffer_free(&m->grads);
     pl_buffer_free(&m->masks);
     pl_buffer_free(&m->weff);
+    adapters_free(&m->adapters);
     pl_buffer_free(&m->acts);
     pl_layout_free(&m->act_layout);
     pl_free(m->vision_acts);
@@ -182,6 +183,8 @@ void vlm_move(vlm *dst, vlm *src) {
     pl_buffer *over_params[4] = {&dst->params, &dst->grads, &dst->masks, &dst->weff};
     for (int i = 0; i < 4; i++) over_params[i]->layout = &dst->index.layout;
     dst->acts.layout = &dst->act_layout;
+    adapter_set carried = dst->adapters;
+    adapters_move(&dst->adapters, &carried);
 }
 
 void vlm_init(vlm *m, uint64_t seed) { param_init(&m->index, &m->cfg, &m->params, seed); }
@@ -203,7 +206,8 @@ weight_set vlm_weights(vlm *m, int masked, int with_grads) {
                     .masks = (masked && m->masks.data) ? &m->masks : NULL,
                     .weff = &m->weff,
                     .grads = with_grads ? &m->grads : NULL,
-                    .dweff = m->dweff};
+                    .dweff = m->dweff,
+                    .adapters = (masked && m->adapters.kind != ADAPTER_NONE) ? &m->adapters : NULL};
     return w;
 }
 

@@ -42,6 +42,8 @@ typedef struct {
     param_index index;
     int max_batch;
     pl_buffer params, grads, masks, weff; /* masks.data / weff.data NULL until enabled */
+    adapter_set adapters; /* unmerged adapters the model carries (finetune merge: false);
+                             kind ADAPTER_NONE when there are none */
     pl_layout act_layout;
     pl_buffer acts;
     block_acts *vision_acts, *bridge_acts, *language_acts;
@@ -77,8 +79,10 @@ pl_status vlm_enable_masks(vlm *m, pl_error *err);
 /* Allocates the effective-weight buffer alone (adapters on a dense model); idempotent. */
 pl_status vlm_enable_weff(vlm *m, pl_error *err);
 
-/* Weight set for a pass: masked = use masks (if enabled); with_grads = write gradients.
- * Adapters are attached by the caller (w.adapters, w.adapter_grads). */
+/* Weight set for a pass. masked = the model as deployed: its masks (if enabled) and the
+ * unmerged adapters it carries (if any); masked = 0 is the dense W alone (the default
+ * distillation teacher). with_grads = write parameter gradients. A trainer attaches its own
+ * adapters and their gradients (w.adapters, w.adapter_grads). */
 weight_set vlm_weights(vlm *m, int masked, int with_grads);
 
 /* Forward; returns the losses (zero parts when their inputs are absent). */
