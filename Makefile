@@ -7,6 +7,8 @@
 #   make test-asan  the same suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make deps       install the Debian packages prunelab needs (apt-get; root or sudo)
 #   make bench-kernels   linear-layer throughput vs raw SGEMM vs the FP32 peak
+#   make bench-train     one training step, C vs the PyTorch twin (tiny, small)
+#   make bench-memory    finetune peak RSS: default teacher vs a teacher checkpoint (MODEL=tiny|small)
 #   make fuzz       run each fuzz target for FUZZ_SECONDS (libFuzzer, clang)
 
 NPROC      := $(shell nproc 2>/dev/null || echo 1)
@@ -41,7 +43,7 @@ TEST_BIN   := $(BUILD)/run_tests
 DEB_PACKAGES := gcc make libyaml-dev libhdf5-dev hdf5-tools libopenblas-openmp-dev \
                 libcriterion-dev gnuplot-nox zlib1g-dev libssl-dev dataset-fashion-mnist
 
-.PHONY: all demo figures deps test test-asan bench-kernels bench-train fuzz clean reference-fixtures
+.PHONY: all demo figures deps test test-asan bench-kernels bench-train bench-memory fuzz clean reference-fixtures
 .DEFAULT_GOAL := all
 
 all: $(BIN)
@@ -122,6 +124,11 @@ bench-train: $(BUILD)/bench/bench_train
 	@for p in python3-torch bc; do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$p; }; done
 	bench/bench_train.sh $(BUILD)/bench/bench_train tiny small
+
+# Peak memory of finetune with the default teacher (same weights) vs a teacher checkpoint.
+MODEL ?= tiny
+bench-memory: $(BIN)
+	/usr/bin/python3 bench/bench_memory.py $(BIN) $(MODEL)
 
 # Fuzz targets: tests/fuzz/fuzz_<name>.c defines LLVMFuzzerTestOneInput; seeds live in
 # tests/fuzz/corpus/<name>/. The library is compiled with clang without OpenMP pragmas.
