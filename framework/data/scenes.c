@@ -22,8 +22,7 @@ void pl_scene_generate(const pl_scene_pool *pool, float item_prob, pl_rng rng, p
 }
 
 void pl_scene_render(const pl_scene *scene, const uint8_t *images, float *out) {
-    const float scale = 1.0f / (255.0f * PL_FASHION_STD);
-    const float shift = -PL_FASHION_MEAN / PL_FASHION_STD;
+    const float background = pl_pixel_normalise(0);
     for (int k = 0; k < SCENE_CELLS; k++) {
         int r0 = pl_cell_row(k) * PL_FASHION_SIDE, c0 = pl_cell_col(k) * PL_FASHION_SIDE;
         const uint8_t *src =
@@ -31,7 +30,7 @@ void pl_scene_render(const pl_scene *scene, const uint8_t *images, float *out) {
         for (int r = 0; r < PL_FASHION_SIDE; r++) {
             float *dst = out + (size_t)(r0 + r) * SCENE_SIDE + c0;
             for (int x = 0; x < PL_FASHION_SIDE; x++)
-                dst[x] = src ? (float)src[r * PL_FASHION_SIDE + x] * scale + shift : shift;
+                dst[x] = src ? pl_pixel_normalise(src[r * PL_FASHION_SIDE + x]) : background;
         }
     }
 }

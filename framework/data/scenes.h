@@ -17,6 +17,12 @@
 #define PL_FASHION_MEAN 0.2860f
 #define PL_FASHION_STD 0.3530f
 
+/* An 8-bit pixel normalised with Fashion-MNIST's mean and standard deviation: what every
+ * image the model sees holds, generated scenes and a user's own images alike. */
+static inline float pl_pixel_normalise(uint8_t v) {
+    return (float)v * (1.0f / (255.0f * PL_FASHION_STD)) - PL_FASHION_MEAN / PL_FASHION_STD;
+}
+
 /* The source images a scene draws from: indices [first, first + count) of a set. */
 typedef struct {
     const uint8_t *images; /* [*, 28, 28] */
