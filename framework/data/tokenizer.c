@@ -35,20 +35,27 @@ int pl_token_lookup(const char *word, size_t len) {
     return TOK_UNK;
 }
 
+static int ends_text(char c) { return c == '\0' || c == '\n' || c == '\r'; }
+
+const char *pl_next_word(const char *p, size_t *len) {
+    while (*p == ' ' || *p == '\t') p++;
+    if (ends_text(*p)) return NULL;
+    const char *start = p;
+    while (!ends_text(*p) && *p != ' ' && *p != '\t') p++;
+    *len = (size_t)(p - start);
+    return start;
+}
+
 int pl_tokenize(const char *text, int *ids, int max, int *unknown, pl_error *err) {
     int n = 0;
     if (unknown) *unknown = 0;
-    const char *p = text;
-    for (;;) {
-        while (*p == ' ' || *p == '\t') p++;
-        if (*p == '\0' || *p == '\n' || *p == '\r') break;
-        const char *start = p;
-        while (*p && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') p++;
+    size_t len;
+    for (const char *w = pl_next_word(text, &len); w != NULL; w = pl_next_word(w + len, &len)) {
         if (n == max) {
             PL_ERROR(err, PL_ERR_INVALID, "\"%s\" has more than %d words", text, max);
             return -1;
         }
-        int id = pl_token_lookup(start, (size_t)(p - start));
+        int id = pl_token_lookup(w, len);
         if (id == TOK_UNK && unknown) (*unknown)++;
         ids[n++] = id;
     }

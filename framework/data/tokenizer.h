@@ -39,6 +39,11 @@ const char *pl_token_word(int id);
 /* The id of a word of length len, or TOK_UNK. */
 int pl_token_lookup(const char *word, size_t len);
 
+/* The next word of text at or after p (words are separated by spaces or tabs; the text
+ * ends at NUL or a line break): its start, with its length in *len, or NULL if none is left.
+ * Step through a text with p = word + len. */
+const char *pl_next_word(const char *p, size_t *len);
+
 /* Splits text on spaces into at most max ids. Unknown words become TOK_UNK and are counted
  * in *unknown (if non-NULL). Returns the number of tokens, or -1 (err set) if more than
  * max words. */
