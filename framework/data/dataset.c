@@ -10,7 +10,6 @@
 /* Longest built-in question and answer in tokens ("what is left of the ankle boot ?";
  * a caption of four "ankle boot"s). */
 enum { BUILTIN_QUESTION_MAX = 8, BUILTIN_ANSWER_MAX = 8 };
-static const char *const SPLIT_NAMES[PL_SPLIT_COUNT] = {"train", "val", "test", "calib"};
 
 void pl_data_config_default(pl_data_config *cfg) {
     memset(cfg, 0, sizeof *cfg);
@@ -82,16 +81,6 @@ pl_status pl_data_open(pl_data *d, const pl_data_config *cfg, pl_error *err) {
 void pl_data_close(pl_data *d) {
     pl_fashion_free(&d->train);
     pl_fashion_free(&d->test);
-}
-
-const char *pl_split_name(int split) {
-    return split >= 0 && split < PL_SPLIT_COUNT ? SPLIT_NAMES[split] : "unknown";
-}
-
-int pl_split_parse(const char *name) {
-    for (int s = 0; s < PL_SPLIT_COUNT; s++)
-        if (strcmp(name, SPLIT_NAMES[s]) == 0) return s;
-    return -1;
 }
 
 int64_t pl_data_split_size(const pl_data *d, pl_split split) {

@@ -19,8 +19,7 @@
 #include "data/batch.h"
 #include "data/fashion.h"
 #include "data/scenes.h"
-
-typedef enum { PL_SPLIT_TRAIN = 0, PL_SPLIT_VAL, PL_SPLIT_TEST, PL_SPLIT_CALIB, PL_SPLIT_COUNT } pl_split;
+#include "data/split.h"
 
 typedef struct {
     char path[512];                 /* directory of the Fashion-MNIST .gz files */
@@ -50,10 +49,6 @@ pl_status pl_data_config_check(const pl_data_config *cfg, pl_error *err);
 /* Validates the config and loads both Fashion-MNIST sets. */
 pl_status pl_data_open(pl_data *d, const pl_data_config *cfg, pl_error *err);
 void pl_data_close(pl_data *d);
-
-const char *pl_split_name(int split);
-/* Parses "train", "val", "test", "calib"; -1 if unknown. */
-int pl_split_parse(const char *name);
 
 /* Number of samples of a split; INT64_MAX for the unbounded train and calib splits. */
 int64_t pl_data_split_size(const pl_data *d, pl_split split);
