@@ -1,4 +1,5 @@
-/* dataset.c - data set configuration, loading, split bookkeeping and batch filling. */
+/* dataset.c - data set configuration, loading, split bookkeeping and batch filling, for the
+ * generated scenes and a user's own files. */
 #include "data/dataset.h"
 
 #include <math.h>
@@ -26,6 +27,11 @@ void pl_data_config_default(pl_data_config *cfg) {
 }
 
 pl_status pl_data_config_check(const pl_data_config *cfg, pl_error *err) {
+    if (cfg->tsv[0] != '\0' && cfg->images[0] == '\0')
+        return PL_ERROR(err, PL_ERR_CONFIG,
+                        "data.tsv is %s but data.images is empty; point it at the IDX file or "
+                        "the directory of PGMs the TSV's image ids refer to",
+                        cfg->tsv);
     if (!(cfg->item_prob >= 0.0f && cfg->item_prob <= 1.0f))
         return PL_ERROR(err, PL_ERR_CONFIG, "data.item_prob is %g; allowed: 0 to 1",
                         (double)cfg->item_prob);
@@ -68,6 +74,9 @@ pl_status pl_data_open(pl_data *d, const pl_data_config *cfg, pl_error *err) {
     memset(d, 0, sizeof *d);
     PL_TRY(pl_data_config_check(cfg, err));
     d->config = *cfg;
+    if (cfg->tsv[0] != '\0')
+        return pl_user_data_load(cfg->tsv, cfg->images, cfg->question_len,
+                                 cfg->text_len - cfg->question_len - 2, &d->user, err);
     PL_TRY(pl_fashion_load(cfg->path, "train", &d->train, err));
     pl_status st = pl_fashion_load(cfg->path, "t10k", &d->test, err);
     if (st == PL_OK && d->train.count <= cfg->val_size)
@@ -81,9 +90,25 @@ pl_status pl_data_open(pl_data *d, const pl_data_config *cfg, pl_error *err) {
 void pl_data_close(pl_data *d) {
     pl_fashion_free(&d->train);
     pl_fashion_free(&d->test);
+    pl_user_data_free(&d->user);
 }
 
+int pl_data_same_source(const pl_data_config *a, const pl_data_config *b) {
+    if (strcmp(a->tsv, b->tsv) != 0 || strcmp(a->images, b->images) != 0) return 0;
+    if (a->tsv[0] != '\0') return a->question_len == b->question_len && a->text_len == b->text_len;
+    return strcmp(a->path, b->path) == 0;
+}
+
+static int is_user(const pl_data *d) { return d->config.tsv[0] != '\0'; }
+
+/* The TSV split a split reads: calib samples are the train rows. */
+static int user_split(pl_split split) { return split == PL_SPLIT_CALIB ? PL_SPLIT_TRAIN : split; }
+
 int64_t pl_data_split_size(const pl_data *d, pl_split split) {
+    if (is_user(d) && split >= 0 && split < PL_SPLIT_COUNT) {
+        int rows = d->user.split_size[user_split(split)];
+        return user_split(split) == PL_SPLIT_TRAIN && rows > 0 ? INT64_MAX : rows;
+    }
     switch (split) {
     case PL_SPLIT_VAL: return d->config.val_scenes;
     case PL_SPLIT_TEST: return d->config.test_size;
@@ -94,6 +119,7 @@ int64_t pl_data_split_size(const pl_data *d, pl_split split) {
 }
 
 const uint8_t *pl_data_split_images(const pl_data *d, pl_split split) {
+    if (is_user(d)) return NULL;
     return split == PL_SPLIT_TEST ? d->test.images : d->train.images;
 }
 
@@ -117,6 +143,10 @@ static pl_rng sample_rng(const pl_data *d, pl_split split, int64_t index) {
 }
 
 void pl_data_scene(const pl_data *d, pl_split split, int64_t index, pl_scene *out) {
+    if (is_user(d)) {
+        for (int k = 0; k < SCENE_CELLS; k++) out->cells[k] = -1, out->image[k] = -1;
+        return;
+    }
     pl_scene_pool pool = split_pool(d, split);
     pl_scene_generate(&pool, d->config.item_prob, pl_rng_derive(sample_rng(d, split, index), 1),
                       out);
@@ -126,9 +156,23 @@ pl_status pl_data_batch_alloc(const pl_data *d, pl_batch *b, int capacity, pl_er
     return pl_batch_alloc(b, capacity, d->config.text_len, d->config.question_len, err);
 }
 
+/* Fills one row from a user's TSV row (the caller checked that the sample exists). */
+static pl_status fill_user_row(const pl_data *d, pl_split split, int64_t index, pl_batch *b,
+                               int row, pl_error *err) {
+    const pl_user_row *u = pl_user_data_row(&d->user, user_split(split), index);
+    const uint8_t *src = d->user.images + (size_t)u->image * SCENE_PIXELS;
+    float *dst = b->images + (size_t)row * SCENE_PIXELS;
+    for (int i = 0; i < SCENE_PIXELS; i++) dst[i] = pl_pixel_normalise(src[i]);
+    for (int k = 0; k < SCENE_CELLS; k++) b->cells[(size_t)row * SCENE_CELLS + k] = -1;
+    b->qtype[row] = u->qtype;
+    const int *text = d->user.tokens + u->text;
+    return pl_batch_set_text(b, row, text, u->nq, text + u->nq, u->na, err);
+}
+
 /* Fills one row; only fails if the batch layout cannot hold the text. */
 static pl_status fill_row(const pl_data *d, pl_split split, int64_t index, pl_batch *b, int row,
                           pl_error *err) {
+    if (is_user(d)) return fill_user_row(d, split, index, b, row, err);
     pl_scene scene;
     pl_data_scene(d, split, index, &scene);
     pl_scene_render(&scene, pl_data_split_images(d, split),
@@ -157,6 +201,13 @@ pl_status pl_data_fill_batch(const pl_data *d, pl_split split, int64_t first_ind
                         b->text_len, b->answer_start, d->config.text_len,
                         d->config.question_len);
     int64_t size = pl_data_split_size(d, split);
+    if (is_user(d) && size == 0 && count > 0)
+        return PL_ERROR(err, PL_ERR_CONFIG,
+                        "the TSV %s has no rows marked for the %s split%s; add rows with '%s' "
+                        "in the fourth column",
+                        d->config.tsv, pl_split_name(split),
+                        split == PL_SPLIT_CALIB ? " (calibration samples are the train rows)" : "",
+                        pl_split_name(user_split(split)));
     if (first_index < 0 || first_index > size - count)
         return PL_ERROR(err, PL_ERR_INVALID,
                         "samples %lld..%lld are outside the %s split (%lld samples)",
