@@ -199,7 +199,7 @@ Test(data_questions, scoring_exact_match_and_caption_slots) {
     int pred[64];
     for (int p = 0; p < T; p++) pred[p] = b.targets[p] >= 0 ? b.targets[p] : TOK_PAD;
     cr_assert_eq(pl_score_exact(pred, b.targets, T), 1);
-    cr_assert_float_eq(pl_score_caption_slots(pred, T, S, b.cells), 1.0f, 1e-6);
+    cr_assert_float_eq(pl_score_caption_slots(pred, b.targets, T, S, b.cells), 1.0f, 1e-6);
     /* pred[S] is the first answer word: replace the first cell's name by a wrong one */
     int wrong = b.cells[0] == CELL_EMPTY ? TOK_BAG : TOK_NOTHING;
     int first[2];
@@ -210,7 +210,7 @@ Test(data_questions, scoring_exact_match_and_caption_slots) {
     memcpy(pred + S, fixed, (size_t)(T - S) * sizeof(int));
     if (b.cells[0] == 8) pred[S] = TOK_COAT;
     cr_assert_eq(pl_score_exact(pred, b.targets, T), 0);
-    cr_assert_float_eq(pl_score_caption_slots(pred, T, S, b.cells), 0.75f, 1e-6);
+    cr_assert_float_eq(pl_score_caption_slots(pred, b.targets, T, S, b.cells), 0.75f, 1e-6);
     pl_baseline bl;
     cr_assert_eq(pl_majority_baseline(&data, PL_SPLIT_TEST, 300, &bl, &err), PL_OK);
     cr_assert_eq(bl.samples[QTYPE_CAPTION], 300);

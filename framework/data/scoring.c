@@ -18,12 +18,18 @@ int pl_score_exact(const int *pred, const int *targets, int T) {
     return scored > 0;
 }
 
-float pl_score_caption_slots(const int *pred, int T, int answer_start,
+float pl_score_caption_slots(const int *pred, const int *targets, int T, int answer_start,
                              const int cells[SCENE_CELLS]) {
-    int classes[SCENE_CELLS];
+    int classes[SCENE_CELLS], reference[SCENE_CELLS];
     int n = pl_parse_class_list(pred + answer_start, T - answer_start, classes, SCENE_CELLS);
+    memcpy(reference, cells, sizeof reference);
+    if (cells[0] < 0) {
+        int known = pl_parse_class_list(targets + answer_start, T - answer_start, reference,
+                                        SCENE_CELLS);
+        for (int k = known; k < SCENE_CELLS; k++) reference[k] = -1;
+    }
     int right = 0;
-    for (int k = 0; k < n; k++) right += classes[k] == cells[k];
+    for (int k = 0; k < n; k++) right += classes[k] == reference[k];
     return (float)right / SCENE_CELLS;
 }
 

@@ -14,8 +14,9 @@ int pl_score_exact(const int *pred, const int *targets, int T);
 
 /* Fraction (0..1) of the four caption slots named right: the predicted answer (from
  * answer_start on, up to its EOS) is parsed as a list of class names / "nothing" and
- * compared cell by cell with the row's cell labels. */
-float pl_score_caption_slots(const int *pred, int T, int answer_start,
+ * compared cell by cell with the row's cell labels. When the labels are unknown (-1, a
+ * user's own data) the reference is the row's answer in targets, parsed the same way. */
+float pl_score_caption_slots(const int *pred, const int *targets, int T, int answer_start,
                              const int cells[SCENE_CELLS]);
 
 typedef struct {

@@ -16,13 +16,15 @@ static void accumulate_batch(eval_result *r, const pl_batch *b, const int *gener
         /* pred[p] is the token predicted after position p, i.e. gen[p + 1]. */
         for (int p = 0; p + 1 < T; p++) pred[p] = gen[p + 1];
         pred[T - 1] = TOK_PAD;
-        int hit = pl_score_exact(pred, b->targets + (size_t)row * T, T);
+        const int *targets = b->targets + (size_t)row * T;
+        int hit = pl_score_exact(pred, targets, T);
         int type = b->qtype[row];
         r->accuracy += hit;
         r->type_samples[type]++;
         r->type_accuracy[type] += hit;
         if (type == QTYPE_CAPTION) {
-            *slot_sum += pl_score_caption_slots(pred, T, b->answer_start, b->cells + (size_t)row * SCENE_CELLS);
+            *slot_sum += pl_score_caption_slots(pred, targets, T, b->answer_start,
+                                                b->cells + (size_t)row * SCENE_CELLS);
             (*captions)++;
         }
     }
