@@ -114,9 +114,22 @@ static const cfg_key MIX_KEYS[] = {
 SECTION(MIX, "question_mix", "relative weights of the question types", MIX_KEYS, false);
 
 static const cfg_key DATA_KEYS[] = {
-    {K("dataset", CFG_T_ENUM, "fashion_scenes"), .choices = "fashion_scenes", .help = "which generated dataset"},
+    {K("dataset", CFG_T_ENUM, "fashion_scenes"), .choices = "fashion_scenes|files",
+     .help = "fashion_scenes: scenes and questions generated from Fashion-MNIST; files: your "
+             "own samples from data.tsv and data.images (item_prob, val_size, val_scenes, "
+             "test_size, question_mix, seed and eval_seed then do not apply)"},
     {K("path", CFG_T_STRING, "/usr/share/datasets/fashion-mnist"),
      .help = "directory of the Fashion-MNIST IDX files (Debian dataset-fashion-mnist)"},
+    {K("tsv", CFG_T_STRING, ""),
+     .help = "dataset files: your samples, one a line, tab-separated: image_id, question, answer "
+             "and optionally train|val|test (default test); words of the fixed vocabulary "
+             "(`prunelab data vocab`); the question type is read from its template ('how many', "
+             "'is there', 'where', 'describe', 'what is in', 'what is left of|right of|above|"
+             "below'); '' for fashion_scenes"},
+    {K("images", CFG_T_STRING, ""),
+     .help = "dataset files: the TSV's images, an IDX file (gzipped or plain) of N x 56 x 56 "
+             "bytes indexed by an integer image_id, or a directory of 56x56 8-bit binary PGMs "
+             "named <image_id>.pgm; '' for fashion_scenes"},
     {K("item_prob", CFG_T_FLOAT, "0.75"), .lo = 0, .hi = 1, .range = CFG_RANGE_LO | CFG_RANGE_LO_OPEN | CFG_RANGE_HI,
      .help = "probability that a scene cell holds an item"},
     {K("val_size", CFG_T_INT, "5000"), .lo = 0, .hi = 50000, .range = CFG_RANGE_LO | CFG_RANGE_HI,
@@ -130,7 +143,7 @@ static const cfg_key DATA_KEYS[] = {
     {K("text_len", CFG_T_INT, "22"), GE(3), .help = "tokens per sample: question, separator, answer, end"},
     {K("calib_size", CFG_T_INT, "128"), GE(1), .help = "calibration samples drawn for pruning"},
 };
-SECTION(DATA, "data", "the fashion-scenes dataset and its question mix", DATA_KEYS, false);
+SECTION(DATA, "data", "the data: generated fashion-scenes and their question mix, or your own files", DATA_KEYS, false);
 
 /* ---- stages ---- */
 

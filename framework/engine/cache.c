@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "config/path.h"
 
@@ -10,6 +11,13 @@
 #include "engine/stage.h"
 
 enum { MAX_KEY_PATHS = CFG_PATH_SEGMENTS + 8 };
+
+/* Re-hashes the key with a file's (or directory's) content hash appended. */
+static pl_status fold(char key[CFG_HASH_HEX], const char *content_hash, pl_error *err) {
+    char joined[2 * CFG_HASH_HEX];
+    snprintf(joined, sizeof joined, "%s%s", key, content_hash);
+    return cfg_sha256_hex(joined, strlen(joined), key, err);
+}
 
 pl_status pl_cache_key(const pl_run *run, int stage, char out[CFG_HASH_HEX], pl_error *err) {
     char names[MAX_KEY_PATHS][24];
@@ -29,16 +37,28 @@ pl_status pl_cache_key(const pl_run *run, int stage, char out[CFG_HASH_HEX], pl_
         n++;
     }
     PL_TRY(cfg_hash_subtrees(run->semantic, paths, n, out, err));
+    /* A user's data: its TSV and images are inputs of every stage. */
+    const char *tsv, *images;
+    PL_TRY(cfg_get_string(run->semantic, "data.tsv", &tsv, err));
+    PL_TRY(cfg_get_string(run->semantic, "data.images", &images, err));
+    if (tsv[0] != '\0') {
+        char hash[CFG_HASH_HEX];
+        struct stat sb;
+        PL_TRY(pl_file_sha256(tsv, hash, err));
+        PL_TRY(fold(out, hash, err));
+        if (stat(images, &sb) == 0 && S_ISDIR(sb.st_mode)) PL_TRY(pl_dir_sha256(images, ".pgm", hash, err));
+        else PL_TRY(pl_file_sha256(images, hash, err));
+        PL_TRY(fold(out, hash, err));
+    }
     /* A load stage's output is its file: fold the file's SHA-256 into the key. */
     for (int j = 0; j <= stage; j++) {
         const char *kind, *path;
         const cfg_node *section = cfg_stage_at(run->semantic, j, &kind);
         if (strcmp(kind, "load") != 0) continue;
-        char file_hash[CFG_HASH_HEX], joined[2 * CFG_HASH_HEX];
+        char file_hash[CFG_HASH_HEX];
         PL_TRY(cfg_get_string(section, "path", &path, err));
         PL_TRY(pl_file_sha256(path, file_hash, err));
-        snprintf(joined, sizeof joined, "%s%s", out, file_hash);
-        PL_TRY(cfg_sha256_hex(joined, strlen(joined), out, err));
+        PL_TRY(fold(out, file_hash, err));
     }
     return PL_OK;
 }

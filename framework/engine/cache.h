@@ -6,9 +6,12 @@
  *   data, model, seed,
  *   pipeline.<j> for every earlier stage j whose kind produces a model (pretrain, prune, ...),
  *   pipeline.<i> (the stage itself, kind included).
- * When stages 0..i include a `load` stage, the key is then re-hashed with the SHA-256 of
- * the loaded file's contents appended, so replacing the file invalidates everything built
- * on it. Earlier stages that do not change the model (eval, bench) are left out, so changing an
+ * When the run reads a user's own data (data.tsv set), the key is then re-hashed with the
+ * SHA-256 of the TSV appended, and again with that of the images (the IDX file, or for a
+ * PGM directory pl_dir_sha256 over its .pgm files in name order), so editing the data never
+ * reuses a model built on the old data. When stages 0..i include a `load` stage, the key is
+ * then re-hashed with the SHA-256 of the loaded file's contents appended, so replacing the
+ * file invalidates everything built on it. Earlier stages that do not change the model (eval, bench) are left out, so changing an
  * evaluation setting never retrains anything. Two stage instances with the same key are one
  * node of the stage graph and run once.
  *

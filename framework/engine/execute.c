@@ -93,12 +93,12 @@ static pl_status fwd_summary(void *ctx, const char *n, double v, pl_error *err) 
 }
 
 /* A view of the shared data with this run's data config (or its own copy when the run
- * reads images from another directory). */
+ * reads other images or another TSV). */
 static pl_status data_for(const engine_ctx *e, const cfg_node *config, pl_data *view, bool *own,
                           pl_error *err) {
     pl_data_config dc;
     PL_TRY(settings_data(config, &dc, err));
-    *own = !e->have_data || strcmp(dc.path, e->data.config.path) != 0;
+    *own = !e->have_data || !pl_data_same_source(&e->data.config, &dc);
     if (*own) return pl_data_open(view, &dc, err);
     *view = e->data;
     view->config = dc;

@@ -1,9 +1,11 @@
-/* fsutil.c - atomic whole-file writes, small-file reads, mkdir -p, wall-clock time. */
+/* fsutil.c - atomic whole-file writes, small-file reads, mkdir -p, content hashes,
+ * wall-clock time. */
 #define _POSIX_C_SOURCE 200809L
 #include "engine/fsutil.h"
 
 #include "config/hash.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -117,5 +119,34 @@ pl_status pl_file_sha256(const char *path, char out[65], pl_error *err) {
     PL_TRY(pl_read_file(path, &bytes, &len, err));
     pl_status st = cfg_sha256_hex(bytes, len, out, err);
     free(bytes);
+    return st;
+}
+
+static int by_name(const struct dirent **a, const struct dirent **b) {
+    return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+pl_status pl_dir_sha256(const char *dir, const char *suffix, char out[65], pl_error *err) {
+    struct dirent **list;
+    int n = scandir(dir, &list, NULL, by_name);
+    if (n < 0) return PL_ERROR(err, PL_ERR_IO, "cannot list %s: %s", dir, strerror(errno));
+    pl_status st = cfg_sha256_hex("", 0, out, err);
+    const size_t suffix_len = strlen(suffix);
+    for (int i = 0; i < n; i++) {
+        const char *name = list[i]->d_name;
+        size_t len = strlen(name);
+        if (st == PL_OK && len > suffix_len && strcmp(name + len - suffix_len, suffix) == 0) {
+            char path[4096], file_hash[65], chained[65 + sizeof list[i]->d_name + 66];
+            if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
+                st = PL_ERROR(err, PL_ERR_IO, "the path %s/%s is too long", dir, name);
+            if (st == PL_OK) st = pl_file_sha256(path, file_hash, err);
+            if (st == PL_OK) {
+                int used = snprintf(chained, sizeof chained, "%s%s\t%s\n", out, name, file_hash);
+                st = cfg_sha256_hex(chained, (size_t)used, out, err);
+            }
+        }
+        free(list[i]);
+    }
+    free(list);
     return st;
 }

@@ -1,6 +1,7 @@
 /* fsutil.h - the small file-system operations the engine is built on: whole-file atomic
  * writes (temporary file in the same directory, fsync, rename), reading a small file,
- * creating directories with their parents, and wall-clock time. */
+ * creating directories with their parents, content hashes of files and directories, and
+ * wall-clock time. */
 #ifndef PL_ENGINE_FSUTIL_H
 #define PL_ENGINE_FSUTIL_H
 
@@ -22,6 +23,11 @@ bool pl_file_exists(const char *path);
 
 /* SHA-256 of a whole file's contents, as 64 hex digits. */
 pl_status pl_file_sha256(const char *path, char out[65], pl_error *err);
+
+/* SHA-256 over the files of a directory whose names end in suffix, in byte order of their
+ * names: each file's name and contents' SHA-256 chained into the digest, so renaming,
+ * adding, removing or editing any of them changes it. */
+pl_status pl_dir_sha256(const char *dir, const char *suffix, char out[65], pl_error *err);
 
 /* Seconds since the Unix epoch (wall clock, for status files). */
 double pl_wall_time(void);

@@ -29,14 +29,44 @@ static pl_status get_mix(const cfg_node *mix, float out[QTYPE_COUNT_TYPES], pl_e
     return PL_OK;
 }
 
+/* Copies the string at a data.* path into a fixed buffer. */
+static pl_status get_path(const cfg_node *run, const char *key, char *out, size_t cap,
+                          pl_error *err) {
+    const char *value;
+    PL_TRY(cfg_get_string(run, key, &value, err));
+    if (strlen(value) >= cap)
+        return PL_ERROR(err, PL_ERR_CONFIG, "%s is longer than %zu characters", key, cap - 1);
+    snprintf(out, cap, "%s", value);
+    return PL_OK;
+}
+
+/* data.dataset: files needs data.tsv and data.images; fashion_scenes refuses them, so a
+ * forgotten `dataset: files` never trains on the generated scenes by mistake. */
+static pl_status check_data_source(const cfg_node *run, const pl_data_config *dc, pl_error *err) {
+    const char *dataset;
+    PL_TRY(cfg_get_string(run, "data.dataset", &dataset, err));
+    const char *empty = dc->tsv[0] == '\0' ? "data.tsv" : dc->images[0] == '\0' ? "data.images" : NULL;
+    const char *set = dc->tsv[0] != '\0' ? "data.tsv" : dc->images[0] != '\0' ? "data.images" : NULL;
+    if (strcmp(dataset, "files") == 0 && empty != NULL)
+        return PL_ERROR(err, PL_ERR_CONFIG,
+                        "data.dataset is files but %s is empty; set data.tsv to your TSV of "
+                        "samples and data.images to their IDX file or PGM directory",
+                        empty);
+    if (strcmp(dataset, "files") != 0 && set != NULL)
+        return PL_ERROR(err, PL_ERR_CONFIG,
+                        "%s is set but data.dataset is %s; set data.dataset: files to use your "
+                        "own data, or remove %s",
+                        set, dataset, set);
+    return PL_OK;
+}
+
 pl_status settings_data(const cfg_node *run, pl_data_config *out, pl_error *err) {
     pl_data_config_default(out);
-    const char *path;
     long long seed, eval_seed;
-    PL_TRY(cfg_get_string(run, "data.path", &path, err));
-    if (strlen(path) >= sizeof out->path)
-        return PL_ERROR(err, PL_ERR_CONFIG, "data.path is longer than %zu characters", sizeof out->path - 1);
-    snprintf(out->path, sizeof out->path, "%s", path);
+    PL_TRY(get_path(run, "data.path", out->path, sizeof out->path, err));
+    PL_TRY(get_path(run, "data.tsv", out->tsv, sizeof out->tsv, err));
+    PL_TRY(get_path(run, "data.images", out->images, sizeof out->images, err));
+    PL_TRY(check_data_source(run, out, err));
     PL_TRY(get_float(run, "data.item_prob", &out->item_prob, err));
     PL_TRY(get_int(run, "data.val_size", &out->val_size, err));
     PL_TRY(get_int(run, "data.val_scenes", &out->val_scenes, err));
