@@ -1,5 +1,7 @@
-/* cmd_data.c - `prunelab data show`: prints a few fashion-scenes samples and writes one
- * scene as a PGM, so a person can check what the model sees. */
+/* cmd_data.c - `prunelab data show`: prints a few samples (generated fashion-scenes, or a
+ * user's own files) and writes one image as a PGM, so a person can check what the model
+ * sees; `data baseline`: majority-answer accuracies; `data vocab`: the words a user's TSV
+ * may use. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,10 +22,32 @@ static void usage(FILE *out) {
     fprintf(out,
             "usage: prunelab data show [--split train|val|test|calib] [--n N] [--index I]\n"
             "                          [--out scene.pgm] [--seed S] [--path DIR]\n"
+            "                          [--tsv FILE --images IDX|DIR]\n"
             "  prints N samples starting at index I (question, answer, type, cell labels)\n"
-            "  and writes the first one's 56x56 scene as a binary PGM (default scene.pgm)\n"
-            "       prunelab data baseline [--split test|val]\n"
-            "  majority-answer accuracy per question type\n");
+            "  and writes the first one's 56x56 image as a binary PGM (default scene.pgm)\n"
+            "       prunelab data baseline [--split test|val] [--path DIR] [--tsv FILE --images IDX|DIR]\n"
+            "  majority-answer accuracy per question type\n"
+            "       prunelab data vocab\n"
+            "  the vocabulary: every word a question or answer of your own TSV may use\n"
+            "  --tsv and --images read your own data (data.tsv and data.images of a config)\n"
+            "  instead of the generated scenes from the Fashion-MNIST directory --path\n");
+}
+
+/* Handles the options that choose the data's source; 0 if `a` is not one of them. */
+static int source_option(const char *a, const char *v, pl_data_config *cfg) {
+    const struct {
+        const char *flag;
+        char *dst;
+        size_t cap;
+    } options[] = {{"--path", cfg->path, sizeof cfg->path},
+                   {"--tsv", cfg->tsv, sizeof cfg->tsv},
+                   {"--images", cfg->images, sizeof cfg->images}};
+    for (size_t i = 0; i < sizeof options / sizeof options[0]; i++)
+        if (strcmp(a, options[i].flag) == 0) {
+            snprintf(options[i].dst, options[i].cap, "%s", v);
+            return 1;
+        }
+    return 0;
 }
 
 static int show(int argc, char **argv) {
@@ -50,8 +74,7 @@ static int show(int argc, char **argv) {
         }
         else if (strcmp(a, "--out") == 0) out = v;
         else if (strcmp(a, "--seed") == 0) cfg.seed = cfg.eval_seed = strtoull(v, NULL, 10);
-        else if (strcmp(a, "--path") == 0) snprintf(cfg.path, sizeof cfg.path, "%s", v);
-        else {
+        else if (!source_option(a, v, &cfg)) {
             fprintf(stderr, "prunelab data show: unknown option '%s'\n", a);
             usage(stderr);
             return 2;
@@ -76,10 +99,10 @@ static int show(int argc, char **argv) {
     if (pl_data_batch_alloc(&data, &b, n, &err) != PL_OK ||
         pl_data_fill_batch(&data, split, first, n, &b, &err) != PL_OK)
         goto done;
-    printf("fashion-scenes %s split, samples %lld..%lld (vocabulary v%d, %d tokens; rows of %d "
-           "with SEP at %d)\n",
-           split_name, first, first + n - 1, PL_VOCAB_VERSION, PL_VOCAB_SIZE, b.text_len,
-           b.answer_start);
+    printf("%s %s split, samples %lld..%lld (vocabulary v%d, %d tokens; rows of %d with SEP at "
+           "%d)\n",
+           cfg.tsv[0] ? cfg.tsv : "fashion-scenes", split_name, first, first + n - 1,
+           PL_VOCAB_VERSION, PL_VOCAB_SIZE, b.text_len, b.answer_start);
     for (int r = 0; r < n; r++) {
         const int *tok = b.tokens + (size_t)r * b.text_len;
         char q[256], a[256];
@@ -88,14 +111,15 @@ static int show(int argc, char **argv) {
         while (end < b.text_len && tok[end] != TOK_EOS) end++;
         pl_detokenize(tok + b.answer_start + 1, end - b.answer_start - 1, a, sizeof a);
         const int *c = b.cells + (size_t)r * SCENE_CELLS;
-        printf("#%lld [%s] %s -> %s\n    cells: %s | %s / %s | %s\n", first + r,
-               pl_qtype_name(b.qtype[r]), q, a, CELL_NAMES[c[0]], CELL_NAMES[c[1]],
-               CELL_NAMES[c[2]], CELL_NAMES[c[3]]);
+        printf("#%lld [%s] %s -> %s\n", first + r, pl_qtype_name(b.qtype[r]), q, a);
+        if (c[0] >= 0) /* a user's images have no cell labels */
+            printf("    cells: %s | %s / %s | %s\n", CELL_NAMES[c[0]], CELL_NAMES[c[1]],
+                   CELL_NAMES[c[2]], CELL_NAMES[c[3]]);
     }
     uint8_t pixels[SCENE_PIXELS];
     pl_pixels_denormalise(b.images, SCENE_PIXELS, pixels);
     if (pl_pgm_write(out, pixels, SCENE_SIDE, SCENE_SIDE, &err) != PL_OK) goto done;
-    printf("wrote sample #%lld's scene to %s (56x56 PGM)\n", first, out);
+    printf("wrote sample #%lld's image to %s (56x56 PGM)\n", first, out);
     rc = 0;
 done:
     if (rc) pl_error_print(stderr, &err);
@@ -109,10 +133,14 @@ static int baseline(int argc, char **argv) {
     pl_data_config cfg;
     pl_data_config_default(&cfg);
     const char *split_name = "test";
-    if (argc == 2 && strcmp(argv[0], "--split") == 0) split_name = argv[1];
-    else if (argc != 0) {
-        fprintf(stderr, "usage: prunelab data baseline [--split test|val]\n");
-        return 2;
+    for (int i = 0; i < argc; i += 2) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (v != NULL && strcmp(a, "--split") == 0) split_name = v;
+        else if (v == NULL || !source_option(a, v, &cfg)) {
+            fprintf(stderr, "usage: prunelab data baseline [--split test|val] [--path DIR] "
+                            "[--tsv FILE --images IDX|DIR]\n");
+            return 2;
+        }
     }
     int split = pl_split_parse(split_name);
     if (split != PL_SPLIT_TEST && split != PL_SPLIT_VAL) {
@@ -136,8 +164,20 @@ static int baseline(int argc, char **argv) {
     return 0;
 }
 
+/* `prunelab data vocab`: the words of the fixed vocabulary, one a line, special tokens left
+ * out (a user's TSV may use exactly these). */
+static int vocab(int argc) {
+    if (argc != 0) {
+        fprintf(stderr, "usage: prunelab data vocab\n");
+        return 2;
+    }
+    for (int id = TOK_UNK + 1; id < PL_VOCAB_SIZE; id++) printf("%s\n", pl_token_word(id));
+    return 0;
+}
+
 int cmd_data(int argc, char **argv) {
     if (argc >= 1 && strcmp(argv[0], "show") == 0) return show(argc - 1, argv + 1);
+    if (argc >= 1 && strcmp(argv[0], "vocab") == 0) return vocab(argc - 1);
     if (argc >= 1 && strcmp(argv[0], "baseline") == 0) return baseline(argc - 1, argv + 1);
     usage(argc >= 1 && (strcmp(argv[0], "-h") == 0 || strcmp(argv[0], "--help") == 0) ? stdout
                                                                                        : stderr);

@@ -10,7 +10,7 @@ static const pl_command COMMANDS[] = {
     {"version", cmd_version, "print the version, BLAS kernels and thread count"},
     {"train", cmd_train, "train the teacher of an experiment and save it as a checkpoint"},
     {"eval", cmd_eval, "evaluate a checkpoint: exact-match accuracy per question type"},
-    {"data", cmd_data, "data show: samples and a scene image; data baseline: majority answers"},
+    {"data", cmd_data, "data show: samples and an image; data baseline: majority answers; data vocab: the words"},
     {"validate", cmd_validate, "check an experiment file and every run of its sweep"},
     {"plan", cmd_plan, "print the runs an experiment expands into, without running them"},
     {"export", cmd_export, "write an experiment's results as TSV (per run, or mean/std/n over seeds)"},
