@@ -1,11 +1,12 @@
 /* engine_testutil.h - helpers shared by the engine tests: a temporary results directory,
  * running the tiny fixture sweep (tests/data/engine/tiny_sweep.yaml) through the engine with
- * overrides, and reading run directories back. */
+ * overrides, and reading run directories and index.tsv values back. */
 #ifndef PL_TESTS_ENGINE_TESTUTIL_H
 #define PL_TESTS_ENGINE_TESTUTIL_H
 
 #define _POSIX_C_SOURCE 200809L
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,41 @@ static inline pl_engine_report engine_sweep(const char *results, const char *con
 static inline void engine_run_path(const char *results, const char *run_id, const char *file,
                                    char *buf, size_t cap) {
     snprintf(buf, cap, "%s/tiny_sweep/runs/%s/%s", results, run_id, file);
+}
+
+enum { INDEX_MAX_COLUMNS = 512 };
+
+/* Splits a TSV line in place into at most INDEX_MAX_COLUMNS fields; returns the count. */
+static inline int split_tabs(char *line, char **fields) {
+    int n = 0;
+    line[strcspn(line, "\n")] = '\0';
+    for (char *p = line; n < INDEX_MAX_COLUMNS; p++) {
+        fields[n++] = p;
+        p = strchr(p, '\t');
+        if (p == NULL) break;
+        *p = '\0';
+    }
+    return n;
+}
+
+/* The value of column `name` in the index row whose column `key_col` equals key. */
+static inline double index_value(const char *index, const char *key_col, const char *key, const char *name) {
+    FILE *f = fopen(index, "r");
+    cr_assert_not_null(f, "%s missing", index);
+    static char header[1 << 16], line[1 << 16];
+    char *cols[INDEX_MAX_COLUMNS], *vals[INDEX_MAX_COLUMNS];
+    cr_assert_not_null(fgets(header, sizeof header, f));
+    int ncols = split_tabs(header, cols);
+    double value = NAN;
+    while (isnan(value) && fgets(line, sizeof line, f)) {
+        int n = split_tabs(line, vals), match = 0;
+        for (int i = 0; i < n && i < ncols; i++)
+            if (strcmp(cols[i], key_col) == 0 && strcmp(vals[i], key) == 0) match = 1;
+        for (int i = 0; match && i < n && i < ncols; i++)
+            if (strcmp(cols[i], name) == 0) value = strtod(vals[i], NULL);
+    }
+    fclose(f);
+    return value;
 }
 
 #endif

@@ -6,41 +6,6 @@
 
 #include <math.h>
 
-enum { MAX_COLUMNS = 512 };
-
-/* Splits a TSV line in place into at most MAX_COLUMNS fields; returns the count. */
-static int split_tabs(char *line, char **fields) {
-    int n = 0;
-    line[strcspn(line, "\n")] = '\0';
-    for (char *p = line; n < MAX_COLUMNS; p++) {
-        fields[n++] = p;
-        p = strchr(p, '\t');
-        if (p == NULL) break;
-        *p = '\0';
-    }
-    return n;
-}
-
-/* The value of column `name` in the index row whose column `key_col` equals key. */
-static double index_value(const char *index, const char *key_col, const char *key, const char *name) {
-    FILE *f = fopen(index, "r");
-    cr_assert_not_null(f, "%s missing", index);
-    static char header[1 << 16], line[1 << 16];
-    char *cols[MAX_COLUMNS], *vals[MAX_COLUMNS];
-    cr_assert_not_null(fgets(header, sizeof header, f));
-    int ncols = split_tabs(header, cols);
-    double value = NAN;
-    while (isnan(value) && fgets(line, sizeof line, f)) {
-        int n = split_tabs(line, vals), match = 0;
-        for (int i = 0; i < n && i < ncols; i++)
-            if (strcmp(cols[i], key_col) == 0 && strcmp(vals[i], key) == 0) match = 1;
-        for (int i = 0; match && i < n && i < ncols; i++)
-            if (strcmp(cols[i], name) == 0) value = strtod(vals[i], NULL);
-    }
-    fclose(f);
-    return value;
-}
-
 Test(engine_recovery, stages_chain_and_merge_accounting, .timeout = 120) {
     char dir[64], override[128], index[256];
     engine_tmpdir(dir, sizeof dir);

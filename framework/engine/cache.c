@@ -42,13 +42,16 @@ pl_status pl_cache_key(const pl_run *run, int stage, char out[CFG_HASH_HEX], pl_
     PL_TRY(cfg_get_string(run->semantic, "data.tsv", &tsv, err));
     PL_TRY(cfg_get_string(run->semantic, "data.images", &images, err));
     if (tsv[0] != '\0') {
-        char hash[CFG_HASH_HEX];
+        char tsv_hash[CFG_HASH_HEX], images_hash[CFG_HASH_HEX];
         struct stat sb;
-        PL_TRY(pl_file_sha256(tsv, hash, err));
-        PL_TRY(fold(out, hash, err));
-        if (stat(images, &sb) == 0 && S_ISDIR(sb.st_mode)) PL_TRY(pl_dir_sha256(images, ".pgm", hash, err));
-        else PL_TRY(pl_file_sha256(images, hash, err));
-        PL_TRY(fold(out, hash, err));
+        bool pgm_dir = stat(images, &sb) == 0 && S_ISDIR(sb.st_mode);
+        if (pl_file_sha256(tsv, tsv_hash, err) != PL_OK)
+            return pl_error_wrap(err, "reading data.tsv for the cache key");
+        if ((pgm_dir ? pl_dir_sha256(images, ".pgm", images_hash, err)
+                     : pl_file_sha256(images, images_hash, err)) != PL_OK)
+            return pl_error_wrap(err, "reading data.images for the cache key");
+        PL_TRY(fold(out, tsv_hash, err));
+        PL_TRY(fold(out, images_hash, err));
     }
     /* A load stage's output is its file: fold the file's SHA-256 into the key. */
     for (int j = 0; j <= stage; j++) {
