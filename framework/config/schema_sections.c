@@ -120,16 +120,16 @@ static const cfg_key DATA_KEYS[] = {
              "test_size, question_mix, seed and eval_seed then do not apply)"},
     {K("path", CFG_T_STRING, "/usr/share/datasets/fashion-mnist"),
      .help = "directory of the Fashion-MNIST IDX files (Debian dataset-fashion-mnist)"},
-    {K("tsv", CFG_T_STRING, ""),
+    {K("tsv", CFG_T_STRING, NULL), .flags = CFG_KEY_OPTIONAL,
      .help = "dataset files: your samples, one a line, tab-separated: image_id, question, answer "
              "and optionally train|val|test (default test); words of the fixed vocabulary "
              "(`prunelab data vocab`); the question type is read from its template ('how many', "
              "'is there', 'where', 'describe', 'what is in', 'what is left of|right of|above|"
-             "below'); '' for fashion_scenes"},
-    {K("images", CFG_T_STRING, ""),
+             "below'); absent for fashion_scenes (so their run ids stay as they were)"},
+    {K("images", CFG_T_STRING, NULL), .flags = CFG_KEY_OPTIONAL,
      .help = "dataset files: the TSV's images, an IDX file (gzipped or plain) of N x 56 x 56 "
              "bytes indexed by an integer image_id, or a directory of 56x56 8-bit binary PGMs "
-             "named <image_id>.pgm; '' for fashion_scenes"},
+             "named <image_id>.pgm; absent for fashion_scenes"},
     {K("item_prob", CFG_T_FLOAT, "0.75"), .lo = 0, .hi = 1, .range = CFG_RANGE_LO | CFG_RANGE_LO_OPEN | CFG_RANGE_HI,
      .help = "probability that a scene cell holds an item"},
     {K("val_size", CFG_T_INT, "5000"), .lo = 0, .hi = 50000, .range = CFG_RANGE_LO | CFG_RANGE_HI,

@@ -8,6 +8,7 @@
 #include "config/path.h"
 
 #include "engine/fsutil.h"
+#include "engine/settings.h"
 #include "engine/stage.h"
 
 enum { MAX_KEY_PATHS = CFG_PATH_SEGMENTS + 8 };
@@ -38,9 +39,9 @@ pl_status pl_cache_key(const pl_run *run, int stage, char out[CFG_HASH_HEX], pl_
     }
     PL_TRY(cfg_hash_subtrees(run->semantic, paths, n, out, err));
     /* A user's data: its TSV and images are inputs of every stage. */
-    const char *tsv, *images;
-    PL_TRY(cfg_get_string(run->semantic, "data.tsv", &tsv, err));
-    PL_TRY(cfg_get_string(run->semantic, "data.images", &images, err));
+    pl_data_config data;
+    PL_TRY(settings_data(run->semantic, &data, err));
+    const char *tsv = data.tsv, *images = data.images;
     if (tsv[0] != '\0') {
         char tsv_hash[CFG_HASH_HEX], images_hash[CFG_HASH_HEX];
         struct stat sb;

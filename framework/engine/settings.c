@@ -29,11 +29,11 @@ static pl_status get_mix(const cfg_node *mix, float out[QTYPE_COUNT_TYPES], pl_e
     return PL_OK;
 }
 
-/* Copies the string at a data.* path into a fixed buffer. */
+/* Copies the string at a data.* path into a fixed buffer; an absent optional key is "". */
 static pl_status get_path(const cfg_node *run, const char *key, char *out, size_t cap,
                           pl_error *err) {
-    const char *value;
-    PL_TRY(cfg_get_string(run, key, &value, err));
+    const char *value = "";
+    if (cfg_get(run, key) != NULL) PL_TRY(cfg_get_string(run, key, &value, err));
     if (strlen(value) >= cap)
         return PL_ERROR(err, PL_ERR_CONFIG, "%s is longer than %zu characters", key, cap - 1);
     snprintf(out, cap, "%s", value);
