@@ -140,7 +140,7 @@ void block_backward(const weight_set *w, const block_ref *blk, const block_acts 
         ws_linear_backward(w, &blk->cross_proj, sc->d_narrow, d_res, a->cross_y, n);
         memset(sc->d_qkv, 0, nc * sizeof(float));
         memset(sc->d_kv, 0, (size_t)nkv * 2 * c * sizeof(float));
-        attention_backward(sc->d_qkv, sc->d_kv, sc->d_kv + c, sc->d_narrow, a->cross_att,
+        attention_backward(sc->d_qkv, sc->d_kv, sc->d_kv + c, sc->d_narrow, NULL, a->cross_att,
                            a->cross_q, c, a->cross_kv, a->cross_kv + c, 2 * c, s.batch,
                            s.tokens, s.ctx_tokens, c, s.heads, 0);
         ws_linear_backward(w, &blk->cross_kv, d_ctx, sc->d_kv, ctx, nkv);
@@ -153,7 +153,7 @@ void block_backward(const weight_set *w, const block_ref *blk, const block_acts 
     memset(sc->d_narrow, 0, nc * sizeof(float));
     ws_linear_backward(w, &blk->proj, sc->d_narrow, d_res, a->attn_y, n);
     memset(sc->d_qkv, 0, 3 * nc * sizeof(float));
-    attention_backward(sc->d_qkv, sc->d_qkv + c, sc->d_qkv + 2 * c, sc->d_narrow, a->att,
+    attention_backward(sc->d_qkv, sc->d_qkv + c, sc->d_qkv + 2 * c, sc->d_narrow, NULL, a->att,
                        a->qkv, 3 * c, a->qkv + c, a->qkv + 2 * c, 3 * c, s.batch, s.tokens,
                        s.tokens, c, s.heads, blk->causal);
     memset(sc->d_narrow2, 0, nc * sizeof(float));
