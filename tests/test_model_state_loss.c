@@ -109,13 +109,19 @@ static void skewed_map(vlm_layer_map *map) {
     map->teacher[MODULE_LANGUAGE][0] = 1, map->teacher[MODULE_LANGUAGE][1] = 1;
 }
 
-/* Teacher states from a model of another seed, so every term and gradient is non-zero. */
-static void teacher_of(vlm_state_copy *t, const fixture *student, uint64_t seed) {
+/* Teacher states from a model of another seed, so every term and gradient is non-zero,
+ * attached to the student's input through the skewed map. */
+static vlm_state_copy teacher_states;
+static vlm_layer_map teacher_map;
+
+static void attach_teacher(fixture *student, uint64_t seed) {
     static fixture teacher;
     setup(&teacher, seed);
     weight_set tw = vlm_weights(&teacher.m, 0, 0);
-    capture(t, &teacher.m, &tw, &student->in);
+    capture(&teacher_states, &teacher.m, &tw, &student->in);
     vlm_free(&teacher.m);
+    skewed_map(&teacher_map);
+    student->in.teacher_states = &teacher_states.view, student->in.layer_map = &teacher_map;
 }
 
 /* Each term alone (task off, so only it drives the gradient), then all together. The
@@ -131,11 +137,7 @@ static const vlm_loss_weights CASES[] = {
 Test(state_loss, parameter_gradients_match_finite_differences) {
     static fixture f;
     setup(&f, 3);
-    vlm_state_copy t;
-    teacher_of(&t, &f, 4);
-    vlm_layer_map map;
-    skewed_map(&map);
-    f.in.teacher_states = &t.view, f.in.layer_map = &map;
+    attach_teacher(&f, 4);
     weight_set w = vlm_weights(&f.m, 0, 1);
     for (size_t k = 0; k < sizeof CASES / sizeof CASES[0]; k++) {
         vlm_zero_grad(&f.m);
@@ -147,7 +149,7 @@ Test(state_loss, parameter_gradients_match_finite_differences) {
                                 f.m.index.layout.total, &f.in, CASES[k], 80, "param");
         cr_assert_gt(large, 10, "case %zu: too few gradients large enough to test", k);
     }
-    vlm_state_copy_free(&t);
+    vlm_state_copy_free(&teacher_states);
     vlm_free(&f.m);
 }
 
@@ -166,11 +168,7 @@ Test(state_loss, sparselora_factor_gradients_match_finite_differences) {
     adapter_config ac = {.rank = {2, 1, 3}, .alpha = 4.0f, .modules = 7u, .layer_kinds = LAYER_ALL};
     cr_assert_eq(adapters_create(&a, &f.m.index, ADAPTER_SPARSELORA, &ac, 5, NULL), PL_OK);
     for (size_t i = 0; i < a.layout.total; i++) a.values.data[i] += 0.2f * pl_rng_normal(r, (1ull << 32) + i);
-    vlm_state_copy t;
-    teacher_of(&t, &f, 7);
-    vlm_layer_map map;
-    skewed_map(&map);
-    f.in.teacher_states = &t.view, f.in.layer_map = &map;
+    attach_teacher(&f, 7);
     weight_set w = vlm_weights(&f.m, 1, 0);
     w.adapters = &a, w.adapter_grads = &a.grads;
     pl_buffer_zero(&a.grads);
@@ -180,6 +178,6 @@ Test(state_loss, sparselora_factor_gradients_match_finite_differences) {
                             CASES[2], 60, "adapter");
     cr_assert_gt(large, 10);
     adapters_free(&a);
-    vlm_state_copy_free(&t);
+    vlm_state_copy_free(&teacher_states);
     vlm_free(&f.m);
 }
