@@ -7,45 +7,9 @@
 
 #include "core/rng.h"
 #include "model/vlm.h"
-
-static model_config micro_config(void) {
-    model_config c;
-    cr_assert_eq(model_config_preset(&c, "tiny", NULL), PL_OK);
-    c.dim_vision = 8, c.dim_query = 8, c.dim_language = 12; /* cross-attention across widths */
-    c.layers_vision = 1, c.layers_query = 1, c.layers_language = 2;
-    c.heads = 2, c.num_queries = 3, c.image_size = 28, c.patch_size = 7;
-    c.vocab_size = 13, c.text_len = 6;
-    return c;
-}
-
-typedef struct {
-    float images[2 * 28 * 28];
-    int tokens[2 * 6], targets[2 * 6], cells[2 * 4];
-} micro_batch;
-
-static void fill_batch(micro_batch *b, uint64_t seed) {
-    pl_rng r = {seed, 99};
-    for (int i = 0; i < 2 * 28 * 28; i++) b->images[i] = pl_rng_normal(r, (uint64_t)i);
-    for (int i = 0; i < 12; i++) {
-        b->tokens[i] = (int)pl_rng_below(r, 10000 + (uint64_t)i, 13);
-        b->targets[i] = (i % 6) >= 3 ? (int)pl_rng_below(r, 20000 + (uint64_t)i, 13) : -1;
-    }
-    for (int i = 0; i < 8; i++) b->cells[i] = (int)pl_rng_below(r, 30000 + (uint64_t)i, 11);
-}
-
-/* Random non-trivial values for biases and norms too, so their gradients are exercised. */
-static void randomise(vlm *m, uint64_t seed) {
-    vlm_init(m, seed);
-    pl_rng r = {seed, 7};
-    for (size_t i = 0; i < m->index.layout.total; i++)
-        m->params.data[i] += 0.1f * pl_rng_normal(r, i);
-}
+#include "model_testutil.h"
 
 static const vlm_loss_weights WEIGHTS = {.task_weight = 1.0f, .aux_weight = 0.5f, .bridge_aux_weight = 0.3f};
-
-static double loss_at(vlm *m, const weight_set *w, const vlm_input *in) {
-    return vlm_forward(m, w, in, WEIGHTS).total;
-}
 
 static void check_gradients(vlm *m, const weight_set *w, const vlm_input *in) {
     vlm_zero_grad(m);
@@ -61,20 +25,10 @@ static void check_gradients(vlm *m, const weight_set *w, const vlm_input *in) {
                 cr_assert_eq(m->grads.data[i], 0.0f, "%s: masked weight got a gradient", spec->name);
                 continue;
             }
-            /* Central differences in float: with eps = 1e-2 the truncation error is
-             * O(eps²·f''') ≈ 1e-4 and the rounding error ≈ 1e-7·|L|/eps ≈ 3e-5, so an
-             * absolute 1.5e-3 plus 3 % relative tolerance separates right from wrong
-             * (a wrong gradient is off by O(|g|)). */
-            const float eps = 1e-2f, saved = m->params.data[i];
-            m->params.data[i] = saved + eps;
-            double up = loss_at(m, w, in);
-            m->params.data[i] = saved - eps;
-            double down = loss_at(m, w, in);
-            m->params.data[i] = saved;
-            double numeric = (up - down) / (2.0 * eps), analytic = m->grads.data[i];
-            cr_expect(fabs(numeric - analytic) <= 1.5e-3 + 0.03 * fabs(numeric),
-                      "%s[%zu]: analytic %.6g vs numeric %.6g", spec->name, i - spec->offset,
-                      analytic, numeric);
+            double numeric = tm_numeric(m, w, in, WEIGHTS, &m->params.data[i]);
+            double analytic = m->grads.data[i];
+            cr_expect(tm_close(numeric, analytic), "%s[%zu]: analytic %.6g vs numeric %.6g",
+                      spec->name, i - spec->offset, analytic, numeric);
             checked++;
         }
     }
@@ -82,12 +36,12 @@ static void check_gradients(vlm *m, const weight_set *w, const vlm_input *in) {
 }
 
 Test(model, gradients_match_finite_differences) {
-    model_config c = micro_config();
+    model_config c = tm_micro_config();
     vlm m;
     cr_assert_eq(vlm_create(&m, &c, 2, NULL), PL_OK);
-    randomise(&m, 1);
-    static micro_batch b;
-    fill_batch(&b, 3);
+    tm_randomise(&m, 1);
+    static tm_batch b;
+    tm_fill_batch(&b, 3);
     vlm_input in = {.images = b.images, .tokens = b.tokens, .targets = b.targets, .cells = b.cells, .batch = 2};
     weight_set w = vlm_weights(&m, 0, 1);
     check_gradients(&m, &w, &in);
@@ -95,10 +49,10 @@ Test(model, gradients_match_finite_differences) {
 }
 
 Test(model, masked_gradients_match_and_stay_masked) {
-    model_config c = micro_config();
+    model_config c = tm_micro_config();
     vlm m;
     cr_assert_eq(vlm_create(&m, &c, 2, NULL), PL_OK);
-    randomise(&m, 2);
+    tm_randomise(&m, 2);
     cr_assert_eq(vlm_enable_masks(&m, NULL), PL_OK);
     pl_rng r = {4, 4};
     for (int t = 0; t < m.index.layout.count; t++) {
@@ -107,8 +61,8 @@ Test(model, masked_gradients_match_and_stay_masked) {
         for (size_t k = 0; k < m.index.layout.tensors[t].count; k++)
             mask[k] = pl_rng_uniform(r, (uint64_t)t * 100000 + k) < 0.4f ? 0.0f : 1.0f;
     }
-    static micro_batch b;
-    fill_batch(&b, 8);
+    static tm_batch b;
+    tm_fill_batch(&b, 8);
     vlm_input in = {.images = b.images, .tokens = b.tokens, .targets = b.targets, .cells = b.cells, .batch = 2};
     weight_set w = vlm_weights(&m, 1, 1);
     check_gradients(&m, &w, &in);
@@ -127,12 +81,12 @@ Test(model, masked_gradients_match_and_stay_masked) {
 
 static void run_once(int threads, float *loss, pl_buffer *grads_out, int *generated) {
     omp_set_num_threads(threads);
-    model_config c = micro_config();
+    model_config c = tm_micro_config();
     vlm m;
     cr_assert_eq(vlm_create(&m, &c, 2, NULL), PL_OK);
-    randomise(&m, 11);
-    static micro_batch b;
-    fill_batch(&b, 12);
+    tm_randomise(&m, 11);
+    static tm_batch b;
+    tm_fill_batch(&b, 12);
     vlm_input in = {.images = b.images, .tokens = b.tokens, .targets = b.targets, .cells = b.cells, .batch = 2};
     weight_set w = vlm_weights(&m, 0, 1);
     vlm_zero_grad(&m);
@@ -153,7 +107,7 @@ Test(model, bit_identical_across_thread_counts) {
     run_once(1, &l1, &g1, gen1);
     run_once(2, &l2, &g2, gen2);
     cr_assert_eq(memcmp(&l1, &l2, sizeof l1), 0);
-    model_config c = micro_config();
+    model_config c = tm_micro_config();
     param_index pi;
     cr_assert_eq(param_index_build(&pi, &c, NULL), PL_OK);
     cr_assert_eq(memcmp(g1.data, g2.data, pi.layout.total * sizeof(float)), 0);
@@ -192,13 +146,13 @@ Test(model, names_modules_and_prunability) {
 }
 
 Test(model, rejects_inconsistent_configs) {
-    model_config c = micro_config();
+    model_config c = tm_micro_config();
     c.heads = 3;
     pl_error err;
     vlm m;
     cr_assert_eq(vlm_create(&m, &c, 2, &err), PL_ERR_CONFIG);
     cr_assert(strstr(err.message, "heads") != NULL);
-    c = micro_config();
+    c = tm_micro_config();
     c.patch_size = 5;
     cr_assert_eq(vlm_create(&m, &c, 2, &err), PL_ERR_CONFIG);
     cr_assert_eq(model_config_preset(&c, "huge", &err), PL_ERR_CONFIG);

@@ -9,6 +9,7 @@
 #include "core/rng.h"
 #include "model/adapters.h"
 #include "model/vlm.h"
+#include "model_testutil.h"
 
 static model_config micro(void) {
     model_config c;
@@ -57,24 +58,6 @@ static vlm_input input_of(const micro_batch *b) {
 
 static const vlm_loss_weights KD = {.task_weight = 0.6f, .kd_weight = 0.4f, .temperature = 2.0f};
 
-/* Central differences in float with eps 1e-2: tolerance argued in test_model.c. */
-static void check_fd(vlm *m, const weight_set *w, float *values, const float *grads, size_t n,
-                     const vlm_input *in, vlm_loss_weights lw, const char *what) {
-    pl_rng pick = {3, 3};
-    for (int k = 0; k < 40; k++) {
-        size_t i = pl_rng_below(pick, (uint64_t)k, (uint32_t)n);
-        const float eps = 1e-2f, saved = values[i];
-        values[i] = saved + eps;
-        double up = vlm_forward(m, w, in, lw).total;
-        values[i] = saved - eps;
-        double down = vlm_forward(m, w, in, lw).total;
-        values[i] = saved;
-        double numeric = (up - down) / (2 * eps);
-        cr_expect(fabs(numeric - grads[i]) <= 1.5e-3 + 0.03 * fabs(numeric),
-                  "%s[%zu]: analytic %.6g vs numeric %.6g", what, i, grads[i], numeric);
-    }
-}
-
 static void adapter_gradients(adapter_kind kind) {
     vlm m;
     adapter_set a;
@@ -87,7 +70,7 @@ static void adapter_gradients(adapter_kind kind) {
     pl_buffer_zero(&a.grads);
     vlm_forward(&m, &w, &in, KD);
     vlm_backward(&m, &w);
-    check_fd(&m, &w, a.values.data, a.grads.data, a.layout.total, &in, KD, "adapter");
+    tm_check_fd(&m, &w, a.values.data, a.grads.data, a.layout.total, &in, KD, 40, "adapter");
     adapters_free(&a);
     vlm_free(&m);
 }
@@ -107,7 +90,7 @@ Test(adapters, distillation_gradients_match_finite_differences) {
     vlm_losses l = vlm_forward(&m, &w, &in, KD);
     cr_assert_gt(l.kd, 0.0f);
     vlm_backward(&m, &w);
-    check_fd(&m, &w, m.params.data, m.grads.data, m.index.layout.total, &in, KD, "param");
+    tm_check_fd(&m, &w, m.params.data, m.grads.data, m.index.layout.total, &in, KD, 40, "param");
     vlm_free(&m);
 }
 

@@ -1,6 +1,7 @@
 /* test_nn_attention.c - multi-head attention forward against a naive double oracle and its
  * gradients against central finite differences: packed qkv (stride 3C) bidirectional and
- * causal, and cross-attention with Tq ≠ Tkv composed with linear projections of different
+ * causal, each also with a loss on the probabilities themselves (the extra ∂L/∂att that
+ * attention-map distillation hands to backward), and cross-attention with Tq ≠ Tkv composed with linear projections of different
  * input widths (queries from width 8, keys/values from width 12).
  * Tolerances: sums over ≤ 12 terms of O(1) floats plus expf (≤ 2 ulp) keep the float kernels
  * within ~1e-6 of the scale; 1e-5 forward and 1e-4 gradients leave margin. */
@@ -41,27 +42,32 @@ static void ref_attention(double *out, double *att, const double *q, int qs, con
 /* ---- self-attention on a packed qkv activation ---- */
 enum { SB = 2, ST = 5, SC = 8, SH = 2 };
 
+enum { NA = SB * SH * ST * ST };
+
+/* Loss Σ out·r + Σ att·ra: dout = r, datt = ra (ra all zero: no loss on att). */
 typedef struct {
     int causal;
-    double qkv[SB * ST * 3 * SC], r[SB * ST * SC];
+    double qkv[SB * ST * 3 * SC], r[SB * ST * SC], ra[NA];
 } self_ctx;
 
 static double self_loss(void *ctx) {
     self_ctx *c = ctx;
-    double out[SB * ST * SC];
-    ref_attention(out, NULL, c->qkv, 3 * SC, c->qkv + SC, c->qkv + 2 * SC, 3 * SC, SB, ST, ST,
+    double out[SB * ST * SC], att[NA];
+    ref_attention(out, att, c->qkv, 3 * SC, c->qkv + SC, c->qkv + 2 * SC, 3 * SC, SB, ST, ST,
                   SC, SH, c->causal);
-    return tu_dot(out, c->r, SB * ST * SC);
+    return tu_dot(out, c->r, SB * ST * SC) + tu_dot(att, c->ra, NA);
 }
 
-static void check_self(int causal) {
-    enum { NQKV = SB * ST * 3 * SC, NO = SB * ST * SC, NA = SB * SH * ST * ST };
-    float qkv[NQKV], r[NO], out[NO], att[NA];
+static void check_self(int causal, int with_datt) {
+    enum { NQKV = SB * ST * 3 * SC, NO = SB * ST * SC };
+    float qkv[NQKV], r[NO], out[NO], att[NA], ra[NA];
     tu_randn(qkv, NQKV, 51, 1.0f, 0.0f);
     tu_randn(r, NO, 52, 1.0f, 0.0f);
+    tu_randn(ra, NA, 53, with_datt ? 2.0f : 0.0f, 0.0f);
     self_ctx c = {.causal = causal};
     for (int i = 0; i < NQKV; i++) c.qkv[i] = qkv[i];
     for (int i = 0; i < NO; i++) c.r[i] = r[i];
+    for (int i = 0; i < NA; i++) c.ra[i] = ra[i];
     attention_forward(out, att, qkv, 3 * SC, qkv + SC, qkv + 2 * SC, 3 * SC, SB, ST, ST, SC, SH,
                       causal);
     double oref[NO], aref[NA];
@@ -74,16 +80,19 @@ static void check_self(int causal) {
             for (int i = 0; i < ST; i++)
                 for (int j = i + 1; j < ST; j++) cr_assert_eq(att[(bh * ST + i) * ST + j], 0.0f);
     float *dqkv = tu_alloc_f(NQKV, 0.25f);
-    attention_backward(dqkv, dqkv + SC, dqkv + 2 * SC, r, att, qkv, 3 * SC, qkv + SC,
-                       qkv + 2 * SC, 3 * SC, SB, ST, ST, SC, SH, causal);
+    attention_backward(dqkv, dqkv + SC, dqkv + 2 * SC, r, with_datt ? ra : NULL, att, qkv,
+                       3 * SC, qkv + SC, qkv + 2 * SC, 3 * SC, SB, ST, ST, SC, SH, causal);
     double num[NQKV];
     tu_numgrad(num, c.qkv, NQKV, self_loss, &c);
     tu_check(dqkv, num, NQKV, 0.25f, 1e-4, causal ? "causal dqkv" : "bidirectional dqkv");
     free(dqkv);
 }
 
-Test(nn_attention, bidirectional_packed_qkv) { check_self(0); }
-Test(nn_attention, causal_packed_qkv) { check_self(1); }
+Test(nn_attention, bidirectional_packed_qkv) { check_self(0, 0); }
+Test(nn_attention, causal_packed_qkv) { check_self(1, 0); }
+/* ra is random over every entry, masked ones too: those must get no gradient. */
+Test(nn_attention, bidirectional_with_loss_on_probabilities) { check_self(0, 1); }
+Test(nn_attention, causal_with_loss_on_probabilities) { check_self(1, 1); }
 
 /* ---- cross-attention: q = xq·Wqᵀ + bq (width 8), k/v = xkv·Wk/vᵀ + bk/v (width 12) ---- */
 enum { XB = 2, TQ = 3, TKV = 5, XC = 8, XH = 2, DQ = 8, DKV = 12 };
@@ -151,7 +160,7 @@ Test(nn_attention, cross_with_projections_of_different_widths) {
     tu_check(out, oref, NQ, 0.0f, 1e-5, "cross-attention out");
 
     float *dq = tu_alloc_f(NQ, 0.0f), *dk = tu_alloc_f(NK, 0.0f), *dv = tu_alloc_f(NK, 0.0f);
-    attention_backward(dq, dk, dv, r, att, q, XC, k, v, XC, XB, TQ, TKV, XC, XH, 0);
+    attention_backward(dq, dk, dv, r, NULL, att, q, XC, k, v, XC, XB, TQ, TKV, XC, XH, 0);
     float *dxq = tu_alloc_f(NXQ, 0.0f), *dxkv = tu_alloc_f(NXKV, 0.0f);
     float *dwq = tu_alloc_f(XC * DQ, 0.0f), *dwk = tu_alloc_f(XC * DKV, 0.0f);
     float *dwv = tu_alloc_f(XC * DKV, 0.0f), *dbk = tu_alloc_f(XC, 0.0f);

@@ -83,7 +83,7 @@ static void activations_scenario(float *res) {
 }
 Test(nn_threads, activations) { same_with_1_and_2_threads(activations_scenario, 5 * AE + 2 * SN * SC); }
 
-/* attention: causal self (packed qkv) then cross (Tq 9, Tkv 23):
+/* attention: causal self (packed qkv, with an extra ∂L/∂att) then cross (Tq 9, Tkv 23):
  * res = out | att | dqkv | out2 | att2 | dq | dk | dv */
 enum { AB = 4, AT = 17, AC = 32, AH = 4, XQ = 9, XK = 23 };
 static void attention_scenario(float *res) {
@@ -91,16 +91,18 @@ static void attention_scenario(float *res) {
     float *q = tu_alloc_f(AB * XQ * AC, 0), *kv = tu_alloc_f(AB * XK * 2 * AC, 0);
     tu_randn(qkv, AB * AT * 3 * AC, 13, 1, 0), tu_randn(dy, AB * AT * AC, 14, 1, 0);
     tu_randn(q, AB * XQ * AC, 15, 1, 0), tu_randn(kv, AB * XK * 2 * AC, 16, 1, 0);
+    float *datt = tu_alloc_f(AB * AH * AT * AT, 0);
+    tu_randn(datt, AB * AH * AT * AT, 17, 1, 0);
     float *out = res, *att = out + AB * AT * AC, *dqkv = att + AB * AH * AT * AT;
     float *out2 = dqkv + AB * AT * 3 * AC, *att2 = out2 + AB * XQ * AC;
     float *dq = att2 + AB * AH * XQ * XK, *dkv = dq + AB * XQ * AC;
     attention_forward(out, att, qkv, 3 * AC, qkv + AC, qkv + 2 * AC, 3 * AC, AB, AT, AT, AC, AH, 1);
-    attention_backward(dqkv, dqkv + AC, dqkv + 2 * AC, dy, att, qkv, 3 * AC, qkv + AC,
+    attention_backward(dqkv, dqkv + AC, dqkv + 2 * AC, dy, datt, att, qkv, 3 * AC, qkv + AC,
                        qkv + 2 * AC, 3 * AC, AB, AT, AT, AC, AH, 1);
     attention_forward(out2, att2, q, AC, kv, kv + AC, 2 * AC, AB, XQ, XK, AC, AH, 0);
-    attention_backward(dq, dkv, dkv + AC, dy, att2, q, AC, kv, kv + AC, 2 * AC, AB, XQ, XK, AC,
-                       AH, 0);
-    free(qkv), free(dy), free(q), free(kv);
+    attention_backward(dq, dkv, dkv + AC, dy, NULL, att2, q, AC, kv, kv + AC, 2 * AC, AB, XQ, XK,
+                       AC, AH, 0);
+    free(qkv), free(dy), free(q), free(kv), free(datt);
 }
 Test(nn_threads, attention) {
     same_with_1_and_2_threads(attention_scenario, AB * AT * AC + AB * AH * AT * AT + AB * AT * 3 * AC +

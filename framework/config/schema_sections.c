@@ -226,8 +226,12 @@ static const cfg_key FINETUNE_KEYS[] = {
     {K("warmup", CFG_T_INT, "50"), GE(0), .help = "linear warm-up steps"},
     {K("lambda", CFG_T_FLOAT, "0.5"), UNIT, .help = "KD weight: L = (1-lambda) L_task + lambda L_KD"},
     {K("temperature", CFG_T_FLOAT, "1.0"), GT(0), .help = "KD softmax temperature"},
-    {K("hidden_weight", CFG_T_FLOAT, "0.0"), GE(0), .help = "weight of the hidden-state MSE term"},
-    {K("attn_weight", CFG_T_FLOAT, "0.0"), GE(0), .help = "weight of the attention-map MSE term"},
+    {K("hidden_weight", CFG_T_FLOAT, "0.0"), GE(0),
+     .help = "hidden-state MSE weight w_h: L += w_h * mean over every block k of every module of "
+             "mean((out_k - teacher out_k)^2); logged as loss_hidden"},
+    {K("attn_weight", CFG_T_FLOAT, "0.0"), GE(0),
+     .help = "attention-map MSE weight w_a: the same over each block's self-attention "
+             "probabilities; logged as loss_attn"},
     {K("teacher", CFG_T_STRING, "same"), .help = "'same' (the unpruned weights without adapters) or a checkpoint path"},
 };
 SECTION(FINETUNE, "finetune", "recover accuracy with adapters and distillation", FINETUNE_KEYS, false);

@@ -58,11 +58,7 @@ pl_status settings_finetune(const cfg_node *stage, const cfg_node *run, finetune
     PL_TRY(cfg_get_bool(stage, "merge", &merge, err));
     out->merge = merge;
     PL_TRY(cfg_get_string(stage, "teacher", &out->teacher, err));
-    float hidden, attn;
-    PL_TRY(get_f(stage, "hidden_weight", &hidden, err));
-    PL_TRY(get_f(stage, "attn_weight", &attn, err));
-    if (hidden > 0.0f || attn > 0.0f)
-        return PL_ERROR(err, PL_ERR_CONFIG, "finetune.hidden_weight and finetune.attn_weight are "
-                        "not implemented yet (they arrive with the distill stage); set them to 0");
+    PL_TRY(get_f(stage, "hidden_weight", &c->hidden_weight, err));
+    PL_TRY(get_f(stage, "attn_weight", &c->attn_weight, err));
     return PL_OK;
 }

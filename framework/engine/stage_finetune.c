@@ -17,7 +17,7 @@ pl_status stage_finetune(vlm *in, const cfg_node *section, const cfg_node *run,
     finetune_settings fs;
     PL_TRY(settings_finetune(section, run, &fs, err));
     PL_TRY(pl_stage_require_merged(in, "finetune", err));
-    if (fs.train.lambda > 0.0f && strcmp(fs.teacher, "same") == 0)
+    if (finetune_uses_teacher(&fs.train) && strcmp(fs.teacher, "same") == 0)
         for (int i = 0; i < cfg_stage_count(run); i++) {
             const char *kind, *method;
             const cfg_node *stage = cfg_stage_at(run, i, &kind);
@@ -26,7 +26,8 @@ pl_status stage_finetune(vlm *in, const cfg_node *section, const cfg_node *run,
                 return PL_ERROR(err, PL_ERR_CONFIG,
                                 "finetune.teacher 'same' (the unmasked weights) is not the dense "
                                 "model after SparseGPT, which updates the kept weights; set "
-                                "finetune.teacher to the teacher's checkpoint or lambda to 0");
+                                "finetune.teacher to the teacher's checkpoint, or lambda, "
+                                "hidden_weight and attn_weight to 0");
         }
     pl_stage_take(in, out);
     vlm teacher;

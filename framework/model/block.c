@@ -80,11 +80,13 @@ void block_acts_bind(block_acts *a, const pl_buffer *buf, const block_ref *blk, 
     if (!blk->has_cross) a->res_cross = a->res_attn; /* r2 = r1 without cross-attention */
 }
 
-void block_scratch_sizes(const block_ref *blk, int ratio, block_shape s, size_t sizes[7]) {
+void block_scratch_sizes(const block_ref *blk, int ratio, block_shape s,
+                         size_t sizes[BLOCK_SCRATCH_ROLES]) {
     size_t nc = size_of(SZ_NC, blk, ratio, s), nrc = size_of(SZ_NRC, blk, ratio, s);
     sizes[0] = nc, sizes[1] = nc, sizes[2] = nc, sizes[3] = nrc, sizes[4] = nrc;
     sizes[5] = size_of(SZ_N3C, blk, ratio, s);
     sizes[6] = blk->has_cross ? size_of(SZ_CTX2C, blk, ratio, s) : 0;
+    sizes[7] = size_of(SZ_ATT, blk, ratio, s);
 }
 
 void block_forward(const weight_set *w, const block_ref *blk, const block_acts *a,
@@ -120,8 +122,8 @@ void block_forward(const weight_set *w, const block_ref *blk, const block_acts *
 /* Each branch f of a residual y = x + f(x) adds its input gradient into d_res, which
  * already holds ∂L/∂y (the identity path): ∂L/∂x = ∂L/∂y + J_fᵀ ∂L/∂y. */
 void block_backward(const weight_set *w, const block_ref *blk, const block_acts *a,
-                    const block_scratch *sc, float *d_res, float *d_ctx, const float *x,
-                    const float *ctx, block_shape s) {
+                    const block_scratch *sc, float *d_res, float *d_ctx, const float *d_att,
+                    const float *x, const float *ctx, block_shape s) {
     const int n = s.batch * s.tokens, c = blk->dim;
     const size_t nc = (size_t)n * c, nrc = (size_t)n * blk->fc1.out;
     /* MLP branch: out = r2 + fc2(gelu(fc1(ln_mlp(r2)))). */
@@ -140,7 +142,7 @@ void block_backward(const weight_set *w, const block_ref *blk, const block_acts 
         ws_linear_backward(w, &blk->cross_proj, sc->d_narrow, d_res, a->cross_y, n);
         memset(sc->d_qkv, 0, nc * sizeof(float));
         memset(sc->d_kv, 0, (size_t)nkv * 2 * c * sizeof(float));
-        attention_backward(sc->d_qkv, sc->d_kv, sc->d_kv + c, sc->d_narrow, a->cross_att,
+        attention_backward(sc->d_qkv, sc->d_kv, sc->d_kv + c, sc->d_narrow, NULL, a->cross_att,
                            a->cross_q, c, a->cross_kv, a->cross_kv + c, 2 * c, s.batch,
                            s.tokens, s.ctx_tokens, c, s.heads, 0);
         ws_linear_backward(w, &blk->cross_kv, d_ctx, sc->d_kv, ctx, nkv);
@@ -153,7 +155,7 @@ void block_backward(const weight_set *w, const block_ref *blk, const block_acts 
     memset(sc->d_narrow, 0, nc * sizeof(float));
     ws_linear_backward(w, &blk->proj, sc->d_narrow, d_res, a->attn_y, n);
     memset(sc->d_qkv, 0, 3 * nc * sizeof(float));
-    attention_backward(sc->d_qkv, sc->d_qkv + c, sc->d_qkv + 2 * c, sc->d_narrow, a->att,
+    attention_backward(sc->d_qkv, sc->d_qkv + c, sc->d_qkv + 2 * c, sc->d_narrow, d_att, a->att,
                        a->qkv, 3 * c, a->qkv + c, a->qkv + 2 * c, 3 * c, s.batch, s.tokens,
                        s.tokens, c, s.heads, blk->causal);
     memset(sc->d_narrow2, 0, nc * sizeof(float));

@@ -21,7 +21,9 @@ typedef struct { /* what forward keeps for backward; rows n = batch·tokens */
     float *ln_mlp, *ln_mlp_mean, *ln_mlp_rstd, *fc1, *gelu, *out;
 } block_acts;
 
-typedef struct { /* backward scratch shared by all blocks, sized by block_scratch_floats */
+enum { BLOCK_SCRATCH_ROLES = 8 };
+
+typedef struct { /* backward scratch shared by all blocks, sized by block_scratch_sizes */
     float *tmp;       /* forward: a branch output before the residual add, [n, C] */
     float *d_narrow;  /* [n, C] */
     float *d_narrow2; /* [n, C] */
@@ -29,6 +31,7 @@ typedef struct { /* backward scratch shared by all blocks, sized by block_scratc
     float *d_wide2;   /* [n, ratio·C] */
     float *d_qkv;     /* [n, 3C] */
     float *d_kv;      /* [batch·ctx_tokens, 2C] */
+    float *d_att;     /* [batch·heads·tokens²]: where a caller builds block_backward's d_att */
 } block_scratch;
 
 /* Adds the block's activation tensors "<prefix>.<name>" to layout; *first receives the index
@@ -37,15 +40,19 @@ pl_status block_acts_declare(pl_layout *layout, const char *prefix, const block_
                              int ratio, block_shape s, int *first, pl_error *err);
 void block_acts_bind(block_acts *a, const pl_buffer *buf, const block_ref *blk, int first);
 
-/* Floats of each scratch role for a block (take the max over all blocks). */
-void block_scratch_sizes(const block_ref *blk, int ratio, block_shape s, size_t sizes[7]);
+/* Floats of each scratch role, in block_scratch's field order, for a block (take the max
+ * over all blocks). */
+void block_scratch_sizes(const block_ref *blk, int ratio, block_shape s,
+                         size_t sizes[BLOCK_SCRATCH_ROLES]);
 
 void block_forward(const weight_set *w, const block_ref *blk, const block_acts *a,
                    const block_scratch *sc, const float *x, const float *ctx, block_shape s);
 
-/* d_res: in, ∂L/∂out; out, ∂L/∂x. d_ctx (may be NULL) accumulates ∂L/∂ctx. */
+/* d_res: in, ∂L/∂out; out, ∂L/∂x. d_ctx (may be NULL) accumulates ∂L/∂ctx. d_att (may be
+ * NULL) is a loss's own gradient with respect to the self-attention probabilities a->att
+ * ([batch, heads, tokens, tokens]), e.g. from attention-map distillation. */
 void block_backward(const weight_set *w, const block_ref *blk, const block_acts *a,
-                    const block_scratch *sc, float *d_res, float *d_ctx, const float *x,
-                    const float *ctx, block_shape s);
+                    const block_scratch *sc, float *d_res, float *d_ctx, const float *d_att,
+                    const float *x, const float *ctx, block_shape s);
 
 #endif

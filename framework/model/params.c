@@ -163,7 +163,7 @@ static int ends_with(const char *s, const char *suffix) {
     return n >= k && strcmp(s + n - k, suffix) == 0;
 }
 
-static int module_layers(const model_config *c, pl_module m) {
+int module_layers(const model_config *c, pl_module m) {
     return m == MODULE_VISION ? c->layers_vision
          : m == MODULE_BRIDGE ? c->layers_query : c->layers_language;
 }

@@ -11,6 +11,8 @@
 
 typedef enum { MODULE_VISION = 0, MODULE_BRIDGE, MODULE_LANGUAGE, MODULE_COUNT } pl_module;
 const char *module_name(pl_module m);
+/* Transformer blocks of module m under cfg (Lv, Lq or Ll). */
+int module_layers(const model_config *cfg, pl_module m);
 
 typedef struct { /* tensor indices of a linear layer (out × in weight, out bias) */
     int weight, bias;

@@ -30,15 +30,16 @@ static block_shape language_shape(const vlm *m, int b) {
 }
 
 static pl_status declare_blocks(vlm *m, const char *module, const block_ref *blocks, int count,
-                                block_shape s, int *firsts, size_t scratch[7], pl_error *err) {
+                                block_shape s, int *firsts, size_t scratch[BLOCK_SCRATCH_ROLES],
+                                pl_error *err) {
     char prefix[PL_NAME_MAX];
     for (int l = 0; l < count; l++) {
         snprintf(prefix, sizeof prefix, "%s.blocks.%d", module, l);
         PL_TRY(block_acts_declare(&m->act_layout, prefix, &blocks[l], m->cfg.mlp_ratio, s,
                                   &firsts[l], err));
-        size_t sizes[7];
+        size_t sizes[BLOCK_SCRATCH_ROLES];
         block_scratch_sizes(&blocks[l], m->cfg.mlp_ratio, s, sizes);
-        for (int k = 0; k < 7; k++)
+        for (int k = 0; k < BLOCK_SCRATCH_ROLES; k++)
             if (sizes[k] > scratch[k]) scratch[k] = sizes[k];
     }
     return PL_OK;
@@ -91,10 +92,12 @@ static pl_status build_activations(vlm *m, pl_error *err) {
     for (int i = 0; i < nslots; i++)
         PL_TRY(pl_layout_add(&m->act_layout, slots[i].name, 1, (int[]){(int)slots[i].count},
                              &slot_index[i], err));
-    int vfirst[64], qfirst[64], lfirst[64];
-    if (c->layers_vision > 64 || c->layers_query > 64 || c->layers_language > 64)
-        return PL_ERROR(err, PL_ERR_CONFIG, "at most 64 layers per module are supported");
-    size_t scratch[7] = {0};
+    int vfirst[VLM_MAX_LAYERS], qfirst[VLM_MAX_LAYERS], lfirst[VLM_MAX_LAYERS];
+    if (c->layers_vision > VLM_MAX_LAYERS || c->layers_query > VLM_MAX_LAYERS ||
+        c->layers_language > VLM_MAX_LAYERS)
+        return PL_ERROR(err, PL_ERR_CONFIG, "at most %d layers per module are supported",
+                        VLM_MAX_LAYERS);
+    size_t scratch[BLOCK_SCRATCH_ROLES] = {0};
     PL_TRY(declare_blocks(m, "vision", m->index.vision_blocks, c->layers_vision,
                           vision_shape(m, m->max_batch), vfirst, scratch, err));
     PL_TRY(declare_blocks(m, "bridge", m->index.bridge_blocks, c->layers_query,
@@ -117,14 +120,15 @@ static pl_status build_activations(vlm *m, pl_error *err) {
         block_acts_bind(&m->language_acts[l], &m->acts, &m->index.language_blocks[l], lfirst[l]);
 
     size_t total = 0;
-    for (int k = 0; k < 7; k++) total += scratch[k];
+    for (int k = 0; k < BLOCK_SCRATCH_ROLES; k++) total += scratch[k];
     m->scratch_mem = pl_alloc(total, sizeof(float), err);
     if (m->scratch_mem == NULL) return PL_ERR_NOMEM;
-    float **roles[7] = {&m->scratch.tmp, &m->scratch.d_narrow, &m->scratch.d_narrow2,
-                        &m->scratch.d_wide, &m->scratch.d_wide2, &m->scratch.d_qkv,
-                        &m->scratch.d_kv};
+    float **roles[BLOCK_SCRATCH_ROLES] = {&m->scratch.tmp, &m->scratch.d_narrow,
+                                          &m->scratch.d_narrow2, &m->scratch.d_wide,
+                                          &m->scratch.d_wide2, &m->scratch.d_qkv,
+                                          &m->scratch.d_kv, &m->scratch.d_att};
     size_t at = 0;
-    for (int k = 0; k < 7; k++) {
+    for (int k = 0; k < BLOCK_SCRATCH_ROLES; k++) {
         *roles[k] = m->scratch_mem + at;
         at += scratch[k];
     }
@@ -296,12 +300,33 @@ static void run_blocks(const weight_set *w, const block_ref *blocks, const block
     }
 }
 
-static void backward_blocks(const weight_set *w, const block_ref *blocks, const block_acts *acts,
-                            int layers, const block_scratch *sc, float *d_res, float *d_ctx,
-                            const float *x0, const float *ctx, block_shape s) {
-    for (int l = layers - 1; l >= 0; l--) {
+void vlm_state_modules(const vlm *m, int batch, state_module out[MODULE_COUNT]) {
+    const model_config *c = &m->cfg;
+    const block_shape shapes[MODULE_COUNT] = {vision_shape(m, batch), bridge_shape(m, batch),
+                                              language_shape(m, batch)};
+    const block_acts *acts[MODULE_COUNT] = {m->vision_acts, m->bridge_acts, m->language_acts};
+    const int dims[MODULE_COUNT] = {c->dim_vision, c->dim_query, c->dim_language};
+    for (int mod = 0; mod < MODULE_COUNT; mod++) {
+        const block_shape s = shapes[mod];
+        out[mod] = (state_module){acts[mod], module_layers(c, (pl_module)mod),
+                                  (size_t)s.batch * s.tokens * dims[mod],
+                                  (size_t)s.batch * s.heads * s.tokens * s.tokens};
+    }
+}
+
+/* Blocks of module mod from the top: the state terms' gradients join at each block's
+ * output (d_res) and its attention map before the block's own backward. */
+static void backward_blocks(const vlm *m, const weight_set *w, pl_module mod,
+                            const block_ref *blocks, float *d_res, float *d_ctx, const float *x0,
+                            const float *ctx, block_shape s) {
+    state_module sm[MODULE_COUNT];
+    vlm_state_modules(m, s.batch, sm);
+    const block_acts *acts = sm[mod].acts;
+    for (int l = sm[mod].layers - 1; l >= 0; l--) {
         const float *x = l > 0 ? acts[l - 1].out : x0;
-        block_backward(w, &blocks[l], &acts[l], sc, d_res, d_ctx, x, ctx, s);
+        const float *d_att = state_loss_block_backward(&m->last_targets, &sm[mod], mod, l, d_res,
+                                                       m->scratch.d_att);
+        block_backward(w, &blocks[l], &acts[l], &m->scratch, d_res, d_ctx, d_att, x, ctx, s);
     }
 }
 
@@ -369,7 +394,10 @@ vlm_losses vlm_forward(vlm *m, const weight_set *w, const vlm_input *in, vlm_los
     int run_aux = lw.aux_weight > 0.0f && has_cells;
     int run_bridge_aux = lw.bridge_aux_weight > 0.0f && has_cells && m->index.bridge_aux_head.weight >= 0;
     int run_kd = lw.kd_weight > 0.0f && in->teacher_logits != NULL && in->targets != NULL;
-    int run_lm = (lw.task_weight > 0.0f || run_kd) && in->tokens != NULL;
+    /* The state terms need every module's blocks, so they run the language model too. */
+    int run_states = (lw.hidden_weight > 0.0f || lw.attn_weight > 0.0f) &&
+                     in->teacher_states != NULL && in->layer_map != NULL && in->tokens != NULL;
+    int run_lm = (lw.task_weight > 0.0f || run_kd || run_states) && in->tokens != NULL;
     if (has_cells) memcpy(m->aux_targets, in->cells, (size_t)B * 4 * sizeof(int));
     vision_forward(m, w, in->images, B);
     if (run_aux) {
@@ -402,7 +430,16 @@ vlm_losses vlm_forward(vlm *m, const weight_set *w, const vlm_input *in, vlm_los
                                 m->kd_use, B * L, c->vocab_size, lw.temperature);
         }
     }
+    memset(&m->last_targets, 0, sizeof m->last_targets);
+    if (run_states) {
+        state_module sm[MODULE_COUNT];
+        vlm_state_modules(m, B, sm);
+        state_loss_forward(&m->last_targets, in->layer_map, in->teacher_states, sm,
+                           lw.hidden_weight, lw.attn_weight, &out.hidden, &out.attn);
+    }
     m->last_input = *in;
+    m->last_weights.hidden_weight = run_states ? lw.hidden_weight : 0.0f;
+    m->last_weights.attn_weight = run_states ? lw.attn_weight : 0.0f;
     m->last_weights.task_weight = (run_lm && in->targets != NULL) ? lw.task_weight : 0.0f;
     m->last_weights.kd_weight = run_kd ? lw.kd_weight : 0.0f;
     m->last_weights.temperature = lw.temperature;
@@ -410,12 +447,19 @@ vlm_losses vlm_forward(vlm *m, const weight_set *w, const vlm_input *in, vlm_los
     m->last_weights.bridge_aux_weight = run_bridge_aux ? lw.bridge_aux_weight : 0.0f;
     out.total = m->last_weights.task_weight * out.task + m->last_weights.aux_weight * out.aux +
                 m->last_weights.bridge_aux_weight * out.bridge_aux +
-                m->last_weights.kd_weight * out.kd;
+                m->last_weights.kd_weight * out.kd +
+                m->last_weights.hidden_weight * out.hidden + m->last_weights.attn_weight * out.attn;
     m->last_losses = out;
     return out;
 }
 
 /* ---- backward ----------------------------------------------------------------------- */
+
+/* Whether the last forward ran the language model for a loss (the bridge output feeds it). */
+static int language_scored(const vlm_loss_weights *lw) {
+    return lw->task_weight > 0.0f || lw->kd_weight > 0.0f || lw->hidden_weight > 0.0f ||
+           lw->attn_weight > 0.0f;
+}
 
 static void language_backward(vlm *m, const weight_set *w, int batch) {
     const model_config *c = &m->cfg;
@@ -439,8 +483,8 @@ static void language_backward(vlm *m, const weight_set *w, int batch) {
     ws_norm_backward(w, &pi->language_norm, m->d_language, d_normed,
                      last_out(m->language_acts, c->layers_language, m->language_x0),
                      m->language_mean, m->language_rstd, n, D);
-    backward_blocks(w, pi->language_blocks, m->language_acts, c->layers_language, &m->scratch,
-                    m->d_language, NULL, m->language_x0, NULL, language_shape(m, batch));
+    backward_blocks(m, w, MODULE_LANGUAGE, pi->language_blocks, m->d_language, NULL,
+                    m->language_x0, NULL, language_shape(m, batch));
     if (w->grads) sum_rows_over_batch(pl_buffer_view(w->grads, pi->language_pos), m->d_language, batch, L, D);
     for (int b = 0; b < batch; b++) {
         const float *row = m->d_language + (size_t)b * L * D;
@@ -455,7 +499,7 @@ static void bridge_backward(vlm *m, const weight_set *w, int batch) {
     const int n = batch * c->num_queries, D = c->dim_query;
     float *d_normed = m->scratch.d_narrow;
     memset(d_normed, 0, (size_t)n * D * sizeof(float));
-    if (m->last_weights.task_weight > 0.0f || m->last_weights.kd_weight > 0.0f)
+    if (language_scored(&m->last_weights))
         ws_linear_backward(w, &pi->bridge_proj, d_normed, m->d_prefix, m->bridge_out, n);
     if (m->last_weights.bridge_aux_weight > 0.0f) {
         const int rows = batch * 4, K = c->aux_classes;
@@ -472,9 +516,8 @@ static void bridge_backward(vlm *m, const weight_set *w, int batch) {
     ws_norm_backward(w, &pi->bridge_norm, m->d_bridge, d_normed,
                      last_out(m->bridge_acts, c->layers_query, m->bridge_x0), m->bridge_mean,
                      m->bridge_rstd, n, D);
-    backward_blocks(w, pi->bridge_blocks, m->bridge_acts, c->layers_query, &m->scratch,
-                    m->d_bridge, m->d_vision_out, m->bridge_x0, m->vision_out,
-                    bridge_shape(m, batch));
+    backward_blocks(m, w, MODULE_BRIDGE, pi->bridge_blocks, m->d_bridge, m->d_vision_out,
+                    m->bridge_x0, m->vision_out, bridge_shape(m, batch));
     if (w->grads)
         sum_rows_over_batch(pl_buffer_view(w->grads, pi->queries), m->d_bridge, batch,
                             c->num_queries, D);
@@ -497,8 +540,8 @@ static void vision_backward(vlm *m, const weight_set *w, int batch) {
     ws_norm_backward(w, &pi->vision_norm, m->d_vision, m->d_vision_out,
                      last_out(m->vision_acts, c->layers_vision, m->vision_x0), m->vision_mean,
                      m->vision_rstd, n, D);
-    backward_blocks(w, pi->vision_blocks, m->vision_acts, c->layers_vision, &m->scratch,
-                    m->d_vision, NULL, m->vision_x0, NULL, vision_shape(m, batch));
+    backward_blocks(m, w, MODULE_VISION, pi->vision_blocks, m->d_vision, NULL, m->vision_x0,
+                    NULL, vision_shape(m, batch));
     if (w->grads) sum_rows_over_batch(pl_buffer_view(w->grads, pi->vision_pos), m->d_vision, batch, P, D);
     ws_linear_backward(w, &pi->patch, NULL, m->d_vision, m->patches, n);
 }
@@ -508,7 +551,7 @@ void vlm_backward(vlm *m, const weight_set *w) {
     const size_t vision_floats = (size_t)B * model_num_patches(&m->cfg) * m->cfg.dim_vision;
     memset(m->d_vision_out, 0, vision_floats * sizeof(float));
     const vlm_loss_weights *lw = &m->last_weights;
-    const int lm = lw->task_weight > 0.0f || lw->kd_weight > 0.0f;
+    const int lm = language_scored(lw);
     if (lm) language_backward(m, w, B);
     if (lm || lw->bridge_aux_weight > 0.0f) bridge_backward(m, w, B);
     if (lm || lw->aux_weight > 0.0f || lw->bridge_aux_weight > 0.0f) vision_backward(m, w, B);

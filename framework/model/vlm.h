@@ -13,6 +13,7 @@
 #include "model/block.h"
 #include "model/model_config.h"
 #include "model/params.h"
+#include "model/state_loss.h"
 #include "model/weights.h"
 
 typedef struct { /* one batch, rows b = 0..batch-1 */
@@ -21,6 +22,11 @@ typedef struct { /* one batch, rows b = 0..batch-1 */
     const int *targets;   /* [batch, text_len] next-token targets, -1 = not scored (may be NULL) */
     const int *cells;     /* [batch, 4] per-cell classes for the auxiliary head (may be NULL) */
     const float *teacher_logits; /* [batch, Nq + text_len, vocab] for distillation (may be NULL) */
+    /* Hidden-state / attention-map distillation (model/state_loss.h; both may be NULL): the
+     * teacher's per-block states and which of its blocks each student block matches. Read
+     * again by backward, so they must outlive it. */
+    const vlm_states *teacher_states;
+    const vlm_layer_map *layer_map;
     int batch;
 } vlm_input;
 
@@ -30,10 +36,12 @@ typedef struct {
     float bridge_aux_weight; /* weight of the per-cell classification loss on queries 0..3 */
     float kd_weight;   /* weight of KL(teacher ‖ student) on the scored answer positions */
     float temperature; /* of the distillation softmaxes (used when kd_weight > 0) */
+    float hidden_weight; /* weight of the hidden-state MSE (needs teacher_states, layer_map) */
+    float attn_weight;   /* weight of the attention-map MSE (likewise) */
 } vlm_loss_weights;
 
 typedef struct {
-    float total, task, aux, bridge_aux, kd; /* weighted sum and the unweighted parts */
+    float total, task, aux, bridge_aux, kd, hidden, attn; /* weighted sum and the unweighted parts */
     int task_tokens;        /* answer tokens scored */
 } vlm_losses;
 
@@ -65,6 +73,7 @@ typedef struct {
     vlm_input last_input;
     vlm_loss_weights last_weights;
     vlm_losses last_losses;
+    state_targets last_targets; /* the state terms' teacher states by student block */
 } vlm;
 
 pl_status vlm_create(vlm *m, const model_config *cfg, int max_batch, pl_error *err);
@@ -87,6 +96,9 @@ weight_set vlm_weights(vlm *m, int masked, int with_grads);
 
 /* Forward; returns the losses (zero parts when their inputs are absent). */
 vlm_losses vlm_forward(vlm *m, const weight_set *w, const vlm_input *in, vlm_loss_weights lw);
+
+/* The model's blocks per module as the state losses see them for `batch` rows. */
+void vlm_state_modules(const vlm *m, int batch, state_module out[MODULE_COUNT]);
 
 /* Backward of the last forward; accumulates into w->grads (call vlm_zero_grad first). */
 void vlm_backward(vlm *m, const weight_set *w);

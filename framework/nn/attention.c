@@ -41,9 +41,10 @@ void attention_forward(float *out, float *att, const float *q, int q_stride, con
     }
 }
 
-void attention_backward(float *dq, float *dk, float *dv, const float *dout, const float *att,
-                        const float *q, int q_stride, const float *k, const float *v,
-                        int kv_stride, int B, int Tq, int Tkv, int C, int H, int causal) {
+void attention_backward(float *dq, float *dk, float *dv, const float *dout, const float *datt,
+                        const float *att, const float *q, int q_stride, const float *k,
+                        const float *v, int kv_stride, int B, int Tq, int Tkv, int C, int H,
+                        int causal) {
     assert(!causal || Tq == Tkv);
     assert(Tkv <= ATT_TILE);
     const int hs = C / H;
@@ -68,6 +69,11 @@ void attention_backward(float *dq, float *dk, float *dv, const float *dout, cons
             /* O = P·V ⇒ dV += Pᵀ·dO, dP = dO·Vᵀ */
             pl_sgemm(true, false, Tkv, hs, rows, 1.0f, Ar, Tkv, dOr, C, 1.0f, dV, kv_stride);
             pl_sgemm(false, true, rows, Tkv, hs, 1.0f, dOr, C, V, kv_stride, 0.0f, tile, Tkv);
+            /* A loss on P itself adds its ∂L/∂P to dP before the softmax backward. */
+            if (datt != NULL) {
+                const float *dPr = datt + (long)bh * Tq * Tkv + (long)r0 * Tkv;
+                for (long e = 0; e < (long)rows * Tkv; e++) tile[e] += dPr[e];
+            }
             /* P = softmax(S) row-wise ⇒ dS_ij = P_ij·(dP_ij − Σ_l P_il·dP_il); masked
              * entries have P = 0 and so dS = 0. The scale of S = scale·Q·Kᵀ folds in here. */
             for (int i = 0; i < rows; i++) {

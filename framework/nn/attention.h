@@ -12,9 +12,13 @@ void attention_forward(float *out, float *att, const float *q, int q_stride, con
                        const float *v, int kv_stride, int B, int Tq, int Tkv, int C, int H,
                        int causal);
 
-/* Accumulates dq, dk, dv (same strides as q, k, v). */
-void attention_backward(float *dq, float *dk, float *dv, const float *dout, const float *att,
-                        const float *q, int q_stride, const float *k, const float *v,
-                        int kv_stride, int B, int Tq, int Tkv, int C, int H, int causal);
+/* Accumulates dq, dk, dv (same strides as q, k, v). datt[B,H,Tq,Tkv] (may be NULL) is a
+ * gradient of the loss with respect to the probabilities att themselves (e.g. an
+ * attention-map distillation term), added to the one that flows back from out; entries a
+ * causal mask zeroes get none (their probability is the constant 0). */
+void attention_backward(float *dq, float *dk, float *dv, const float *dout, const float *datt,
+                        const float *att, const float *q, int q_stride, const float *k,
+                        const float *v, int kv_stride, int B, int Tq, int Tkv, int C, int H,
+                        int causal);
 
 #endif

@@ -1,11 +1,6 @@
 /* calibrate.c - layer input sites and calibration passes (see calibrate.h). */
 #include "prune/calibrate.h"
 
-static int module_blocks(const model_config *c, pl_module mod) {
-    return mod == MODULE_VISION ? c->layers_vision
-         : mod == MODULE_BRIDGE ? c->layers_query : c->layers_language;
-}
-
 static int add_site(prune_site *sites, int n, linear_ref ref, pl_module mod, int level,
                     const float *input, int tokens) {
     if (sites) sites[n] = (prune_site){ref, mod, level, input, tokens};
@@ -20,7 +15,7 @@ int prune_sites(const vlm *m, prune_site *sites) {
     const int tokens[MODULE_COUNT] = {model_num_patches(c), c->num_queries, model_lm_len(c)};
     int n = 0, level = 0;
     for (int mod = 0; mod < MODULE_COUNT; mod++)
-        for (int l = 0; l < module_blocks(c, (pl_module)mod); l++, level++) {
+        for (int l = 0; l < module_layers(c, (pl_module)mod); l++, level++) {
             const block_ref *b = &refs[mod][l];
             const block_acts *a = &acts[mod][l];
             const int t = tokens[mod];

@@ -7,6 +7,7 @@
 
 #include "core/alloc.h"
 #include "core/timing.h"
+#include "model/state_copy.h"
 #include "tune/evaluate.h"
 #include "tune/optimizer.h"
 
@@ -21,6 +22,10 @@ void finetune_config_default(finetune_config *cfg) {
     cfg->lambda = 0.1f, cfg->temperature = 1.0f;
     cfg->eval_split = PL_SPLIT_VAL;
     cfg->first_sample = (int64_t)1 << 40; /* far from the samples pretraining saw first */
+}
+
+int finetune_uses_teacher(const finetune_config *cfg) {
+    return cfg->lambda > 0.0f || cfg->hidden_weight > 0.0f || cfg->attn_weight > 0.0f;
 }
 
 /* What trains: the adapter factors, or the parameters themselves (masked). */
@@ -52,29 +57,53 @@ static double clip_and_step(vlm *model, trainable *tr, const finetune_config *cf
     return sqrt(sq);
 }
 
-static pl_status log_step(const pl_metrics_sink *sink, int64_t step, const vlm_losses *l,
-                          float lr, double gnorm, double elapsed, pl_error *err) {
+/* The state terms are logged only when on: a weight of 0 does not compute them. */
+static pl_status log_step(const pl_metrics_sink *sink, const finetune_config *cfg, int64_t step,
+                          const vlm_losses *l, float lr, double gnorm, double elapsed,
+                          pl_error *err) {
     PL_TRY(pl_metric_step(sink, "loss", step, l->total, err));
     PL_TRY(pl_metric_step(sink, "loss_task", step, l->task, err));
     PL_TRY(pl_metric_step(sink, "loss_kd", step, l->kd, err));
+    if (cfg->hidden_weight > 0.0f) PL_TRY(pl_metric_step(sink, "loss_hidden", step, l->hidden, err));
+    if (cfg->attn_weight > 0.0f) PL_TRY(pl_metric_step(sink, "loss_attn", step, l->attn, err));
     PL_TRY(pl_metric_step(sink, "lr", step, lr, err));
     PL_TRY(pl_metric_step(sink, "grad_norm", step, gnorm, err));
     return pl_metric_step(sink, "time_s", step, elapsed, err);
 }
 
-typedef struct { /* the teacher's weights and where its logits go */
+/* The loss parts for the progress line: "task 0.812 kd 0.104", then the state terms when on. */
+static void loss_parts(char *buf, size_t cap, const vlm_losses *l, const finetune_config *cfg) {
+    int n = snprintf(buf, cap, "task %.3f kd %.3f", l->task, l->kd);
+    if (cfg->hidden_weight > 0.0f && n >= 0 && (size_t)n < cap)
+        n += snprintf(buf + n, cap - (size_t)n, " hidden %.3g", l->hidden);
+    if (cfg->attn_weight > 0.0f && n >= 0 && (size_t)n < cap)
+        snprintf(buf + n, cap - (size_t)n, " attn %.3g", l->attn);
+}
+
+typedef struct { /* the teacher's weights and what its pass leaves for the student's */
+    int active;           /* the loss has a teacher term */
     pl_buffer copy;       /* masked full fine-tuning: the parameters before training */
     weight_set weights;
-    float *logits;        /* [max_batch, L, V] */
+    float *logits;        /* [max_batch, L, V] when λ > 0 */
+    vlm_state_copy states; /* block outputs / attention maps when w_h / w_a > 0 */
+    vlm_layer_map map;    /* identity: student and teacher have the same depth */
 } teacher_state;
 
 static pl_status teacher_setup(teacher_state *ts, vlm *m, const vlm *teacher,
                                const finetune_config *cfg, pl_error *err) {
     memset(ts, 0, sizeof *ts);
-    if (cfg->lambda <= 0.0f) return PL_OK;
-    const size_t logits = (size_t)m->max_batch * model_lm_len(&m->cfg) * m->cfg.vocab_size;
-    ts->logits = pl_alloc(logits, sizeof(float), err);
-    if (ts->logits == NULL) return PL_ERR_NOMEM;
+    ts->active = finetune_uses_teacher(cfg);
+    if (!ts->active) return PL_OK;
+    if (cfg->lambda > 0.0f) {
+        const size_t logits = (size_t)m->max_batch * model_lm_len(&m->cfg) * m->cfg.vocab_size;
+        ts->logits = pl_alloc(logits, sizeof(float), err);
+        if (ts->logits == NULL) return PL_ERR_NOMEM;
+    }
+    if (cfg->hidden_weight > 0.0f || cfg->attn_weight > 0.0f) {
+        PL_TRY(vlm_state_copy_alloc(&ts->states, m, cfg->hidden_weight > 0.0f,
+                                    cfg->attn_weight > 0.0f, err));
+        vlm_layer_map_identity(&ts->map, &m->cfg);
+    }
     ts->weights = vlm_weights(m, 0, 0); /* unmasked, no adapters */
     if (teacher != NULL) {
         if (teacher->index.layout.total != m->index.layout.total)
@@ -104,14 +133,23 @@ static pl_status train(vlm *m, const pl_data *d, const finetune_config *cfg, tra
         if (st != PL_OK) break;
         vlm_input in = {.images = batch.images, .tokens = batch.tokens, .targets = batch.targets,
                         .batch = cfg->batch_size};
-        if (ts->logits != NULL) { /* the teacher's pass reuses the model's activation buffers */
+        if (ts->active) { /* the teacher's pass reuses the model's activation buffers */
             vlm_forward(m, &ts->weights, &in, (vlm_loss_weights){.task_weight = 1.0f});
-            memcpy(ts->logits, m->logits, logit_floats * sizeof(float));
-            in.teacher_logits = ts->logits;
+            if (ts->logits != NULL) {
+                memcpy(ts->logits, m->logits, logit_floats * sizeof(float));
+                in.teacher_logits = ts->logits;
+            }
+            if (ts->states.mem != NULL) {
+                vlm_state_copy_take(&ts->states, m, cfg->batch_size);
+                in.teacher_states = &ts->states.view;
+                in.layer_map = &ts->map;
+            }
         }
         pl_buffer_zero(tr->grads);
         vlm_loss_weights lw = {.task_weight = 1.0f - cfg->lambda, .kd_weight = cfg->lambda,
-                               .temperature = cfg->temperature};
+                               .temperature = cfg->temperature,
+                               .hidden_weight = cfg->hidden_weight,
+                               .attn_weight = cfg->attn_weight};
         vlm_losses loss = vlm_forward(m, student, &in, lw);
         if (!isfinite(loss.total)) {
             st = PL_ERROR(err, PL_ERR_NUMERIC, "the fine-tuning loss became %f at step %d; lower "
@@ -120,12 +158,13 @@ static pl_status train(vlm *m, const pl_data *d, const finetune_config *cfg, tra
         }
         vlm_backward(m, student);
         double gnorm = clip_and_step(m, tr, cfg, lr, step + 1);
-        st = log_step(sink, step, &loss, lr, gnorm, pl_now() - start, err);
+        st = log_step(sink, cfg, step, &loss, lr, gnorm, pl_now() - start, err);
         if (st == PL_OK && ((step + 1) % cfg->log_every == 0 || step + 1 == cfg->steps)) {
             double now = pl_now();
-            char line[256];
-            snprintf(line, sizeof line, "finetune step %d/%d loss %.4f (task %.3f kd %.3f) lr %.2e | %.0f samples/s",
-                     step + 1, cfg->steps, loss.total, loss.task, loss.kd, lr,
+            char parts[128], line[320];
+            loss_parts(parts, sizeof parts, &loss, cfg);
+            snprintf(line, sizeof line, "finetune step %d/%d loss %.4f (%s) lr %.2e | %.0f samples/s",
+                     step + 1, cfg->steps, loss.total, parts, lr,
                      cfg->log_every * cfg->batch_size / (now - window));
             pl_metric_progress(sink, line);
             window = now;
@@ -147,6 +186,9 @@ pl_status finetune_run(vlm *m, const vlm *teacher, const pl_data *d, const finet
                         cfg->batch_size, m->max_batch);
     if (!(cfg->lambda >= 0.0f && cfg->lambda <= 1.0f))
         return PL_ERROR(err, PL_ERR_CONFIG, "finetune.lambda = %g must be in [0, 1]", (double)cfg->lambda);
+    if (!(cfg->hidden_weight >= 0.0f && cfg->attn_weight >= 0.0f))
+        return PL_ERROR(err, PL_ERR_CONFIG, "finetune.hidden_weight = %g and attn_weight = %g must "
+                        "be >= 0", (double)cfg->hidden_weight, (double)cfg->attn_weight);
     PL_TRY(vlm_enable_weff(m, err));
     trainable tr;
     memset(&tr, 0, sizeof tr);
@@ -168,6 +210,7 @@ pl_status finetune_run(vlm *m, const vlm *teacher, const pl_data *d, const finet
     pl_buffer_free(&tr.v);
     pl_buffer_free(&ts.copy);
     pl_free(ts.logits);
+    vlm_state_copy_free(&ts.states);
     if (st != PL_OK && cfg->adapter != ADAPTER_NONE) adapters_free(adapters);
     return st;
 }

@@ -1,6 +1,15 @@
 /* finetune.h - recovery training of a pruned VLM (DESIGN §7): masked full fine-tuning
  * (adapter none: pruned weights stay exactly zero), LoRA or SparseLoRA adapters (only the
- * factors train), with the loss L = (1−λ)·L_task + λ·T²·KL(teacher ‖ student).
+ * factors train), with the loss
+ *
+ *   L = (1−λ)·L_task + λ·T²·KL(teacher ‖ student) + w_h·L_hidden + w_a·L_attn
+ *
+ * L_hidden and L_attn (model/state_loss.h) are the MSE between each transformer block's
+ * output, resp. self-attention probabilities, in student and teacher: per block the mean
+ * over its elements, then the mean over every block of every module (student block k ↔
+ * teacher block k, both have the same depth here). The teacher's pass runs first through
+ * the model's own activation buffers; its logits and, when w_h or w_a > 0, its block
+ * states are copied out before the student's pass.
  *
  * The default teacher is the model's own weights evaluated without masks and without
  * adapters: for LoRA/SparseLoRA that costs no memory (the frozen W is the dense teacher);
@@ -20,12 +29,16 @@ typedef struct {
     int steps, batch_size, warmup, log_every, eval_every, eval_samples;
     float lr, min_lr, weight_decay, clip;
     float lambda, temperature;
+    float hidden_weight, attn_weight; /* w_h, w_a above */
     pl_split eval_split;
     uint64_t seed;            /* adapter initialisation */
     int64_t first_sample;     /* training samples first_sample, first_sample+1, ... */
 } finetune_config;
 
 void finetune_config_default(finetune_config *cfg);
+
+/* Whether the loss has a teacher term (λ, w_h or w_a > 0). */
+int finetune_uses_teacher(const finetune_config *cfg);
 
 /* Trains m (masks enabled, or dense). When cfg->adapter is lora/sparselora, *adapters is
  * created (the caller frees it with adapters_free, merges it or saves it). teacher may be
