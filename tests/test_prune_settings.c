@@ -17,6 +17,22 @@ static pl_status load_prune(const char *const *ov, int n, prune_config *out, pl_
     return st;
 }
 
+Test(prune_settings, each_seed_calibrates_on_its_own_window) {
+    for (int seed = 0; seed < 3; seed++) {
+        char ov[32];
+        snprintf(ov, sizeof ov, "seed=%d", seed);
+        const char *ovs[] = {ov, "pipeline.prune.calib_size=64"};
+        pl_experiment *e;
+        pl_error err;
+        cr_assert_eq(pl_experiment_load("tests/data/config/good/base.yaml", ovs, 2, &e, &err), PL_OK, "%s", err.message);
+        prune_config c;
+        cr_assert_eq(settings_prune_run(cfg_get(e->runs[0].config, "pipeline.prune"), e->runs[0].config, &c, &err),
+                     PL_OK, "%s", err.message);
+        cr_assert_eq(c.calib_start, 64 * seed);
+        pl_experiment_free(e);
+    }
+}
+
 Test(prune_settings, defaults_come_from_the_schema) {
     prune_config c;
     pl_error err;

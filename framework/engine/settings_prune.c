@@ -66,3 +66,12 @@ pl_status settings_prune(const cfg_node *stage, prune_config *out, pl_error *err
     out->calib_start = 0;
     return prune_config_check(out, err);
 }
+
+pl_status settings_prune_run(const cfg_node *stage, const cfg_node *run, prune_config *out,
+                             pl_error *err) {
+    PL_TRY(settings_prune(stage, out, err));
+    long long seed;
+    PL_TRY(cfg_get_int(run, "seed", &seed, err));
+    out->calib_start = (int64_t)seed * out->calib_size;
+    return PL_OK;
+}

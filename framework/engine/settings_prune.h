@@ -9,4 +9,10 @@
  * the schema. calib_start is 0 (data.seed varies the calibration scenes). */
 pl_status settings_prune(const cfg_node *stage, prune_config *out, pl_error *err);
 
+/* settings_prune, plus what the run adds: replicate seed s calibrates on the calib-split
+ * window [s * calib_size, (s + 1) * calib_size), so seeds are independent calibration draws
+ * (seed 0 keeps the first window). */
+pl_status settings_prune_run(const cfg_node *stage, const cfg_node *run, prune_config *out,
+                             pl_error *err);
+
 #endif

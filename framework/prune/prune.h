@@ -38,8 +38,8 @@ typedef struct {
                                      * the target must then equal N/M. */
     int calib_size;                 /* calibration scenes (wanda, sparsegpt) */
     prune_calibration calibration;
-    int64_t calib_start;            /* first calib-split index (data.seed already varies the
-                                     * scenes; this selects a different window) */
+    int64_t calib_start;            /* first calib-split index: the engine gives replicate
+                                     * seed s the window starting at s * calib_size */
     int sparsegpt_block;            /* columns per SparseGPT block (rounded down to a multiple
                                      * of M for N:M, at least M) */
     float sparsegpt_damp;           /* damping: fraction of the mean Hessian diagonal */
