@@ -34,14 +34,21 @@ def main():
         ("teacher = checkpoint (second model)", [f"pipeline.finetune.teacher={teacher}"]),
         ("masked full fine-tuning (keeps a copy)", ["pipeline.finetune.adapter=none"]),
     ]
+    # the fixture names the tiny preset; another model gets a copy next to it (relative paths)
+    with open("bench/memory.yaml") as f:
+        spec = f.read().replace("configs/model/tiny.yaml", f"configs/model/{model}.yaml")
+    spec_path = f"bench/.memory_{model}_{os.getpid()}.yaml"
+    with open(spec_path, "w") as f:
+        f.write(spec)
     rows = []
-    for label, overrides in variants:
-        with tempfile.TemporaryDirectory(prefix="prunelab_mem_") as tmp:
-            cmd = [prunelab, "run", "bench/memory.yaml", f"engine.results_dir={tmp}",
-                   f"pipeline.load.path={teacher}"] + overrides
-            if model != "tiny":
-                cmd += [f"model.preset={model}"]
-            rows.append((label, peak_rss_mb(cmd)))
+    try:
+        for label, overrides in variants:
+            with tempfile.TemporaryDirectory(prefix="prunelab_mem_") as tmp:
+                cmd = [prunelab, "run", spec_path, f"engine.results_dir={tmp}",
+                       f"pipeline.load.path={teacher}"] + overrides
+                rows.append((label, peak_rss_mb(cmd)))
+    finally:
+        os.remove(spec_path)
     print(f"{'finetune teacher (' + model + ')':42s} {'peak RSS MiB':>12s} {'vs lambda 0':>12s}")
     for label, mb in rows:
         print(f"{label:42s} {mb:12.1f} {mb - rows[0][1]:+12.1f}")
