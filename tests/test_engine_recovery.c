@@ -6,20 +6,13 @@
 
 #include <math.h>
 
+static pl_status run_fixture(const char *file, const char *dir, pl_error *err);
+
 Test(engine_recovery, stages_chain_and_merge_accounting, .timeout = 120) {
-    char dir[64], override[128], index[256];
-    engine_tmpdir(dir, sizeof dir);
-    snprintf(override, sizeof override, "engine.results_dir=%s", dir);
-    const char *ov[] = {override, "engine.threads=1"};
-    pl_experiment *exp = NULL;
+    char dir[64], index[256];
     pl_error err;
-    pl_error_clear(&err);
-    cr_assert_eq(pl_experiment_load("tests/data/engine/recovery_sweep.yaml", ov, 2, &exp, &err),
-                 PL_OK, "%s", err.message);
-    pl_engine_options opt = {.git_commit = "test", .git_dirty = "no"};
-    pl_engine_report rep;
-    cr_assert_eq(pl_engine_run(exp, &opt, &rep, &err), PL_OK, "%s", err.message);
-    pl_experiment_free(exp);
+    engine_tmpdir(dir, sizeof dir);
+    cr_assert_eq(run_fixture("tests/data/engine/recovery_sweep.yaml", dir, &err), PL_OK, "%s", err.message);
     snprintf(index, sizeof index, "%s/recovery_sweep/index.tsv", dir);
     for (int i = 0; i < 3; i++) {
         const char *ad = (const char *[]){"sparselora", "lora", "none"}[i];
