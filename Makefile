@@ -107,7 +107,7 @@ test: $(TEST_BIN) $(BIN)
 	$(TEST_BIN) $(TEST_ARGS)
 
 test-asan:
-	@$(MAKE) BUILD=build-asan OPT="-O1 -fno-omit-frame-pointer" \
+	@LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp $(MAKE) BUILD=build-asan OPT="-O1 -fno-omit-frame-pointer" \
 	  SANITIZE="-fsanitize=address,undefined -fno-sanitize-recover=undefined" test
 
 BENCH_SRC := $(wildcard bench/*.c)
