@@ -41,7 +41,7 @@ Test(engine_cache, changed_keys_recompute_only_dependents) {
     pl_experiment *exp = engine_load(dir, seeds, 2);
     char key[CFG_HASH_HEX];
     pl_error err;
-    cr_assert_eq(pl_cache_key(&exp->runs[0], 0, key, &err), PL_OK);
+    cr_assert_eq(pl_cache_key(&exp->runs[0], 0, NULL, key, &err), PL_OK);
     pl_cache_model_path(dir, key, path, sizeof path);
     struct stat before, after;
     bool seed1_first = exp->runs[0].seed == 1;
@@ -65,11 +65,11 @@ Test(engine_cache, key_ignores_eval_and_engine_settings) {
     pl_experiment *a = engine_load("/tmp/unused", a_ov, 1), *b = engine_load("/tmp/unused", b_ov, 1 + 1);
     char ka[CFG_HASH_HEX], kb[CFG_HASH_HEX], ke1[CFG_HASH_HEX], ke2[CFG_HASH_HEX];
     pl_error err;
-    cr_assert_eq(pl_cache_key(&a->runs[0], 0, ka, &err), PL_OK);
-    cr_assert_eq(pl_cache_key(&b->runs[0], 0, kb, &err), PL_OK);
+    cr_assert_eq(pl_cache_key(&a->runs[0], 0, NULL, ka, &err), PL_OK);
+    cr_assert_eq(pl_cache_key(&b->runs[0], 0, NULL, kb, &err), PL_OK);
     cr_expect_str_eq(ka, kb, "the teacher's key depends on neither engine.* nor eval");
-    cr_assert_eq(pl_cache_key(&a->runs[0], 1, ke1, &err), PL_OK);
-    cr_assert_eq(pl_cache_key(&a->runs[2], 1, ke2, &err), PL_OK);
+    cr_assert_eq(pl_cache_key(&a->runs[0], 1, NULL, ke1, &err), PL_OK);
+    cr_assert_eq(pl_cache_key(&a->runs[2], 1, NULL, ke2, &err), PL_OK);
     cr_expect_str_neq(ke1, ke2, "different eval sections, different keys");
     cr_expect_str_neq(ka, ke1);
     pl_experiment_free(a);

@@ -86,7 +86,7 @@ Test(engine_kill, kill_9_then_rerun_loses_nothing, .timeout = 120) {
         cr_expect_str_eq(sum.status, "completed");
         pl_h5_summary_free(&sum);
         char key[CFG_HASH_HEX], model[600];
-        cr_assert_eq(pl_cache_key(&exp->runs[r], 0, key, &err), PL_OK);
+        cr_assert_eq(pl_cache_key(&exp->runs[r], 0, NULL, key, &err), PL_OK);
         pl_cache_model_path(dir, key, model, sizeof model);
         vlm m;
         cr_expect_eq(vlm_load(&m, model, 4, &err), PL_OK, "%s", err.message);

@@ -74,7 +74,7 @@ static void key_of(const char *tsv, const char *images, char key[CFG_HASH_HEX]) 
     pl_experiment *exp = load_user_experiment(tsv, images);
     pl_error err;
     pl_error_clear(&err);
-    cr_assert_eq(pl_cache_key(&exp->runs[0], 0, key, &err), PL_OK, "%s", err.message);
+    cr_assert_eq(pl_cache_key(&exp->runs[0], 0, NULL, key, &err), PL_OK, "%s", err.message);
     pl_experiment_free(exp);
 }
 

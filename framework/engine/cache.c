@@ -3,7 +3,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "config/path.h"
 
@@ -20,7 +19,8 @@ static pl_status fold(char key[CFG_HASH_HEX], const char *content_hash, pl_error
     return cfg_sha256_hex(joined, strlen(joined), key, err);
 }
 
-pl_status pl_cache_key(const pl_run *run, int stage, char out[CFG_HASH_HEX], pl_error *err) {
+pl_status pl_cache_key(const pl_run *run, int stage, pl_hash_memo *memo, char out[CFG_HASH_HEX],
+                       pl_error *err) {
     char names[MAX_KEY_PATHS][24];
     const char *paths[MAX_KEY_PATHS] = {"data", "model", "seed"};
     int n = 3;
@@ -44,12 +44,9 @@ pl_status pl_cache_key(const pl_run *run, int stage, char out[CFG_HASH_HEX], pl_
     const char *tsv = data.tsv, *images = data.images;
     if (tsv[0] != '\0') {
         char tsv_hash[CFG_HASH_HEX], images_hash[CFG_HASH_HEX];
-        struct stat sb;
-        bool pgm_dir = stat(images, &sb) == 0 && S_ISDIR(sb.st_mode);
-        if (pl_file_sha256(tsv, tsv_hash, err) != PL_OK)
+        if (pl_content_sha256(memo, tsv, NULL, tsv_hash, err) != PL_OK)
             return pl_error_wrap(err, "reading data.tsv for the cache key");
-        if ((pgm_dir ? pl_dir_sha256(images, ".pgm", images_hash, err)
-                     : pl_file_sha256(images, images_hash, err)) != PL_OK)
+        if (pl_content_sha256(memo, images, ".pgm", images_hash, err) != PL_OK)
             return pl_error_wrap(err, "reading data.images for the cache key");
         PL_TRY(fold(out, tsv_hash, err));
         PL_TRY(fold(out, images_hash, err));
@@ -61,7 +58,7 @@ pl_status pl_cache_key(const pl_run *run, int stage, char out[CFG_HASH_HEX], pl_
         if (strcmp(kind, "load") != 0) continue;
         char file_hash[CFG_HASH_HEX];
         PL_TRY(cfg_get_string(section, "path", &path, err));
-        PL_TRY(pl_file_sha256(path, file_hash, err));
+        PL_TRY(pl_content_sha256(memo, path, NULL, file_hash, err));
         PL_TRY(fold(out, file_hash, err));
     }
     return PL_OK;

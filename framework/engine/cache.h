@@ -26,9 +26,12 @@
 #include <stddef.h>
 
 #include "config/experiment.h"
+#include "engine/fsutil.h"
 
-/* The key of stage `stage` of run (64 hex digits). */
-pl_status pl_cache_key(const pl_run *run, int stage, char out[CFG_HASH_HEX], pl_error *err);
+/* The key of stage `stage` of run (64 hex digits). memo (may be NULL) remembers the content
+ * hashes of loaded checkpoints and data files across the calls of one sweep. */
+pl_status pl_cache_key(const pl_run *run, int stage, pl_hash_memo *memo, char out[CFG_HASH_HEX],
+                       pl_error *err);
 
 /* <results>/cache/<key>.safetensors and <results>/cache/<key>.metrics.tsv. */
 void pl_cache_model_path(const char *results, const char *key, char *buf, size_t cap);

@@ -122,6 +122,37 @@ pl_status pl_file_sha256(const char *path, char out[65], pl_error *err) {
     return st;
 }
 
+pl_status pl_content_sha256(pl_hash_memo *memo, const char *path, const char *dir_suffix,
+                            char out[65], pl_error *err) {
+    for (int i = 0; memo != NULL && i < memo->count; i++)
+        if (strcmp(memo->entries[i].path, path) == 0) {
+            memcpy(out, memo->entries[i].hash, 65);
+            return PL_OK;
+        }
+    struct stat sb;
+    bool dir = stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+    PL_TRY(dir ? pl_dir_sha256(path, dir_suffix, out, err) : pl_file_sha256(path, out, err));
+    if (memo == NULL) return PL_OK;
+    if (memo->count == memo->cap) {
+        int cap = memo->cap ? 2 * memo->cap : 4;
+        void *grown = realloc(memo->entries, (size_t)cap * sizeof *memo->entries);
+        if (grown == NULL) return PL_ERROR(err, PL_ERR_NOMEM, "out of memory remembering a file hash");
+        memo->entries = grown, memo->cap = cap;
+    }
+    char *copy = strdup(path);
+    if (copy == NULL) return PL_ERROR(err, PL_ERR_NOMEM, "out of memory remembering a file hash");
+    memo->entries[memo->count].path = copy;
+    memcpy(memo->entries[memo->count].hash, out, 65);
+    memo->count++;
+    return PL_OK;
+}
+
+void pl_hash_memo_free(pl_hash_memo *memo) {
+    for (int i = 0; i < memo->count; i++) free(memo->entries[i].path);
+    free(memo->entries);
+    memset(memo, 0, sizeof *memo);
+}
+
 static int by_name(const struct dirent **a, const struct dirent **b) {
     return strcmp((*a)->d_name, (*b)->d_name);
 }

@@ -29,6 +29,23 @@ pl_status pl_file_sha256(const char *path, char out[65], pl_error *err);
  * adding, removing or editing any of them changes it. */
 pl_status pl_dir_sha256(const char *dir, const char *suffix, char out[65], pl_error *err);
 
+/* Content hashes remembered by path for the length of one computation, so a sweep whose
+ * runs all name the same teacher file or data hashes it once. Zero-initialise; free with
+ * pl_hash_memo_free. */
+typedef struct {
+    int count, cap;
+    struct pl_hash_memo_entry {
+        char *path;
+        char hash[65];
+    } *entries;
+} pl_hash_memo;
+
+/* The content hash of path: pl_dir_sha256(path, dir_suffix) for a directory, else
+ * pl_file_sha256; looked up in memo first and remembered there (memo may be NULL). */
+pl_status pl_content_sha256(pl_hash_memo *memo, const char *path, const char *dir_suffix,
+                            char out[65], pl_error *err);
+void pl_hash_memo_free(pl_hash_memo *memo);
+
 /* Seconds since the Unix epoch (wall clock, for status files). */
 double pl_wall_time(void);
 
