@@ -183,12 +183,11 @@ void vlm_free(vlm *m) {
 
 void vlm_move(vlm *dst, vlm *src) {
     *dst = *src;
+    adapters_move(&dst->adapters, &src->adapters);
     memset(src, 0, sizeof *src);
     pl_buffer *over_params[4] = {&dst->params, &dst->grads, &dst->masks, &dst->weff};
     for (int i = 0; i < 4; i++) over_params[i]->layout = &dst->index.layout;
     dst->acts.layout = &dst->act_layout;
-    adapter_set carried = dst->adapters;
-    adapters_move(&dst->adapters, &carried);
 }
 
 void vlm_init(vlm *m, uint64_t seed) { param_init(&m->index, &m->cfg, &m->params, seed); }
