@@ -1,0 +1,88 @@
+/* test_identity.c - the promise that a change to prunelab leaves existing experiments' run
+ * ids and stage cache keys alone: every run of every shipped experiment, with the key of
+ * each of its stages, against tests/data/identity.tsv (recorded before wave 2 began).
+ *
+ * A deliberate change of what a stage computes bumps a numerics version instead and
+ * re-records the file: PRUNELAB_WRITE_IDENTITY=1 build/run_tests --filter 'identity/\*'. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/experiment.h"
+#include "engine/cache.h"
+
+#define IDENTITY_FILE "tests/data/identity.tsv"
+
+static const char *const EXPERIMENTS[] = {
+    "experiments/quickstart.yaml",      "experiments/teacher_tiny.yaml",
+    "experiments/teacher_small.yaml",   "experiments/modality_split.yaml",
+    "experiments/modality_single.yaml", "experiments/pruning_methods.yaml",
+    "experiments/ressa.yaml",
+};
+
+/* One line per run: experiment, run id, group id, then each stage's cache key. */
+static void write_lines(FILE *out, pl_hash_memo *memo) {
+    pl_error err;
+    for (size_t e = 0; e < sizeof EXPERIMENTS / sizeof EXPERIMENTS[0]; e++) {
+        pl_experiment *exp;
+        cr_assert_eq(pl_experiment_load(EXPERIMENTS[e], NULL, 0, &exp, &err), PL_OK, "%s: %s",
+                     EXPERIMENTS[e], err.message);
+        for (int r = 0; r < exp->n_runs; r++) {
+            const pl_run *run = &exp->runs[r];
+            const cfg_node *pipeline = cfg_get(run->config, "pipeline");
+            cr_assert_not_null(pipeline);
+            fprintf(out, "%s\t%s\t%s", exp->name, run->run_id, run->group_id);
+            for (int s = 0; s < pipeline->u.list.count; s++) {
+                char key[CFG_HASH_HEX];
+                cr_assert_eq(pl_cache_key(run, s, memo, key, &err), PL_OK, "%s", err.message);
+                fprintf(out, "\t%.16s", key);
+            }
+            fputc('\n', out);
+        }
+        pl_experiment_free(exp);
+    }
+}
+
+static char *slurp(FILE *f, size_t *len) {
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    rewind(f);
+    char *s = malloc((size_t)n + 1);
+    cr_assert_not_null(s);
+    cr_assert_eq(fread(s, 1, (size_t)n, f), (size_t)n);
+    s[n] = '\0';
+    *len = (size_t)n;
+    return s;
+}
+
+Test(identity, existing_experiments_keep_run_ids_and_cache_keys) {
+    pl_hash_memo memo = {0};
+    if (getenv("PRUNELAB_WRITE_IDENTITY") != NULL) {
+        FILE *out = fopen(IDENTITY_FILE, "w");
+        cr_assert_not_null(out);
+        write_lines(out, &memo);
+        fclose(out);
+    }
+    FILE *now = tmpfile();
+    cr_assert_not_null(now);
+    write_lines(now, &memo);
+    pl_hash_memo_free(&memo);
+    FILE *want = fopen(IDENTITY_FILE, "r");
+    cr_assert_not_null(want, "%s is missing", IDENTITY_FILE);
+    size_t n_now, n_want;
+    char *a = slurp(now, &n_now), *b = slurp(want, &n_want);
+    fclose(now);
+    fclose(want);
+    /* Report the first differing line: that run's id or one of its stage keys moved. */
+    size_t i = 0, line = 1, start = 0;
+    while (i < n_now && i < n_want && a[i] == b[i]) {
+        if (a[i] == '\n') line++, start = i + 1;
+        i++;
+    }
+    cr_assert(i == n_now && i == n_want,
+              "line %zu of %s changed (run id, group id or a stage cache key):\n  now:  %.160s\n",
+              line, IDENTITY_FILE, a + start);
+    free(a);
+    free(b);
+}
