@@ -85,7 +85,7 @@ Test(state_loss, offsets_give_the_mean_of_c_squared_over_pairs) {
         for (int l = 0; l < 2; l++) {
             float *h = (float *)t.view.hidden[mod][l], *a = (float *)t.view.att[mod][l];
             for (size_t i = 0; i < sm[mod].hidden_floats; i++) h[i] += c[mod];
-            for (size_t i = 0; i < sm[mod].att_floats; i++) a[i] += 0.1f;
+            for (size_t i = 0; i < sm[mod].att_floats[l]; i++) a[i] += 0.1f;
         }
     vlm_layer_map map;
     vlm_layer_map_identity(&map, &f.m.cfg);

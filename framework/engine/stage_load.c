@@ -28,13 +28,23 @@ pl_status stage_load(vlm *in, const cfg_node *section, const cfg_node *run, cons
     model_config expected;
     PL_TRY(settings_model(run, &data->config, &expected, err));
     PL_TRY(vlm_load(out, path, 64, err));
-    model_config got = out->cfg;
-    got.init_std = expected.init_std; /* initialisation does not matter for a trained model */
-    if (memcmp(&got, &expected, sizeof got) != 0) {
-        vlm_free(out);
-        return PL_ERROR(err, PL_ERR_CONFIG, "%s holds a model whose shape differs from the run's "
-                        "model section (compare `prunelab eval %s` with the experiment's model)",
-                        path, path);
-    }
+    /* The model's shape is the checkpoint's (a pruned, compacted or distilled model loads
+     * like any other); it must only agree with what the data and the run fix. */
+    const model_config *got = &out->cfg;
+    const struct {
+        const char *key;
+        int have, want;
+    } agree[] = {{"model.image_size", got->image_size, expected.image_size},
+                 {"model.patch_size", got->patch_size, expected.patch_size},
+                 {"the vocabulary size", got->vocab_size, expected.vocab_size},
+                 {"data.text_len", got->text_len, expected.text_len},
+                 {"the cell classes", got->aux_classes, expected.aux_classes}};
+    for (size_t i = 0; i < sizeof agree / sizeof agree[0]; i++)
+        if (agree[i].have != agree[i].want) {
+            vlm_free(out);
+            return PL_ERROR(err, PL_ERR_CONFIG, "%s holds a model with %s %d but the run needs %d "
+                            "(`prunelab eval %s` prints the file's model)", path, agree[i].key,
+                            agree[i].have, agree[i].want, path);
+        }
     return PL_OK;
 }

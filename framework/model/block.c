@@ -10,60 +10,82 @@
 
 enum { ACT_COUNT = 22 };
 
-/* Activation roles in declaration order; cross-attention roles only for bridge blocks. */
-typedef enum { SZ_NC, SZ_N, SZ_N3C, SZ_ATT, SZ_CTX2C, SZ_CATT, SZ_NRC } size_kind;
+/* Which sublayer an activation belongs to: declared only when that sublayer has units
+ * (SUB_BRIDGE: in every bridge block, even one without cross-attention heads). */
+typedef enum { SUB_ALL, SUB_ATTN, SUB_BRIDGE, SUB_CROSS, SUB_MLP } sublayer;
+
+/* Activation sizes: n = batch·tokens rows of C, A, X or F channels (block.h). */
+typedef enum { SZ_NC, SZ_N, SZ_N3A, SZ_NA, SZ_ATT, SZ_NX, SZ_CTX2X, SZ_CATT, SZ_NF } size_kind;
+
+/* Activation roles in declaration order. */
 static const struct {
     const char *name;
     size_t field;
     size_kind size;
-    int cross;
+    sublayer sub;
 } ACTS[ACT_COUNT] = {
-    {"ln_attn", offsetof(block_acts, ln_attn), SZ_NC, 0},
-    {"ln_attn_mean", offsetof(block_acts, ln_attn_mean), SZ_N, 0},
-    {"ln_attn_rstd", offsetof(block_acts, ln_attn_rstd), SZ_N, 0},
-    {"qkv", offsetof(block_acts, qkv), SZ_N3C, 0},
-    {"att", offsetof(block_acts, att), SZ_ATT, 0},
-    {"attn_y", offsetof(block_acts, attn_y), SZ_NC, 0},
-    {"res_attn", offsetof(block_acts, res_attn), SZ_NC, 0},
-    {"ln_cross", offsetof(block_acts, ln_cross), SZ_NC, 1},
-    {"ln_cross_mean", offsetof(block_acts, ln_cross_mean), SZ_N, 1},
-    {"ln_cross_rstd", offsetof(block_acts, ln_cross_rstd), SZ_N, 1},
-    {"cross_q", offsetof(block_acts, cross_q), SZ_NC, 1},
-    {"cross_kv", offsetof(block_acts, cross_kv), SZ_CTX2C, 1},
-    {"cross_att", offsetof(block_acts, cross_att), SZ_CATT, 1},
-    {"cross_y", offsetof(block_acts, cross_y), SZ_NC, 1},
-    {"res_cross", offsetof(block_acts, res_cross), SZ_NC, 1},
-    {"ln_mlp", offsetof(block_acts, ln_mlp), SZ_NC, 0},
-    {"ln_mlp_mean", offsetof(block_acts, ln_mlp_mean), SZ_N, 0},
-    {"ln_mlp_rstd", offsetof(block_acts, ln_mlp_rstd), SZ_N, 0},
-    {"fc1", offsetof(block_acts, fc1), SZ_NRC, 0},
-    {"gelu", offsetof(block_acts, gelu), SZ_NRC, 0},
-    {"out", offsetof(block_acts, out), SZ_NC, 0},
-    {NULL, 0, SZ_N, 0},
+    {"ln_attn", offsetof(block_acts, ln_attn), SZ_NC, SUB_ATTN},
+    {"ln_attn_mean", offsetof(block_acts, ln_attn_mean), SZ_N, SUB_ATTN},
+    {"ln_attn_rstd", offsetof(block_acts, ln_attn_rstd), SZ_N, SUB_ATTN},
+    {"qkv", offsetof(block_acts, qkv), SZ_N3A, SUB_ATTN},
+    {"att", offsetof(block_acts, att), SZ_ATT, SUB_ATTN},
+    {"attn_y", offsetof(block_acts, attn_y), SZ_NA, SUB_ATTN},
+    {"res_attn", offsetof(block_acts, res_attn), SZ_NC, SUB_ALL},
+    {"ln_cross", offsetof(block_acts, ln_cross), SZ_NC, SUB_CROSS},
+    {"ln_cross_mean", offsetof(block_acts, ln_cross_mean), SZ_N, SUB_CROSS},
+    {"ln_cross_rstd", offsetof(block_acts, ln_cross_rstd), SZ_N, SUB_CROSS},
+    {"cross_q", offsetof(block_acts, cross_q), SZ_NX, SUB_CROSS},
+    {"cross_kv", offsetof(block_acts, cross_kv), SZ_CTX2X, SUB_CROSS},
+    {"cross_att", offsetof(block_acts, cross_att), SZ_CATT, SUB_CROSS},
+    {"cross_y", offsetof(block_acts, cross_y), SZ_NX, SUB_CROSS},
+    {"res_cross", offsetof(block_acts, res_cross), SZ_NC, SUB_BRIDGE},
+    {"ln_mlp", offsetof(block_acts, ln_mlp), SZ_NC, SUB_MLP},
+    {"ln_mlp_mean", offsetof(block_acts, ln_mlp_mean), SZ_N, SUB_MLP},
+    {"ln_mlp_rstd", offsetof(block_acts, ln_mlp_rstd), SZ_N, SUB_MLP},
+    {"fc1", offsetof(block_acts, fc1), SZ_NF, SUB_MLP},
+    {"gelu", offsetof(block_acts, gelu), SZ_NF, SUB_MLP},
+    {"out", offsetof(block_acts, out), SZ_NC, SUB_ALL},
+    {NULL, 0, SZ_N, SUB_ALL},
 };
 
-static size_t size_of(size_kind k, const block_ref *blk, int ratio, block_shape s) {
-    size_t n = (size_t)s.batch * s.tokens, c = (size_t)blk->dim;
-    switch (k) {
-    case SZ_NC: return n * c;
-    case SZ_N: return n;
-    case SZ_N3C: return 3 * n * c;
-    case SZ_ATT: return (size_t)s.batch * s.heads * s.tokens * s.tokens;
-    case SZ_CTX2C: return (size_t)s.batch * s.ctx_tokens * 2 * c;
-    case SZ_CATT: return (size_t)s.batch * s.heads * s.tokens * s.ctx_tokens;
-    case SZ_NRC: return n * c * (size_t)ratio;
+static int has_sublayer(const block_ref *blk, sublayer sub) {
+    switch (sub) {
+    case SUB_ALL: return 1;
+    case SUB_ATTN: return blk->heads > 0;
+    case SUB_BRIDGE: return blk->has_cross;
+    case SUB_CROSS: return blk->has_cross && blk->cross_heads > 0;
+    case SUB_MLP: return blk->ffn > 0;
     }
     return 0;
 }
 
+static size_t size_of(size_kind k, const block_ref *blk, block_shape s) {
+    const size_t n = (size_t)s.batch * s.tokens, c = (size_t)blk->dim;
+    const size_t a = (size_t)block_attn_dim(blk), x = (size_t)block_cross_dim(blk);
+    switch (k) {
+    case SZ_NC: return n * c;
+    case SZ_N: return n;
+    case SZ_N3A: return 3 * n * a;
+    case SZ_NA: return n * a;
+    case SZ_ATT: return (size_t)s.batch * blk->heads * s.tokens * s.tokens;
+    case SZ_NX: return n * x;
+    case SZ_CTX2X: return (size_t)s.batch * s.ctx_tokens * 2 * x;
+    case SZ_CATT: return (size_t)s.batch * blk->cross_heads * s.tokens * s.ctx_tokens;
+    case SZ_NF: return n * (size_t)blk->ffn;
+    }
+    return 0;
+}
+
+size_t block_att_floats(const block_ref *blk, block_shape s) { return size_of(SZ_ATT, blk, s); }
+
 pl_status block_acts_declare(pl_layout *layout, const char *prefix, const block_ref *blk,
-                             int ratio, block_shape s, int *first, pl_error *err) {
+                             block_shape s, int *first, pl_error *err) {
     *first = layout->count;
     char name[2 * PL_NAME_MAX]; /* over-long names are rejected by pl_layout_add */
     for (int i = 0; ACTS[i].name != NULL; i++) {
-        if (ACTS[i].cross && !blk->has_cross) continue;
+        if (!has_sublayer(blk, ACTS[i].sub)) continue;
         snprintf(name, sizeof name, "%s.%s", prefix, ACTS[i].name);
-        int shape[1] = {(int)size_of(ACTS[i].size, blk, ratio, s)};
+        int shape[1] = {(int)size_of(ACTS[i].size, blk, s)};
         PL_TRY(pl_layout_add(layout, name, 1, shape, NULL, err));
     }
     return PL_OK;
@@ -73,50 +95,88 @@ void block_acts_bind(block_acts *a, const pl_buffer *buf, const block_ref *blk, 
     memset(a, 0, sizeof *a);
     int index = first;
     for (int i = 0; ACTS[i].name != NULL; i++) {
-        if (ACTS[i].cross && !blk->has_cross) continue;
+        if (!has_sublayer(blk, ACTS[i].sub)) continue;
         float **slot = (float **)((char *)a + ACTS[i].field);
         *slot = pl_buffer_view(buf, index++);
     }
     if (!blk->has_cross) a->res_cross = a->res_attn; /* r2 = r1 without cross-attention */
 }
 
-void block_scratch_sizes(const block_ref *blk, int ratio, block_shape s,
-                         size_t sizes[BLOCK_SCRATCH_ROLES]) {
-    size_t nc = size_of(SZ_NC, blk, ratio, s), nrc = size_of(SZ_NRC, blk, ratio, s);
-    sizes[0] = nc, sizes[1] = nc, sizes[2] = nc, sizes[3] = nrc, sizes[4] = nrc;
-    sizes[5] = size_of(SZ_N3C, blk, ratio, s);
-    sizes[6] = blk->has_cross ? size_of(SZ_CTX2C, blk, ratio, s) : 0;
-    sizes[7] = size_of(SZ_ATT, blk, ratio, s);
+void block_scratch_sizes(const block_ref *blk, block_shape s, size_t sizes[BLOCK_SCRATCH_ROLES]) {
+    const size_t nc = size_of(SZ_NC, blk, s), nf = size_of(SZ_NF, blk, s);
+    const size_t nq = size_of(SZ_N3A, blk, s), nx = size_of(SZ_NX, blk, s);
+    sizes[0] = nc, sizes[1] = nc, sizes[2] = nc, sizes[3] = nf, sizes[4] = nf;
+    sizes[5] = nq > nx ? nq : nx;
+    sizes[6] = size_of(SZ_CTX2X, blk, s);
+    sizes[7] = size_of(SZ_ATT, blk, s);
+}
+
+/* A sublayer without units: out = x + bias, the bias broadcast over the n rows. */
+static void bias_residual_forward(float *out, const float *x, const float *bias, int n, int c) {
+#pragma omp parallel for schedule(static)
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < c; j++) out[(size_t)i * c + j] = x[(size_t)i * c + j] + bias[j];
+}
+
+/* Its backward: ∂L/∂x = ∂L/∂out (d_res unchanged), dbias[j] += Σ_i ∂L/∂out[i, j], summed
+ * over i in order for every j (each thread owns whole columns: deterministic). */
+static void bias_residual_backward(float *dbias, const float *d_res, int n, int c) {
+    if (dbias == NULL) return;
+#pragma omp parallel for schedule(static)
+    for (int j = 0; j < c; j++) {
+        float acc = 0.0f;
+        for (int i = 0; i < n; i++) acc += d_res[(size_t)i * c + j];
+        dbias[j] += acc;
+    }
+}
+
+static const float *bias_of(const weight_set *w, const linear_ref *r) {
+    return pl_buffer_view(w->params, r->bias);
+}
+static float *dbias_of(const weight_set *w, const linear_ref *r) {
+    return w->grads ? pl_buffer_view(w->grads, r->bias) : NULL;
 }
 
 void block_forward(const weight_set *w, const block_ref *blk, const block_acts *a,
                    const block_scratch *sc, const float *x, const float *ctx, block_shape s) {
     const int n = s.batch * s.tokens, c = blk->dim;
+    const int A = block_attn_dim(blk), X = block_cross_dim(blk);
     const size_t nc = (size_t)n * c;
-    /* Self-attention: q, k, v packed in one [n, 3C] activation. */
-    ws_norm_forward(w, &blk->ln_attn, a->ln_attn, a->ln_attn_mean, a->ln_attn_rstd, x, n, c);
-    ws_linear_forward(w, &blk->qkv, a->qkv, a->ln_attn, n);
-    attention_forward(a->attn_y, a->att, a->qkv, 3 * c, a->qkv + c, a->qkv + 2 * c, 3 * c,
-                      s.batch, s.tokens, s.tokens, c, s.heads, blk->causal);
-    ws_linear_forward(w, &blk->proj, sc->tmp, a->attn_y, n);
-    residual_forward(a->res_attn, x, sc->tmp, nc);
+    /* Self-attention: q, k, v packed in one [n, 3A] activation. */
+    if (blk->heads > 0) {
+        ws_norm_forward(w, &blk->ln_attn, a->ln_attn, a->ln_attn_mean, a->ln_attn_rstd, x, n, c);
+        ws_linear_forward(w, &blk->qkv, a->qkv, a->ln_attn, n);
+        attention_forward(a->attn_y, a->att, a->qkv, 3 * A, a->qkv + A, a->qkv + 2 * A, 3 * A,
+                          s.batch, s.tokens, s.tokens, A, blk->heads, blk->causal);
+        ws_linear_forward(w, &blk->proj, sc->tmp, a->attn_y, n);
+        residual_forward(a->res_attn, x, sc->tmp, nc);
+    } else {
+        bias_residual_forward(a->res_attn, x, bias_of(w, &blk->proj), n, c);
+    }
     /* Cross-attention: queries from this sequence, keys/values from ctx. */
-    if (blk->has_cross) {
+    if (blk->has_cross && blk->cross_heads > 0) {
         ws_norm_forward(w, &blk->ln_cross, a->ln_cross, a->ln_cross_mean, a->ln_cross_rstd,
                         a->res_attn, n, c);
         ws_linear_forward(w, &blk->cross_q, a->cross_q, a->ln_cross, n);
         ws_linear_forward(w, &blk->cross_kv, a->cross_kv, ctx, s.batch * s.ctx_tokens);
-        attention_forward(a->cross_y, a->cross_att, a->cross_q, c, a->cross_kv,
-                          a->cross_kv + c, 2 * c, s.batch, s.tokens, s.ctx_tokens, c, s.heads, 0);
+        attention_forward(a->cross_y, a->cross_att, a->cross_q, X, a->cross_kv, a->cross_kv + X,
+                          2 * X, s.batch, s.tokens, s.ctx_tokens, X, blk->cross_heads, 0);
         ws_linear_forward(w, &blk->cross_proj, sc->tmp, a->cross_y, n);
         residual_forward(a->res_cross, a->res_attn, sc->tmp, nc);
+    } else if (blk->has_cross) {
+        bias_residual_forward(a->res_cross, a->res_attn, bias_of(w, &blk->cross_proj), n, c);
     }
     /* MLP. */
-    ws_norm_forward(w, &blk->ln_mlp, a->ln_mlp, a->ln_mlp_mean, a->ln_mlp_rstd, a->res_cross, n, c);
-    ws_linear_forward(w, &blk->fc1, a->fc1, a->ln_mlp, n);
-    gelu_forward(a->gelu, a->fc1, (size_t)n * blk->fc1.out);
-    ws_linear_forward(w, &blk->fc2, sc->tmp, a->gelu, n);
-    residual_forward(a->out, a->res_cross, sc->tmp, nc);
+    if (blk->ffn > 0) {
+        ws_norm_forward(w, &blk->ln_mlp, a->ln_mlp, a->ln_mlp_mean, a->ln_mlp_rstd, a->res_cross,
+                        n, c);
+        ws_linear_forward(w, &blk->fc1, a->fc1, a->ln_mlp, n);
+        gelu_forward(a->gelu, a->fc1, (size_t)n * blk->ffn);
+        ws_linear_forward(w, &blk->fc2, sc->tmp, a->gelu, n);
+        residual_forward(a->out, a->res_cross, sc->tmp, nc);
+    } else {
+        bias_residual_forward(a->out, a->res_cross, bias_of(w, &blk->fc2), n, c);
+    }
 }
 
 /* Each branch f of a residual y = x + f(x) adds its input gradient into d_res, which
@@ -125,41 +185,52 @@ void block_backward(const weight_set *w, const block_ref *blk, const block_acts 
                     const block_scratch *sc, float *d_res, float *d_ctx, const float *d_att,
                     const float *x, const float *ctx, block_shape s) {
     const int n = s.batch * s.tokens, c = blk->dim;
-    const size_t nc = (size_t)n * c, nrc = (size_t)n * blk->fc1.out;
+    const int A = block_attn_dim(blk), X = block_cross_dim(blk);
+    const size_t nc = (size_t)n * c, nf = (size_t)n * blk->ffn;
     /* MLP branch: out = r2 + fc2(gelu(fc1(ln_mlp(r2)))). */
-    memset(sc->d_wide, 0, nrc * sizeof(float));
-    ws_linear_backward(w, &blk->fc2, sc->d_wide, d_res, a->gelu, n);
-    memset(sc->d_wide2, 0, nrc * sizeof(float));
-    gelu_backward(sc->d_wide2, a->fc1, sc->d_wide, nrc);
-    memset(sc->d_narrow, 0, nc * sizeof(float));
-    ws_linear_backward(w, &blk->fc1, sc->d_narrow, sc->d_wide2, a->ln_mlp, n);
-    ws_norm_backward(w, &blk->ln_mlp, d_res, sc->d_narrow, a->res_cross, a->ln_mlp_mean,
-                     a->ln_mlp_rstd, n, c);
-    /* Cross-attention branch. */
-    if (blk->has_cross) {
-        const int nkv = s.batch * s.ctx_tokens;
+    if (blk->ffn > 0) {
+        memset(sc->d_wide, 0, nf * sizeof(float));
+        ws_linear_backward(w, &blk->fc2, sc->d_wide, d_res, a->gelu, n);
+        memset(sc->d_wide2, 0, nf * sizeof(float));
+        gelu_backward(sc->d_wide2, a->fc1, sc->d_wide, nf);
         memset(sc->d_narrow, 0, nc * sizeof(float));
+        ws_linear_backward(w, &blk->fc1, sc->d_narrow, sc->d_wide2, a->ln_mlp, n);
+        ws_norm_backward(w, &blk->ln_mlp, d_res, sc->d_narrow, a->res_cross, a->ln_mlp_mean,
+                         a->ln_mlp_rstd, n, c);
+    } else {
+        bias_residual_backward(dbias_of(w, &blk->fc2), d_res, n, c);
+    }
+    /* Cross-attention branch. */
+    if (blk->has_cross && blk->cross_heads > 0) {
+        const int nkv = s.batch * s.ctx_tokens;
+        memset(sc->d_narrow, 0, (size_t)n * X * sizeof(float));
         ws_linear_backward(w, &blk->cross_proj, sc->d_narrow, d_res, a->cross_y, n);
-        memset(sc->d_qkv, 0, nc * sizeof(float));
-        memset(sc->d_kv, 0, (size_t)nkv * 2 * c * sizeof(float));
-        attention_backward(sc->d_qkv, sc->d_kv, sc->d_kv + c, sc->d_narrow, NULL, a->cross_att,
-                           a->cross_q, c, a->cross_kv, a->cross_kv + c, 2 * c, s.batch,
-                           s.tokens, s.ctx_tokens, c, s.heads, 0);
+        memset(sc->d_qkv, 0, (size_t)n * X * sizeof(float));
+        memset(sc->d_kv, 0, (size_t)nkv * 2 * X * sizeof(float));
+        attention_backward(sc->d_qkv, sc->d_kv, sc->d_kv + X, sc->d_narrow, NULL, a->cross_att,
+                           a->cross_q, X, a->cross_kv, a->cross_kv + X, 2 * X, s.batch,
+                           s.tokens, s.ctx_tokens, X, blk->cross_heads, 0);
         ws_linear_backward(w, &blk->cross_kv, d_ctx, sc->d_kv, ctx, nkv);
         memset(sc->d_narrow2, 0, nc * sizeof(float));
         ws_linear_backward(w, &blk->cross_q, sc->d_narrow2, sc->d_qkv, a->ln_cross, n);
         ws_norm_backward(w, &blk->ln_cross, d_res, sc->d_narrow2, a->res_attn,
                          a->ln_cross_mean, a->ln_cross_rstd, n, c);
+    } else if (blk->has_cross) {
+        bias_residual_backward(dbias_of(w, &blk->cross_proj), d_res, n, c);
     }
     /* Self-attention branch. */
-    memset(sc->d_narrow, 0, nc * sizeof(float));
-    ws_linear_backward(w, &blk->proj, sc->d_narrow, d_res, a->attn_y, n);
-    memset(sc->d_qkv, 0, 3 * nc * sizeof(float));
-    attention_backward(sc->d_qkv, sc->d_qkv + c, sc->d_qkv + 2 * c, sc->d_narrow, d_att, a->att,
-                       a->qkv, 3 * c, a->qkv + c, a->qkv + 2 * c, 3 * c, s.batch, s.tokens,
-                       s.tokens, c, s.heads, blk->causal);
-    memset(sc->d_narrow2, 0, nc * sizeof(float));
-    ws_linear_backward(w, &blk->qkv, sc->d_narrow2, sc->d_qkv, a->ln_attn, n);
-    ws_norm_backward(w, &blk->ln_attn, d_res, sc->d_narrow2, x, a->ln_attn_mean,
-                     a->ln_attn_rstd, n, c);
+    if (blk->heads > 0) {
+        memset(sc->d_narrow, 0, (size_t)n * A * sizeof(float));
+        ws_linear_backward(w, &blk->proj, sc->d_narrow, d_res, a->attn_y, n);
+        memset(sc->d_qkv, 0, 3 * (size_t)n * A * sizeof(float));
+        attention_backward(sc->d_qkv, sc->d_qkv + A, sc->d_qkv + 2 * A, sc->d_narrow, d_att,
+                           a->att, a->qkv, 3 * A, a->qkv + A, a->qkv + 2 * A, 3 * A, s.batch,
+                           s.tokens, s.tokens, A, blk->heads, blk->causal);
+        memset(sc->d_narrow2, 0, nc * sizeof(float));
+        ws_linear_backward(w, &blk->qkv, sc->d_narrow2, sc->d_qkv, a->ln_attn, n);
+        ws_norm_backward(w, &blk->ln_attn, d_res, sc->d_narrow2, x, a->ln_attn_mean,
+                         a->ln_attn_rstd, n, c);
+    } else {
+        bias_residual_backward(dbias_of(w, &blk->proj), d_res, n, c);
+    }
 }

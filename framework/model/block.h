@@ -2,7 +2,10 @@
  *   r1  = x  + proj(attn(qkv(ln_attn(x))))                 self-attention (causal or not)
  *   r2  = r1 + cross_proj(attn(cross_q(ln_cross(r1)), cross_kv(ctx)))   bridge blocks only
  *   out = r2 + fc2(gelu(fc1(ln_mlp(r2))))
- * Activations live in named views of one flat buffer (block_acts); backward reads them. */
+ * Each block has its own head counts and MLP width (block_ref); a sublayer without units
+ * reduces to its output bias: r1 = x + proj.bias, and so on. Activations live in named
+ * views of one flat buffer (block_acts), sized by the block's own units; backward reads
+ * them. */
 #ifndef PL_MODEL_BLOCK_H
 #define PL_MODEL_BLOCK_H
 
@@ -11,10 +14,12 @@
 #include "model/weights.h"
 
 typedef struct {
-    int batch, tokens, ctx_tokens, heads;
+    int batch, tokens, ctx_tokens;
 } block_shape;
 
-typedef struct { /* what forward keeps for backward; rows n = batch·tokens */
+/* What forward keeps for backward; rows n = batch·tokens, C the width, A = heads·head_dim,
+ * X = cross_heads·head_dim, F = ffn. A sublayer without units has none of its views (NULL). */
+typedef struct {
     float *ln_attn, *ln_attn_mean, *ln_attn_rstd, *qkv, *att, *attn_y, *res_attn;
     float *ln_cross, *ln_cross_mean, *ln_cross_rstd, *cross_q, *cross_kv, *cross_att, *cross_y,
         *res_cross;
@@ -27,30 +32,33 @@ typedef struct { /* backward scratch shared by all blocks, sized by block_scratc
     float *tmp;       /* forward: a branch output before the residual add, [n, C] */
     float *d_narrow;  /* [n, C] */
     float *d_narrow2; /* [n, C] */
-    float *d_wide;    /* [n, ratio·C] */
-    float *d_wide2;   /* [n, ratio·C] */
-    float *d_qkv;     /* [n, 3C] */
-    float *d_kv;      /* [batch·ctx_tokens, 2C] */
+    float *d_wide;    /* [n, F] */
+    float *d_wide2;   /* [n, F] */
+    float *d_qkv;     /* [n, 3A] (self) or [n, X] (cross queries) */
+    float *d_kv;      /* [batch·ctx_tokens, 2X] */
     float *d_att;     /* [batch·heads·tokens²]: where a caller builds block_backward's d_att */
 } block_scratch;
 
 /* Adds the block's activation tensors "<prefix>.<name>" to layout; *first receives the index
  * of the first one (pass it to block_acts_bind). */
 pl_status block_acts_declare(pl_layout *layout, const char *prefix, const block_ref *blk,
-                             int ratio, block_shape s, int *first, pl_error *err);
+                             block_shape s, int *first, pl_error *err);
 void block_acts_bind(block_acts *a, const pl_buffer *buf, const block_ref *blk, int first);
 
 /* Floats of each scratch role, in block_scratch's field order, for a block (take the max
  * over all blocks). */
-void block_scratch_sizes(const block_ref *blk, int ratio, block_shape s,
-                         size_t sizes[BLOCK_SCRATCH_ROLES]);
+void block_scratch_sizes(const block_ref *blk, block_shape s, size_t sizes[BLOCK_SCRATCH_ROLES]);
+
+/* Floats of the block's self-attention map a->att for batch·tokens rows: B·heads·T·T. */
+size_t block_att_floats(const block_ref *blk, block_shape s);
 
 void block_forward(const weight_set *w, const block_ref *blk, const block_acts *a,
                    const block_scratch *sc, const float *x, const float *ctx, block_shape s);
 
 /* d_res: in, ∂L/∂out; out, ∂L/∂x. d_ctx (may be NULL) accumulates ∂L/∂ctx. d_att (may be
- * NULL) is a loss's own gradient with respect to the self-attention probabilities a->att
- * ([batch, heads, tokens, tokens]), e.g. from attention-map distillation. */
+ * NULL; ignored by a block without self-attention) is a loss's own gradient with respect to
+ * the self-attention probabilities a->att ([batch, heads, tokens, tokens]), e.g. from
+ * attention-map distillation. */
 void block_backward(const weight_set *w, const block_ref *blk, const block_acts *a,
                     const block_scratch *sc, float *d_res, float *d_ctx, const float *d_att,
                     const float *x, const float *ctx, block_shape s);

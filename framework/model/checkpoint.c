@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/json.h"
+#include "model/block_json.h"
 #include "model/safetensors.h"
 
 #define CHECKPOINT_KIND "prunelab-vlm"
@@ -126,9 +127,11 @@ pl_status vlm_save(const vlm *m, const char *path, const checkpoint_meta *meta, 
                    pl_error *err) {
     safetensors_writer *w;
     PL_TRY(safetensors_writer_create(&w, err));
-    char *config = NULL;
+    char *config = NULL, *blocks = NULL;
     pl_status st = model_config_to_json(&m->cfg, &config, err);
     if (st == PL_OK) st = safetensors_writer_set_metadata(w, "config", config, err);
+    if (st == PL_OK) st = model_blocks_to_json(&m->cfg, &blocks, err);
+    if (st == PL_OK) st = safetensors_writer_set_metadata(w, "blocks", blocks, err);
     if (st == PL_OK) st = safetensors_writer_set_metadata(w, "kind", CHECKPOINT_KIND, err);
     for (int i = 0; st == PL_OK && i < nmeta; i++)
         st = safetensors_writer_set_metadata(w, meta[i].key, meta[i].value, err);
@@ -140,6 +143,7 @@ pl_status vlm_save(const vlm *m, const char *path, const checkpoint_meta *meta, 
     if (st == PL_OK) st = save_adapters(w, &m->adapters, err);
     if (st == PL_OK) st = safetensors_writer_commit(w, path, err);
     free(config);
+    free(blocks);
     safetensors_writer_free(w);
     return st;
 }
@@ -152,6 +156,25 @@ static int has_masks(const safetensors_file *f, const vlm *m) {
         return safetensors_find(f, name) != NULL;
     }
     return 0;
+}
+
+/* Whether name is one of the model's own tensors in a checkpoint (not a mask or factor). */
+static int is_param_name(const char *name) {
+    size_t n = strlen(name);
+    return !is_factor_name(name) && !(n > 5 && strcmp(name + n - 5, ".mask") == 0);
+}
+
+/* The file holds exactly the model's parameters: no tensor beyond the layout (a block the
+ * metadata says has no heads or MLP, but the file has its matrices). */
+static pl_status check_no_extra_tensors(const safetensors_file *f, const vlm *m, pl_error *err) {
+    for (int i = 0; i < safetensors_count(f); i++) {
+        const char *name = safetensors_at(f, i)->name;
+        if (is_param_name(name) && pl_layout_find(&m->index.layout, name) < 0)
+            return PL_ERROR(err, PL_ERR_FORMAT, "%s: holds tensor \"%s\", which the model its "
+                            "metadata describes (config and blocks) does not have", safetensors_path(f),
+                            name);
+    }
+    return PL_OK;
 }
 
 pl_status vlm_load(vlm *m, const char *path, int max_batch, pl_error *err) {
@@ -167,12 +190,17 @@ pl_status vlm_load(vlm *m, const char *path, int max_batch, pl_error *err) {
                       "metadata lacks kind = %s and a model config)", path, CHECKPOINT_KIND);
     if (st == PL_OK && model_config_from_json(&cfg, config, err) != PL_OK)
         st = pl_error_wrap(err, "%s", path);
+    /* Checkpoints written before per-block shapes have no "blocks": they are uniform. */
+    const char *blocks = safetensors_metadata(f, "blocks");
+    if (st == PL_OK && blocks != NULL && model_blocks_from_json(&cfg, blocks, err) != PL_OK)
+        st = pl_error_wrap(err, "%s: its blocks metadata", path);
     if (st == PL_OK) st = vlm_create(m, &cfg, max_batch, err);
     if (st != PL_OK) {
         safetensors_close(f);
         return st;
     }
     st = safetensors_load_into(f, &m->index.layout, &m->params, 1, err);
+    if (st == PL_OK) st = check_no_extra_tensors(f, m, err);
     if (st == PL_OK && has_masks(f, m)) {
         st = vlm_enable_masks(m, err);
         if (st == PL_OK)

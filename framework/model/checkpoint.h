@@ -2,7 +2,9 @@
  * its hierarchical name, the pruning masks of prunable weights as "<name>.mask" (when the
  * model has masks), unmerged adapter factors as "<name>.lora_a" / ".lora_b" (when it carries
  * them; adapter_kind and adapter_alpha in the metadata), the model config as JSON in the
- * metadata under "config". */
+ * metadata under "config" and every block's heads and MLP width under "blocks"
+ * (model/block_json.h). A file without "blocks" (written before per-block shapes) is the
+ * uniform shape its config describes. */
 #ifndef PL_MODEL_CHECKPOINT_H
 #define PL_MODEL_CHECKPOINT_H
 
@@ -22,8 +24,9 @@ typedef struct {
 pl_status vlm_save(const vlm *m, const char *path, const checkpoint_meta *meta, int nmeta,
                    pl_error *err);
 
-/* Creates m (vlm_create with max_batch) from the config stored in path and loads every
- * parameter, and the masks when the file has them. */
+/* Creates m (vlm_create with max_batch) from the config and block shapes stored in path
+ * and loads every parameter, and the masks when the file has them. The file must hold
+ * exactly the tensors that shape has. */
 pl_status vlm_load(vlm *m, const char *path, int max_batch, pl_error *err);
 
 #endif

@@ -8,8 +8,6 @@
 
 #include "model/params.h"
 
-enum { VLM_MAX_LAYERS = 64 }; /* transformer blocks per module */
-
 typedef struct {
     int teacher[MODULE_COUNT][VLM_MAX_LAYERS]; /* teacher block of student block k; -1 = none */
 } vlm_layer_map;

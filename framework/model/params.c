@@ -8,15 +8,6 @@
 #include "core/alloc.h"
 #include "core/rng.h"
 
-const char *module_name(pl_module m) {
-    switch (m) {
-    case MODULE_VISION: return "vision";
-    case MODULE_BRIDGE: return "bridge";
-    case MODULE_LANGUAGE: return "language";
-    default: return "?";
-    }
-}
-
 /* Shared state while appending tensors: which module they belong to. */
 typedef struct {
     param_index *pi;
@@ -64,44 +55,66 @@ static pl_status add_norm(builder *b, const char *prefix, int dim, norm_ref *ref
     return add_tensor(b, name, 1, (int[]){dim}, 0, 0, &ref->bias);
 }
 
-static pl_status add_block(builder *b, const char *prefix, int dim, int ctx_dim, int ratio,
-                           int causal, block_ref *blk) {
+/* A linear layer that exists only when it has units (out > 0 and in > 0); keep_bias keeps
+ * an output projection's bias when it has none (the block's constant add). */
+static pl_status add_linear_if(builder *b, const char *prefix, int in, int out, int keep_bias,
+                               linear_ref *ref) {
+    if (in > 0 && out > 0) return add_linear(b, prefix, in, out, 1, ref);
+    char name[2 * PL_NAME_MAX];
+    *ref = (linear_ref){-1, -1, in, out};
+    if (!keep_bias) return PL_OK;
+    snprintf(name, sizeof name, "%s.bias", prefix);
+    return add_tensor(b, name, 1, (int[]){out}, 0, 0, &ref->bias);
+}
+
+static pl_status add_norm_if(builder *b, const char *prefix, int dim, int present, norm_ref *ref) {
+    *ref = (norm_ref){-1, -1};
+    return present ? add_norm(b, prefix, dim, ref) : PL_OK;
+}
+
+static pl_status add_block(builder *b, const char *prefix, int dim, int ctx_dim, int head_dim,
+                           int causal, block_dims units, block_ref *blk) {
     char name[2 * PL_NAME_MAX]; /* over-long names are rejected by pl_layout_add */
     memset(blk, 0, sizeof *blk);
     blk->dim = dim, blk->ctx_dim = ctx_dim, blk->causal = causal;
     blk->has_cross = ctx_dim > 0;
+    blk->heads = units.heads, blk->cross_heads = blk->has_cross ? units.cross_heads : 0;
+    blk->head_dim = head_dim, blk->ffn = units.ffn;
+    const int attn = block_attn_dim(blk), cross = block_cross_dim(blk);
     snprintf(name, sizeof name, "%s.ln_attn", prefix);
-    PL_TRY(add_norm(b, name, dim, &blk->ln_attn));
+    PL_TRY(add_norm_if(b, name, dim, attn > 0, &blk->ln_attn));
     snprintf(name, sizeof name, "%s.attn.qkv", prefix);
-    PL_TRY(add_linear(b, name, dim, 3 * dim, 1, &blk->qkv));
+    PL_TRY(add_linear_if(b, name, dim, 3 * attn, 0, &blk->qkv));
     snprintf(name, sizeof name, "%s.attn.proj", prefix);
-    PL_TRY(add_linear(b, name, dim, dim, 1, &blk->proj));
+    PL_TRY(add_linear_if(b, name, attn, dim, 1, &blk->proj));
     if (blk->has_cross) {
         snprintf(name, sizeof name, "%s.ln_cross", prefix);
-        PL_TRY(add_norm(b, name, dim, &blk->ln_cross));
+        PL_TRY(add_norm_if(b, name, dim, cross > 0, &blk->ln_cross));
         snprintf(name, sizeof name, "%s.cross.q", prefix);
-        PL_TRY(add_linear(b, name, dim, dim, 1, &blk->cross_q));
+        PL_TRY(add_linear_if(b, name, dim, cross, 0, &blk->cross_q));
         snprintf(name, sizeof name, "%s.cross.kv", prefix);
-        PL_TRY(add_linear(b, name, ctx_dim, 2 * dim, 1, &blk->cross_kv));
+        PL_TRY(add_linear_if(b, name, ctx_dim, 2 * cross, 0, &blk->cross_kv));
         snprintf(name, sizeof name, "%s.cross.proj", prefix);
-        PL_TRY(add_linear(b, name, dim, dim, 1, &blk->cross_proj));
+        PL_TRY(add_linear_if(b, name, cross, dim, 1, &blk->cross_proj));
     }
     snprintf(name, sizeof name, "%s.ln_mlp", prefix);
-    PL_TRY(add_norm(b, name, dim, &blk->ln_mlp));
+    PL_TRY(add_norm_if(b, name, dim, units.ffn > 0, &blk->ln_mlp));
     snprintf(name, sizeof name, "%s.mlp.fc1", prefix);
-    PL_TRY(add_linear(b, name, dim, ratio * dim, 1, &blk->fc1));
+    PL_TRY(add_linear_if(b, name, dim, units.ffn, 0, &blk->fc1));
     snprintf(name, sizeof name, "%s.mlp.fc2", prefix);
-    return add_linear(b, name, ratio * dim, dim, 1, &blk->fc2);
+    return add_linear_if(b, name, units.ffn, dim, 1, &blk->fc2);
 }
 
-static pl_status add_blocks(builder *b, const char *module, int count, int dim, int ctx_dim,
-                            int ratio, int causal, block_ref **out) {
-    *out = pl_alloc((size_t)count, sizeof **out, b->err);
+static pl_status add_blocks(builder *b, const model_config *c, pl_module m, int ctx_dim,
+                            int causal, block_ref **out) {
+    const int count = module_layers(c, m);
+    *out = pl_alloc((size_t)(count > 0 ? count : 1), sizeof **out, b->err);
     if (*out == NULL) return PL_ERR_NOMEM;
     char prefix[PL_NAME_MAX];
     for (int l = 0; l < count; l++) {
-        snprintf(prefix, sizeof prefix, "%s.blocks.%d", module, l);
-        PL_TRY(add_block(b, prefix, dim, ctx_dim, ratio, causal, &(*out)[l]));
+        snprintf(prefix, sizeof prefix, "%s.blocks.%d", module_name(m), l);
+        PL_TRY(add_block(b, prefix, module_dim(c, m), ctx_dim, module_head_dim(c, m), causal,
+                         model_block(c, m, l), &(*out)[l]));
     }
     return PL_OK;
 }
@@ -112,7 +125,7 @@ static pl_status build(param_index *pi, const model_config *c, builder *b) {
     PL_TRY(add_linear(b, "vision.patch", model_patch_dim(c), dv, 0, &pi->patch));
     PL_TRY(add_tensor(b, "vision.pos", 2, (int[]){model_num_patches(c), dv}, 0, 0,
                       &pi->vision_pos));
-    PL_TRY(add_blocks(b, "vision", c->layers_vision, dv, 0, c->mlp_ratio, 0, &pi->vision_blocks));
+    PL_TRY(add_blocks(b, c, MODULE_VISION, 0, 0, &pi->vision_blocks));
     PL_TRY(add_norm(b, "vision.ln_final", dv, &pi->vision_norm));
     pi->aux_head.weight = pi->aux_head.bias = -1;
     if (c->aux_classes > 0)
@@ -120,7 +133,7 @@ static pl_status build(param_index *pi, const model_config *c, builder *b) {
 
     b->module = MODULE_BRIDGE;
     PL_TRY(add_tensor(b, "bridge.queries", 2, (int[]){c->num_queries, dq}, 0, 0, &pi->queries));
-    PL_TRY(add_blocks(b, "bridge", c->layers_query, dq, dv, c->mlp_ratio, 0, &pi->bridge_blocks));
+    PL_TRY(add_blocks(b, c, MODULE_BRIDGE, dv, 0, &pi->bridge_blocks));
     PL_TRY(add_norm(b, "bridge.ln_final", dq, &pi->bridge_norm));
     pi->bridge_aux_head.weight = pi->bridge_aux_head.bias = -1;
     if (c->aux_classes > 0 && c->num_queries >= 4)
@@ -132,8 +145,7 @@ static pl_status build(param_index *pi, const model_config *c, builder *b) {
                       &pi->token_embedding));
     PL_TRY(add_tensor(b, "language.pos", 2, (int[]){model_lm_len(c), dl}, 0, 0,
                       &pi->language_pos));
-    PL_TRY(add_blocks(b, "language", c->layers_language, dl, 0, c->mlp_ratio, 1,
-                      &pi->language_blocks));
+    PL_TRY(add_blocks(b, c, MODULE_LANGUAGE, 0, 1, &pi->language_blocks));
     return add_norm(b, "language.ln_final", dl, &pi->language_norm);
 }
 
@@ -161,11 +173,6 @@ void param_index_free(param_index *pi) {
 static int ends_with(const char *s, const char *suffix) {
     size_t n = strlen(s), k = strlen(suffix);
     return n >= k && strcmp(s + n - k, suffix) == 0;
-}
-
-int module_layers(const model_config *c, pl_module m) {
-    return m == MODULE_VISION ? c->layers_vision
-         : m == MODULE_BRIDGE ? c->layers_query : c->layers_language;
 }
 
 void param_init(const param_index *pi, const model_config *cfg, pl_buffer *params,
@@ -205,8 +212,11 @@ static int append_block_linears(const block_ref *blk, linear_ref *refs, int n) {
     }
     order[count++] = &blk->fc1;
     order[count++] = &blk->fc2;
-    for (int k = 0; k < count; k++, n++)
+    for (int k = 0; k < count; k++) {
+        if (!linear_present(order[k])) continue;
         if (refs) refs[n] = *order[k];
+        n++;
+    }
     return n;
 }
 

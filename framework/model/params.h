@@ -9,30 +9,36 @@
 #include "core/buffer.h"
 #include "model/model_config.h"
 
-typedef enum { MODULE_VISION = 0, MODULE_BRIDGE, MODULE_LANGUAGE, MODULE_COUNT } pl_module;
-const char *module_name(pl_module m);
-/* Transformer blocks of module m under cfg (Lv, Lq or Ll). */
-int module_layers(const model_config *cfg, pl_module m);
-
 typedef struct { /* tensor indices of a linear layer (out × in weight, out bias) */
-    int weight, bias;
+    int weight, bias; /* weight -1: the layer has no units (bias -1 too, but for a block's
+                         output projections, whose bias stays a constant add) */
     int in, out;
 } linear_ref;
+
+static inline int linear_present(const linear_ref *r) { return r->weight >= 0; }
 
 typedef struct { /* tensor indices of a layer norm */
     int weight, bias;
 } norm_ref;
 
-typedef struct { /* one pre-LN transformer block: attention, optional cross-attention, MLP */
+/* One pre-LN transformer block: self-attention, cross-attention (bridge blocks), MLP. A
+ * sublayer with no units (heads, cross_heads or ffn 0) has no norm and no matrices: only
+ * its output projection's bias, added to the residual stream. */
+typedef struct {
     norm_ref ln_attn;
-    linear_ref qkv, proj;
-    int has_cross;
+    linear_ref qkv, proj;       /* qkv: dim -> 3·heads·head_dim; proj: heads·head_dim -> dim */
+    int has_cross;              /* a bridge block (ctx_dim > 0), whatever its cross_heads */
     norm_ref ln_cross;
-    linear_ref cross_q, cross_kv, cross_proj;
+    linear_ref cross_q, cross_kv, cross_proj; /* kv reads the context width ctx_dim */
     norm_ref ln_mlp;
-    linear_ref fc1, fc2;
+    linear_ref fc1, fc2;        /* fc1: dim -> ffn; fc2: ffn -> dim */
     int dim, ctx_dim, causal;
+    int heads, cross_heads, head_dim, ffn;
 } block_ref;
+
+/* Channels of the block's self- and cross-attention (heads · head width). */
+static inline int block_attn_dim(const block_ref *b) { return b->heads * b->head_dim; }
+static inline int block_cross_dim(const block_ref *b) { return b->cross_heads * b->head_dim; }
 
 typedef struct {
     pl_layout layout;

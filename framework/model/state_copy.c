@@ -28,9 +28,9 @@ static size_t walk(vlm_state_copy *c, const vlm *m, int batch, int copy) {
             if (c->hidden)
                 keep(c->mem, &at, &c->view.hidden[mod][l], a->out, now[mod].hidden_floats,
                      cap[mod].hidden_floats, copy);
-            if (c->att)
-                keep(c->mem, &at, &c->view.att[mod][l], a->att, now[mod].att_floats,
-                     cap[mod].att_floats, copy);
+            if (c->att && cap[mod].att_floats[l] > 0)
+                keep(c->mem, &at, &c->view.att[mod][l], a->att, now[mod].att_floats[l],
+                     cap[mod].att_floats[l], copy);
         }
     return at;
 }

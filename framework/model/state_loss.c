@@ -17,11 +17,11 @@ static float term_forward(const float *targets[][VLM_MAX_LAYERS], float *scale,
     for (int mod = 0; weight > 0.0f && mod < MODULE_COUNT; mod++)
         for (int k = 0; k < mods[mod].layers; k++) {
             const int src = map->teacher[mod][k];
-            if (src < 0) continue;
+            if (src < 0 || (att && mods[mod].att_floats[k] == 0)) continue; /* no map: no pair */
             assert(src < VLM_MAX_LAYERS && teacher[mod][src] != NULL);
             const block_acts *a = &mods[mod].acts[k];
             targets[mod][k] = teacher[mod][src];
-            sum += att ? mse_forward(a->att, targets[mod][k], mods[mod].att_floats)
+            sum += att ? mse_forward(a->att, targets[mod][k], mods[mod].att_floats[k])
                        : mse_forward(a->out, targets[mod][k], mods[mod].hidden_floats);
             pairs++;
         }
@@ -44,7 +44,41 @@ const float *state_loss_block_backward(const state_targets *t, const state_modul
     if (t->hidden[mod][layer] != NULL)
         mse_backward(d_out, NULL, a->out, t->hidden[mod][layer], sm->hidden_floats, t->hidden_scale);
     if (t->att[mod][layer] == NULL) return NULL;
-    memset(d_att, 0, sm->att_floats * sizeof(float));
-    mse_backward(d_att, NULL, a->att, t->att[mod][layer], sm->att_floats, t->att_scale);
+    memset(d_att, 0, sm->att_floats[layer] * sizeof(float));
+    mse_backward(d_att, NULL, a->att, t->att[mod][layer], sm->att_floats[layer], t->att_scale);
     return d_att;
+}
+
+pl_status state_loss_check(const vlm_layer_map *map, const model_config *student,
+                           const model_config *teacher, int hidden, int att, pl_error *err) {
+    for (int m = 0; m < MODULE_COUNT; m++) {
+        const pl_module mod = (pl_module)m;
+        for (int k = 0; k < module_layers(student, mod); k++) {
+            const int t = map->teacher[m][k];
+            if (t < 0) continue;
+            if (t >= module_layers(teacher, mod))
+                return PL_ERROR(err, PL_ERR_CONFIG, "the layer map pairs student %s block %d with "
+                                "teacher block %d, but the teacher has %d %s blocks",
+                                module_name(mod), k, t, module_layers(teacher, mod),
+                                module_name(mod));
+            if (hidden && module_dim(student, mod) != module_dim(teacher, mod))
+                return PL_ERROR(err, PL_ERR_CONFIG, "hidden-state distillation pairs student %s "
+                                "block %d (width %d) with teacher block %d (width %d): the states "
+                                "must be equally wide; set hidden_weight: 0 or use a teacher of "
+                                "the student's width", module_name(mod), k,
+                                module_dim(student, mod), t, module_dim(teacher, mod));
+            const block_dims s = model_block(student, mod, k), d = model_block(teacher, mod, t);
+            if (att && s.heads != d.heads)
+                return PL_ERROR(err, PL_ERR_CONFIG, "attention-map distillation pairs student %s "
+                                "block %d (%d heads) with teacher block %d (%d heads): the maps "
+                                "differ in shape; set attn_weight: 0 or pair blocks of equal "
+                                "heads", module_name(mod), k, s.heads, t, d.heads);
+        }
+    }
+    if ((hidden || att) && (student->num_queries != teacher->num_queries ||
+                            student->text_len != teacher->text_len ||
+                            model_num_patches(student) != model_num_patches(teacher)))
+        return PL_ERROR(err, PL_ERR_CONFIG, "state distillation needs student and teacher of the "
+                        "same sequence lengths (queries, text, patches)");
+    return PL_OK;
 }

@@ -5,7 +5,8 @@
  *   L_attn   = (1/P) Σ_(k,t) mean over the N = B·H·T·T entries of (A_k − A'_t)²
  *
  * h_k = student block k's residual-stream output, A_k = its self-attention probabilities
- * (the bridge's cross-attention is not compared); h'_t, A'_t the teacher's at block t.
+ * (the bridge's cross-attention is not compared; a block without self-attention has no
+ * map and no attention pair); h'_t, A'_t the teacher's at block t.
  * Pairs (k, t) run over the student blocks of every module that the layer map matches, P
  * their count. Each pair's MSE is a mean over its own elements, so pairs weigh the same
  * whatever their module's width and length; causal maps count their masked entries, 0 in
@@ -23,7 +24,8 @@
 typedef struct { /* one module's student blocks, for the current batch */
     const block_acts *acts;
     int layers;
-    size_t hidden_floats, att_floats; /* per block: B·T·C and B·H·T·T */
+    size_t hidden_floats;                /* per block: B·T·C */
+    size_t att_floats[VLM_MAX_LAYERS];   /* by block: B·H·T·T, H its own heads (0: no map) */
 } state_module;
 
 typedef struct { /* written by forward, read by backward */
@@ -44,5 +46,11 @@ void state_loss_forward(state_targets *t, const vlm_layer_map *map, const vlm_st
  * (att_floats), or NULL when the block has no attention target. */
 const float *state_loss_block_backward(const state_targets *t, const state_module *sm,
                                        pl_module mod, int layer, float *d_out, float *d_att);
+
+/* Whether map can pair student and teacher for the terms in use (hidden, att nonzero):
+ * every matched teacher block exists, hidden states are equally wide, attention maps have
+ * equal heads. An error names the module, both blocks and what differs. */
+pl_status state_loss_check(const vlm_layer_map *map, const model_config *student,
+                           const model_config *teacher, int hidden, int att, pl_error *err);
 
 #endif

@@ -20,13 +20,13 @@ typedef struct { /* a named activation outside the blocks and where its pointer 
 } act_slot;
 
 static block_shape vision_shape(const vlm *m, int b) {
-    return (block_shape){b, model_num_patches(&m->cfg), 0, m->cfg.heads};
+    return (block_shape){b, model_num_patches(&m->cfg), 0};
 }
 static block_shape bridge_shape(const vlm *m, int b) {
-    return (block_shape){b, m->cfg.num_queries, model_num_patches(&m->cfg), m->cfg.heads};
+    return (block_shape){b, m->cfg.num_queries, model_num_patches(&m->cfg)};
 }
 static block_shape language_shape(const vlm *m, int b) {
-    return (block_shape){b, model_lm_len(&m->cfg), 0, m->cfg.heads};
+    return (block_shape){b, model_lm_len(&m->cfg), 0};
 }
 
 static pl_status declare_blocks(vlm *m, const char *module, const block_ref *blocks, int count,
@@ -35,10 +35,9 @@ static pl_status declare_blocks(vlm *m, const char *module, const block_ref *blo
     char prefix[PL_NAME_MAX];
     for (int l = 0; l < count; l++) {
         snprintf(prefix, sizeof prefix, "%s.blocks.%d", module, l);
-        PL_TRY(block_acts_declare(&m->act_layout, prefix, &blocks[l], m->cfg.mlp_ratio, s,
-                                  &firsts[l], err));
+        PL_TRY(block_acts_declare(&m->act_layout, prefix, &blocks[l], s, &firsts[l], err));
         size_t sizes[BLOCK_SCRATCH_ROLES];
-        block_scratch_sizes(&blocks[l], m->cfg.mlp_ratio, s, sizes);
+        block_scratch_sizes(&blocks[l], s, sizes);
         for (int k = 0; k < BLOCK_SCRATCH_ROLES; k++)
             if (sizes[k] > scratch[k]) scratch[k] = sizes[k];
     }
@@ -93,10 +92,6 @@ static pl_status build_activations(vlm *m, pl_error *err) {
         PL_TRY(pl_layout_add(&m->act_layout, slots[i].name, 1, (int[]){(int)slots[i].count},
                              &slot_index[i], err));
     int vfirst[VLM_MAX_LAYERS], qfirst[VLM_MAX_LAYERS], lfirst[VLM_MAX_LAYERS];
-    if (c->layers_vision > VLM_MAX_LAYERS || c->layers_query > VLM_MAX_LAYERS ||
-        c->layers_language > VLM_MAX_LAYERS)
-        return PL_ERROR(err, PL_ERR_CONFIG, "at most %d layers per module are supported",
-                        VLM_MAX_LAYERS);
     size_t scratch[BLOCK_SCRATCH_ROLES] = {0};
     PL_TRY(declare_blocks(m, "vision", m->index.vision_blocks, c->layers_vision,
                           vision_shape(m, m->max_batch), vfirst, scratch, err));
@@ -304,12 +299,15 @@ void vlm_state_modules(const vlm *m, int batch, state_module out[MODULE_COUNT]) 
     const block_shape shapes[MODULE_COUNT] = {vision_shape(m, batch), bridge_shape(m, batch),
                                               language_shape(m, batch)};
     const block_acts *acts[MODULE_COUNT] = {m->vision_acts, m->bridge_acts, m->language_acts};
-    const int dims[MODULE_COUNT] = {c->dim_vision, c->dim_query, c->dim_language};
+    const block_ref *refs[MODULE_COUNT] = {m->index.vision_blocks, m->index.bridge_blocks,
+                                           m->index.language_blocks};
     for (int mod = 0; mod < MODULE_COUNT; mod++) {
         const block_shape s = shapes[mod];
-        out[mod] = (state_module){acts[mod], module_layers(c, (pl_module)mod),
-                                  (size_t)s.batch * s.tokens * dims[mod],
-                                  (size_t)s.batch * s.heads * s.tokens * s.tokens};
+        state_module *sm = &out[mod];
+        sm->acts = acts[mod];
+        sm->layers = module_layers(c, (pl_module)mod);
+        sm->hidden_floats = (size_t)s.batch * s.tokens * module_dim(c, (pl_module)mod);
+        for (int l = 0; l < sm->layers; l++) sm->att_floats[l] = block_att_floats(&refs[mod][l], s);
     }
 }
 

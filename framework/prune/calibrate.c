@@ -1,8 +1,10 @@
 /* calibrate.c - layer input sites and calibration passes (see calibrate.h). */
 #include "prune/calibrate.h"
 
+/* Appends a site for ref unless the layer has no units (a block without that sublayer). */
 static int add_site(prune_site *sites, int n, linear_ref ref, pl_module mod, int level,
                     const float *input, int tokens) {
+    if (!linear_present(&ref)) return n;
     if (sites) sites[n] = (prune_site){ref, mod, level, input, tokens};
     return n + 1;
 }

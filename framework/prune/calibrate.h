@@ -5,7 +5,8 @@
  * blocks 0..Ll-1; inside a block qkv, proj, [cross_q, cross_kv, cross_proj], fc1, fc2 -
  * the order of param_block_linears. Inputs: qkv ← ln_attn, proj ← attn_y,
  * cross_q ← ln_cross, cross_kv ← vision_out (the encoder's output), cross_proj ← cross_y,
- * fc1 ← ln_mlp, fc2 ← gelu. */
+ * fc1 ← ln_mlp, fc2 ← gelu. A block sublayer without units (no heads, no MLP width) has
+ * no sites. */
 #ifndef PL_PRUNE_CALIBRATE_H
 #define PL_PRUNE_CALIBRATE_H
 
