@@ -21,6 +21,23 @@ static inline model_config tm_micro_config(void) {
     return c;
 }
 
+/* The micro configuration with a shape per block: a vision block without attention and one
+ * without MLP, a bridge block with fewer cross-attention heads than self-attention heads and
+ * one without cross-attention, language blocks of different widths. */
+static inline model_config tm_hetero_config(void) {
+    model_config c = tm_micro_config();
+    c.layers_vision = 2, c.layers_query = 2, c.layers_language = 2;
+    model_blocks_make_custom(&c);
+    c.blocks.dims[MODULE_VISION][0] = (block_dims){0, 0, 10};
+    c.blocks.dims[MODULE_VISION][1] = (block_dims){1, 0, 0};
+    c.blocks.dims[MODULE_BRIDGE][0] = (block_dims){2, 1, 6};
+    c.blocks.dims[MODULE_BRIDGE][1] = (block_dims){1, 0, 4};
+    c.blocks.dims[MODULE_LANGUAGE][0] = (block_dims){1, 0, 20};
+    c.blocks.dims[MODULE_LANGUAGE][1] = (block_dims){2, 0, 3};
+    cr_assert_eq(model_config_check(&c, NULL), PL_OK);
+    return c;
+}
+
 typedef struct { /* two samples for tm_micro_config */
     float images[2 * 28 * 28];
     int tokens[2 * 6], targets[2 * 6], cells[2 * 4];
@@ -78,6 +95,33 @@ static inline int tm_check_fd(vlm *m, const weight_set *w, float *values, const 
         large += fabs(numeric) > 1.5e-2;
     }
     return large;
+}
+
+/* Three entries of every parameter tensor against central differences (a masked entry must
+ * instead have gradient exactly 0); at least 100 entries must be checked. */
+static inline void tm_check_params(vlm *m, const weight_set *w, const vlm_input *in,
+                                   vlm_loss_weights lw) {
+    vlm_zero_grad(m);
+    vlm_forward(m, w, in, lw);
+    vlm_backward(m, w);
+    pl_rng pick = {5, 5};
+    int checked = 0;
+    for (int t = 0; t < m->index.layout.count; t++) {
+        const pl_tensor_spec *spec = &m->index.layout.tensors[t];
+        for (int k = 0; k < 3; k++) {
+            size_t i = spec->offset + pl_rng_below(pick, (uint64_t)(t * 3 + k), (uint32_t)spec->count);
+            if (w->masks && w->masks->data[i] == 0.0f) {
+                cr_assert_eq(m->grads.data[i], 0.0f, "%s: masked weight got a gradient", spec->name);
+                continue;
+            }
+            double numeric = tm_numeric(m, w, in, lw, &m->params.data[i]);
+            double analytic = m->grads.data[i];
+            cr_expect(tm_close(numeric, analytic), "%s[%zu]: analytic %.6g vs numeric %.6g",
+                      spec->name, i - spec->offset, analytic, numeric);
+            checked++;
+        }
+    }
+    cr_assert_gt(checked, 100);
 }
 
 #endif

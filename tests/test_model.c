@@ -12,27 +12,7 @@
 static const vlm_loss_weights WEIGHTS = {.task_weight = 1.0f, .aux_weight = 0.5f, .bridge_aux_weight = 0.3f};
 
 static void check_gradients(vlm *m, const weight_set *w, const vlm_input *in) {
-    vlm_zero_grad(m);
-    vlm_forward(m, w, in, WEIGHTS);
-    vlm_backward(m, w);
-    pl_rng pick = {5, 5};
-    int checked = 0;
-    for (int t = 0; t < m->index.layout.count; t++) {
-        const pl_tensor_spec *spec = &m->index.layout.tensors[t];
-        for (int k = 0; k < 3; k++) {
-            size_t i = spec->offset + pl_rng_below(pick, (uint64_t)(t * 3 + k), (uint32_t)spec->count);
-            if (w->masks && w->masks->data[i] == 0.0f) {
-                cr_assert_eq(m->grads.data[i], 0.0f, "%s: masked weight got a gradient", spec->name);
-                continue;
-            }
-            double numeric = tm_numeric(m, w, in, WEIGHTS, &m->params.data[i]);
-            double analytic = m->grads.data[i];
-            cr_expect(tm_close(numeric, analytic), "%s[%zu]: analytic %.6g vs numeric %.6g",
-                      spec->name, i - spec->offset, analytic, numeric);
-            checked++;
-        }
-    }
-    cr_assert_gt(checked, 100);
+    tm_check_params(m, w, in, WEIGHTS);
 }
 
 Test(model, gradients_match_finite_differences) {

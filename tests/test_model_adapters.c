@@ -21,13 +21,26 @@ static model_config micro(void) {
     return c;
 }
 
+/* Blocks of their own shapes: narrower attention and MLP matrices, a block without MLP and
+ * one without attention, a bridge block with one cross-attention head of two. */
+static model_config micro_shaped(void) {
+    model_config c = micro();
+    c.layers_language = 2;
+    model_blocks_make_custom(&c);
+    c.blocks.dims[MODULE_VISION][0] = (block_dims){1, 0, 5};
+    c.blocks.dims[MODULE_BRIDGE][0] = (block_dims){2, 1, 0};
+    c.blocks.dims[MODULE_LANGUAGE][0] = (block_dims){1, 0, 7};
+    c.blocks.dims[MODULE_LANGUAGE][1] = (block_dims){0, 0, 9};
+    return c;
+}
+
 typedef struct {
     float images[2 * 28 * 28], teacher[2 * 10 * 11];
     int tokens[12], targets[12], cells[8];
 } micro_batch;
 
-static void setup(vlm *m, micro_batch *b, adapter_set *a, adapter_kind kind) {
-    model_config c = micro();
+static void setup_model(vlm *m, micro_batch *b, adapter_set *a, adapter_kind kind,
+                        model_config c) {
     cr_assert_eq(vlm_create(m, &c, 2, NULL), PL_OK);
     vlm_init(m, 9);
     cr_assert_eq(vlm_enable_masks(m, NULL), PL_OK);
@@ -50,6 +63,10 @@ static void setup(vlm *m, micro_batch *b, adapter_set *a, adapter_kind kind) {
     for (size_t i = 0; i < a->layout.total; i++) a->values.data[i] += 0.2f * pl_rng_normal(r, (7ull << 32) + i);
 }
 
+static void setup(vlm *m, micro_batch *b, adapter_set *a, adapter_kind kind) {
+    setup_model(m, b, a, kind, micro());
+}
+
 static vlm_input input_of(const micro_batch *b) {
     vlm_input in = {.images = b->images, .tokens = b->tokens, .targets = b->targets,
                     .cells = b->cells, .teacher_logits = b->teacher, .batch = 2};
@@ -58,11 +75,11 @@ static vlm_input input_of(const micro_batch *b) {
 
 static const vlm_loss_weights KD = {.task_weight = 0.6f, .kd_weight = 0.4f, .temperature = 2.0f};
 
-static void adapter_gradients(adapter_kind kind) {
+static void adapter_gradients(adapter_kind kind, model_config c) {
     vlm m;
     adapter_set a;
     static micro_batch b;
-    setup(&m, &b, &a, kind);
+    setup_model(&m, &b, &a, kind, c);
     weight_set w = vlm_weights(&m, 1, 0);
     w.adapters = &a;
     w.adapter_grads = &a.grads;
@@ -75,9 +92,15 @@ static void adapter_gradients(adapter_kind kind) {
     vlm_free(&m);
 }
 
-Test(adapters, lora_factor_gradients_match_finite_differences) { adapter_gradients(ADAPTER_LORA); }
+Test(adapters, lora_factor_gradients_match_finite_differences) {
+    adapter_gradients(ADAPTER_LORA, micro());
+}
 Test(adapters, sparselora_factor_gradients_match_finite_differences) {
-    adapter_gradients(ADAPTER_SPARSELORA);
+    adapter_gradients(ADAPTER_SPARSELORA, micro());
+}
+Test(adapters, factor_gradients_on_blocks_of_their_own_shapes) {
+    adapter_gradients(ADAPTER_LORA, micro_shaped());
+    adapter_gradients(ADAPTER_SPARSELORA, micro_shaped());
 }
 
 Test(adapters, distillation_gradients_match_finite_differences) {
@@ -144,11 +167,11 @@ static double sparsity_of_prunable(const vlm *m) {
     return (double)zeros / (double)total;
 }
 
-static void merge_case(adapter_kind kind) {
+static void merge_case(adapter_kind kind, model_config c) {
     vlm m;
     adapter_set a;
     static micro_batch b;
-    setup(&m, &b, &a, kind);
+    setup_model(&m, &b, &a, kind, c);
     weight_set w = vlm_weights(&m, 1, 0);
     w.adapters = &a;
     vlm_input in = input_of(&b);
@@ -179,5 +202,11 @@ static void merge_case(adapter_kind kind) {
     vlm_free(&m);
 }
 
-Test(adapters, sparselora_merge_keeps_sparsity_exactly) { merge_case(ADAPTER_SPARSELORA); }
-Test(adapters, lora_merge_is_dense) { merge_case(ADAPTER_LORA); }
+Test(adapters, sparselora_merge_keeps_sparsity_exactly) {
+    merge_case(ADAPTER_SPARSELORA, micro());
+    merge_case(ADAPTER_SPARSELORA, micro_shaped());
+}
+Test(adapters, lora_merge_is_dense) {
+    merge_case(ADAPTER_LORA, micro());
+    merge_case(ADAPTER_LORA, micro_shaped());
+}

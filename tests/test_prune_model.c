@@ -409,3 +409,53 @@ Test(prune_model, dense_values_stay_under_the_mask) {
     }
     pl_data_close(&d);
 }
+
+/* Micro with a shape per block: narrower attention (one head), narrower and wider MLPs, a
+ * block without attention, one without MLP, a bridge block with one cross head of two. */
+static model_config shaped_of(const pl_data *d) {
+    model_config c = micro_of(d);
+    model_blocks_make_custom(&c);
+    c.blocks.dims[MODULE_VISION][0] = (block_dims){0, 0, 64};
+    c.blocks.dims[MODULE_VISION][1] = (block_dims){1, 0, 0};
+    c.blocks.dims[MODULE_BRIDGE][0] = (block_dims){2, 1, 48};
+    c.blocks.dims[MODULE_LANGUAGE][0] = (block_dims){1, 0, 96};
+    c.blocks.dims[MODULE_LANGUAGE][1] = (block_dims){2, 0, 32};
+    return c;
+}
+
+/* Every method and pattern on the narrower matrices: each row of each present matrix of a
+ * pruned module loses exactly its share (row groups) or N of every M. */
+Test(prune_model, every_method_prunes_blocks_of_their_own_shapes) {
+    pl_data d;
+    synthetic_data(&d);
+    model_config c = shaped_of(&d);
+    const prune_method methods[] = {PRUNE_MAGNITUDE, PRUNE_WANDA, PRUNE_SPARSEGPT};
+    for (size_t k = 0; k < sizeof methods / sizeof methods[0]; k++)
+        for (int nm = 0; nm < 2; nm++) {
+            vlm m;
+            make_model(&m, &c, 4);
+            prune_config cfg = cfg_of(methods[k], 0.5f, 0.5f, 0.5f);
+            if (nm) cfg.nm_n = 2, cfg.nm_m = 4;
+            pl_error err;
+            cr_assert_eq(prune_model(&m, &d, &cfg, NULL, &err), PL_OK, "%s", err.message);
+            sparsity_matrix mats[64];
+            const int n = sparsity_matrices(&m, mats);
+            cr_assert_eq(n, param_block_linears(&m.index, &m.cfg, NULL, NULL));
+            for (int i = 0; i < n; i++) {
+                const pl_tensor_spec *t = &m.index.layout.tensors[mats[i].tensor];
+                const int rows = t->shape[0], cols = t->shape[1], group = nm ? 4 : cols;
+                const int want = nm ? 2 : (int)prune_target_count(0.5, (size_t)cols);
+                for (int r = 0; r < rows; r++)
+                    for (int g = 0; g < cols; g += group) {
+                        int z = 0;
+                        for (int j = g; j < g + group; j++)
+                            z += m.masks.data[t->offset + (size_t)r * cols + j] == 0.0f;
+                        cr_assert_eq(z, want, "method %d nm %d: %s row %d group %d", (int)k, nm,
+                                     t->name, r, g / group);
+                    }
+            }
+            cr_assert_eq(sparsity_check_masked_zero(&m, NULL), PL_OK);
+            vlm_free(&m);
+        }
+    pl_data_close(&d);
+}

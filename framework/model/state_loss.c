@@ -68,7 +68,7 @@ pl_status state_loss_check(const vlm_layer_map *map, const model_config *student
                                 "the student's width", module_name(mod), k,
                                 module_dim(student, mod), t, module_dim(teacher, mod));
             const block_dims s = model_block(student, mod, k), d = model_block(teacher, mod, t);
-            if (att && s.heads != d.heads)
+            if (att && s.heads > 0 && s.heads != d.heads) /* 0 heads: no map, no pair */
                 return PL_ERROR(err, PL_ERR_CONFIG, "attention-map distillation pairs student %s "
                                 "block %d (%d heads) with teacher block %d (%d heads): the maps "
                                 "differ in shape; set attn_weight: 0 or pair blocks of equal "
