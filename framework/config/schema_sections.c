@@ -67,6 +67,45 @@ static long long int_at(const cfg_node *map, const char *key) {
     return n != NULL && n->kind == CFG_INT ? n->u.i : 1;
 }
 
+/* model.blocks: one entry per block of each module it lists, every entry's heads within
+ * model.heads (which fixes the head width), cross_heads only on bridge blocks. */
+static bool check_model_blocks(const cfg_node *model, char *why, size_t size) {
+    static const char *const modules[] = {"vision", "bridge", "language"};
+    static const char *const layers[] = {"layers_vision", "layers_query", "layers_language"};
+    const cfg_node *blocks = cfg_map_get(model, "blocks");
+    if (blocks == NULL || blocks->kind != CFG_MAP) return true;
+    const long long heads = int_at(model, "heads");
+    for (int m = 0; m < 3; m++) {
+        const cfg_node *list = cfg_map_get(blocks, modules[m]);
+        if (list == NULL || list->kind != CFG_LIST) continue;
+        if (list->u.list.count != int_at(model, layers[m])) {
+            snprintf(why, size, "blocks.%s lists %d blocks but %s = %lld (one entry per block)",
+                     modules[m], list->u.list.count, layers[m], int_at(model, layers[m]));
+            return false;
+        }
+        for (int l = 0; l < list->u.list.count; l++) {
+            const cfg_node *e = list->u.list.items[l];
+            const cfg_node *h = cfg_map_get(e, "heads"), *x = cfg_map_get(e, "cross_heads");
+            if (h != NULL && h->kind == CFG_INT && h->u.i > heads) {
+                snprintf(why, size, "blocks.%s[%d].heads = %lld: a block holds at most heads = %lld "
+                         "(model.heads fixes the head width)", modules[m], l, h->u.i, heads);
+                return false;
+            }
+            if (x != NULL && m != 1) {
+                snprintf(why, size, "blocks.%s[%d].cross_heads: only bridge blocks have "
+                         "cross-attention", modules[m], l);
+                return false;
+            }
+            if (x != NULL && x->kind == CFG_INT && x->u.i > heads) {
+                snprintf(why, size, "blocks.%s[%d].cross_heads = %lld: a block holds at most "
+                         "heads = %lld", modules[m], l, x->u.i, heads);
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static bool check_model(const cfg_node *v, char *why, size_t size) {
     static const char *const dims[] = {"dim_vision", "dim_query", "dim_language"};
     long long heads = int_at(v, "heads");
@@ -80,10 +119,31 @@ static bool check_model(const cfg_node *v, char *why, size_t size) {
                  int_at(v, "image_size"), int_at(v, "patch_size"));
         return false;
     }
-    return true;
+    return check_model_blocks(v, why, size);
 }
 
 /* ---- model and data ---- */
+
+static const cfg_key BLOCK_KEYS[] = {
+    {K("heads", CFG_T_INT, NULL), GE(0), .flags = CFG_KEY_OPTIONAL,
+     .help = "self-attention heads of this block (0 = no attention; default model.heads)"},
+    {K("cross_heads", CFG_T_INT, NULL), GE(0), .flags = CFG_KEY_OPTIONAL,
+     .help = "cross-attention heads, bridge blocks only (0 = none; default model.heads)"},
+    {K("ffn", CFG_T_INT, NULL), GE(0), .flags = CFG_KEY_OPTIONAL,
+     .help = "MLP hidden width of this block (0 = no MLP; default mlp_ratio x the width)"},
+};
+SECTION(BLOCK, "block", "one transformer block's units", BLOCK_KEYS, false);
+
+static const cfg_key MODULE_BLOCKS_KEYS[] = {
+    {K("vision", CFG_T_LIST, NULL), .item = CFG_T_MAP, .sub = &BLOCK, .flags = CFG_KEY_OPTIONAL,
+     .help = "one {heads, ffn} per vision block, in order"},
+    {K("bridge", CFG_T_LIST, NULL), .item = CFG_T_MAP, .sub = &BLOCK, .flags = CFG_KEY_OPTIONAL,
+     .help = "one {heads, cross_heads, ffn} per bridge block, in order"},
+    {K("language", CFG_T_LIST, NULL), .item = CFG_T_MAP, .sub = &BLOCK, .flags = CFG_KEY_OPTIONAL,
+     .help = "one {heads, ffn} per language block, in order"},
+};
+SECTION(MODULE_BLOCKS, "blocks", "per-block units of each module (absent = uniform)",
+        MODULE_BLOCKS_KEYS, false);
 
 static const cfg_key MODEL_KEYS[] = {
     {K("preset", CFG_T_ENUM, NULL), .choices = "tiny|small|base", .flags = CFG_KEY_OPTIONAL,
@@ -100,6 +160,10 @@ static const cfg_key MODEL_KEYS[] = {
     {K("image_size", CFG_T_INT, "56"), GE(1), .help = "input image side in pixels"},
     {K("patch_size", CFG_T_INT, "7"), GE(1), .help = "patch side in pixels (divides image_size)"},
     {K("init_std", CFG_T_FLOAT, "0.02"), GT(0), .help = "standard deviation of initial weights"},
+    {K("blocks", CFG_T_MAP, NULL), .sub = &MODULE_BLOCKS, .flags = CFG_KEY_OPTIONAL,
+     .help = "a shape per block: {vision: [{heads, ffn}, ...], bridge: [{heads, cross_heads, "
+             "ffn}, ...], language: [...]}, one entry per block of each module listed; keys "
+             "left out keep the uniform value (absent = every block uniform, the presets)"},
 };
 SECTION(MODEL, "model", "the VLM's shape (vision encoder, bridge, language model)", MODEL_KEYS, false);
 

@@ -80,6 +80,27 @@ pl_status settings_data(const cfg_node *run, pl_data_config *out, pl_error *err)
     return pl_data_config_check(out, err);
 }
 
+/* model.blocks (optional): the listed blocks' units over the uniform shape. The schema has
+ * checked each list's length and every count's range. */
+static pl_status get_blocks(const cfg_node *run, model_config *out, pl_error *err) {
+    const cfg_node *blocks = cfg_get(run, "model.blocks");
+    if (blocks == NULL) return PL_OK;
+    model_blocks_make_custom(out);
+    for (int m = 0; m < MODULE_COUNT; m++) {
+        const cfg_node *list = cfg_map_get(blocks, module_name((pl_module)m));
+        if (list == NULL) continue;
+        for (int l = 0; l < list->u.list.count && l < module_layers(out, (pl_module)m); l++) {
+            const cfg_node *e = list->u.list.items[l];
+            block_dims *d = &out->blocks.dims[m][l];
+            if (cfg_map_get(e, "heads")) PL_TRY(get_int(e, "heads", &d->heads, err));
+            if (cfg_map_get(e, "cross_heads")) PL_TRY(get_int(e, "cross_heads", &d->cross_heads, err));
+            if (cfg_map_get(e, "ffn")) PL_TRY(get_int(e, "ffn", &d->ffn, err));
+        }
+    }
+    model_blocks_normalise(out);
+    return PL_OK;
+}
+
 pl_status settings_model(const cfg_node *run, const pl_data_config *data, model_config *out,
                          pl_error *err) {
     PL_TRY(model_config_preset(out, "tiny", err)); /* fields the schema does not expose */
@@ -94,6 +115,7 @@ pl_status settings_model(const cfg_node *run, const pl_data_config *data, model_
     out->vocab_size = PL_VOCAB_SIZE;
     out->text_len = data->text_len;
     out->aux_classes = CELL_CLASSES;
+    PL_TRY(get_blocks(run, out, err));
     if (out->image_size != SCENE_SIDE)
         return PL_ERROR(err, PL_ERR_CONFIG,
                         "model.image_size is %d but fashion scenes are %d pixels square",
