@@ -162,9 +162,11 @@ $(BUILD)/tests/make_reference_inputs: tests/reference/make_reference_inputs.c $(
 reference-fixtures: $(BUILD)/tests/make_reference_inputs
 	@dpkg-query -W -f='$${Status}' python3-torch 2>/dev/null | grep -q 'install ok installed' || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch; }
-	@mkdir -p $(REF_DIR)
-	$(BUILD)/tests/make_reference_inputs $(REF_DIR)
+	@mkdir -p $(REF_DIR) $(REF_DIR)_shaped
+	$(BUILD)/tests/make_reference_inputs $(REF_DIR) uniform
 	/usr/bin/python3 tests/reference/vlm_reference.py $(REF_DIR)
+	$(BUILD)/tests/make_reference_inputs $(REF_DIR)_shaped shaped
+	/usr/bin/python3 tests/reference/vlm_reference.py $(REF_DIR)_shaped
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -12,6 +12,7 @@
 #include "reference/reference_case.h"
 
 #define FIXTURES "tests/reference/fixtures"
+#define FIXTURES_SHAPED "tests/reference/fixtures_shaped"
 
 static const safetensors_tensor *need(const safetensors_file *f, const char *name) {
     const safetensors_tensor *t = safetensors_find(f, name);
@@ -19,18 +20,24 @@ static const safetensors_tensor *need(const safetensors_file *f, const char *nam
     return t;
 }
 
-Test(model_reference, loss_logits_and_gradients_match_pytorch) {
+/* dir holds model.safetensors (the case reference_model_case(shaped) builds), its batch and
+ * the twin's expected.safetensors. */
+static void check_against_pytorch(const char *dir, int shaped) {
     pl_error err;
     vlm fresh, m;
-    cr_assert_eq(reference_model(&fresh, &err), PL_OK, "%s", err.message);
-    cr_assert_eq(vlm_load(&m, FIXTURES "/model.safetensors", REF_BATCH, &err), PL_OK, "%s", err.message);
+    char path[256];
+    cr_assert_eq(reference_model_case(&fresh, shaped, &err), PL_OK, "%s", err.message);
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    cr_assert_eq(vlm_load(&m, path, REF_BATCH, &err), PL_OK, "%s", err.message);
+    cr_assert_eq(m.index.layout.total, fresh.index.layout.total);
     cr_assert_eq(memcmp(fresh.params.data, m.params.data, m.index.layout.total * sizeof(float)), 0,
                  "the committed model fixture differs from reference_case.h: run make reference-fixtures");
     vlm_free(&fresh);
     static reference_batch b;
     reference_fill_batch(&b);
     safetensors_file *expected;
-    cr_assert_eq(safetensors_open(&expected, FIXTURES "/expected.safetensors", &err), PL_OK, "%s", err.message);
+    snprintf(path, sizeof path, "%s/expected.safetensors", dir);
+    cr_assert_eq(safetensors_open(&expected, path, &err), PL_OK, "%s", err.message);
 
     vlm_input in = {.images = b.images, .tokens = b.tokens, .targets = b.targets, .cells = b.cells, .batch = REF_BATCH};
     weight_set w = vlm_weights(&m, 1, 1);
@@ -78,3 +85,9 @@ Test(model_reference, loss_logits_and_gradients_match_pytorch) {
     safetensors_close(expected);
     vlm_free(&m);
 }
+
+Test(model_reference, loss_logits_and_gradients_match_pytorch) { check_against_pytorch(FIXTURES, 0); }
+
+/* Blocks of their own shapes: no attention, no MLP, one cross-attention head of two, none;
+ * the twin reads the shapes from the checkpoint's blocks metadata. */
+Test(model_reference, shaped_blocks_match_pytorch) { check_against_pytorch(FIXTURES_SHAPED, 1); }

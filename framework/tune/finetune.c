@@ -89,6 +89,15 @@ typedef struct { /* the teacher's weights and what its pass leaves for the stude
     vlm_layer_map map;    /* identity: student and teacher have the same depth */
 } teacher_state;
 
+/* The first tensor whose name or size differs between two layouts, or -1 when they match. */
+static int first_layout_difference(const pl_layout *a, const pl_layout *b) {
+    for (int i = 0; i < a->count || i < b->count; i++)
+        if (i >= a->count || i >= b->count || a->tensors[i].count != b->tensors[i].count ||
+            strcmp(a->tensors[i].name, b->tensors[i].name) != 0)
+            return i;
+    return -1;
+}
+
 static pl_status teacher_setup(teacher_state *ts, vlm *m, const vlm *teacher,
                                const finetune_config *cfg, pl_error *err) {
     memset(ts, 0, sizeof *ts);
@@ -106,8 +115,12 @@ static pl_status teacher_setup(teacher_state *ts, vlm *m, const vlm *teacher,
     }
     ts->weights = vlm_weights(m, 0, 0); /* unmasked, no adapters */
     if (teacher != NULL) {
-        if (teacher->index.layout.total != m->index.layout.total)
-            return PL_ERROR(err, PL_ERR_CONFIG, "the teacher checkpoint's shape differs from the model's");
+        const int at = first_layout_difference(&teacher->index.layout, &m->index.layout);
+        if (at >= 0)
+            return PL_ERROR(err, PL_ERR_CONFIG, "the teacher checkpoint's shape differs from the "
+                            "model's (at tensor %d, %s): finetune distils from a teacher of the "
+                            "student's shape", at, at < m->index.layout.count ?
+                            m->index.layout.tensors[at].name : teacher->index.layout.tensors[at].name);
         ts->weights.params = &teacher->params;
     } else if (cfg->adapter == ADAPTER_NONE) {
         PL_TRY(pl_buffer_alloc(&ts->copy, &m->index.layout, err));

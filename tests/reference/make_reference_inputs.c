@@ -3,8 +3,12 @@
  * batch (batch.safetensors). tests/reference/vlm_reference.py turns them into
  * expected.safetensors; tests/test_model_reference.c compares prunelab against it.
  *
- *   make reference-fixtures      (rebuilds all three under tests/reference/fixtures/) */
+ *   make reference-fixtures      (rebuilds all three under tests/reference/fixtures/ for the
+ *                                 uniform case and tests/reference/fixtures_shaped/ for the
+ *                                 per-block shapes)
+ *   make_reference_inputs OUTPUT_DIR [uniform|shaped] */
 #include <stdio.h>
+#include <string.h>
 
 #include "core/rng.h"
 #include "model/checkpoint.h"
@@ -17,14 +21,15 @@ static int fail(const pl_error *err) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s OUTPUT_DIR\n", argv[0]);
+    const int shaped = argc == 3 && strcmp(argv[2], "shaped") == 0;
+    if (argc < 2 || argc > 3 || (argc == 3 && !shaped && strcmp(argv[2], "uniform") != 0)) {
+        fprintf(stderr, "usage: %s OUTPUT_DIR [uniform|shaped]\n", argv[0]);
         return 2;
     }
     pl_error err;
     vlm m;
     reference_batch batch;
-    if (reference_model(&m, &err) != PL_OK) return fail(&err);
+    if (reference_model_case(&m, shaped, &err) != PL_OK) return fail(&err);
     reference_fill_batch(&batch);
     char path[4096];
     snprintf(path, sizeof path, "%s/model.safetensors", argv[1]);

@@ -26,6 +26,25 @@ class Config:
         self.vocab_size = kw["vocab_size"]
         self.text_len = kw["text_len"]
         self.aux_classes = kw.get("aux_classes", 11)
+        # Per-block units ({"vision": [{"heads", "ffn"}, ...], "bridge": [{"heads",
+        # "cross_heads", "ffn"}, ...], "language": [...]}, a checkpoint's "blocks" metadata);
+        # absent: every block has `heads` heads and mlp_ratio x width MLP channels.
+        self.blocks = kw.get("blocks")
+
+    def width(self, module):
+        return {"vision": self.dim_vision, "bridge": self.dim_query,
+                "language": self.dim_language}[module]
+
+    def head_dim(self, module):
+        return self.width(module) // self.heads
+
+    def block(self, module, i):
+        """(heads, cross_heads, ffn) of block i of module."""
+        if self.blocks is not None:
+            b = self.blocks[module][i]
+            return b["heads"], b.get("cross_heads", 0), b["ffn"]
+        return (self.heads, self.heads if module == "bridge" else 0,
+                self.mlp_ratio * self.width(module))
 
     @property
     def side(self):
@@ -48,30 +67,47 @@ def parameter_shapes(c):
         out.append((prefix + ".weight", (d,)))
         out.append((prefix + ".bias", (d,)))
 
-    def block(prefix, d, ctx):
-        norm(prefix + ".ln_attn", d)
-        linear(prefix + ".attn.qkv", d, 3 * d)
-        linear(prefix + ".attn.proj", d, d)
+    def bias(prefix, o):
+        out.append((prefix + ".bias", (o,)))
+
+    def block(module, i, ctx):
+        """A sublayer without units keeps only its output projection's bias."""
+        prefix = "%s.blocks.%d" % (module, i)
+        d, hd = c.width(module), c.head_dim(module)
+        heads, cross_heads, ffn = c.block(module, i)
+        a, x = heads * hd, cross_heads * hd
+        if a:
+            norm(prefix + ".ln_attn", d)
+            linear(prefix + ".attn.qkv", d, 3 * a)
+            linear(prefix + ".attn.proj", a, d)
+        else:
+            bias(prefix + ".attn.proj", d)
         if ctx:
-            norm(prefix + ".ln_cross", d)
-            linear(prefix + ".cross.q", d, d)
-            linear(prefix + ".cross.kv", ctx, 2 * d)
-            linear(prefix + ".cross.proj", d, d)
-        norm(prefix + ".ln_mlp", d)
-        linear(prefix + ".mlp.fc1", d, c.mlp_ratio * d)
-        linear(prefix + ".mlp.fc2", c.mlp_ratio * d, d)
+            if x:
+                norm(prefix + ".ln_cross", d)
+                linear(prefix + ".cross.q", d, x)
+                linear(prefix + ".cross.kv", ctx, 2 * x)
+                linear(prefix + ".cross.proj", x, d)
+            else:
+                bias(prefix + ".cross.proj", d)
+        if ffn:
+            norm(prefix + ".ln_mlp", d)
+            linear(prefix + ".mlp.fc1", d, ffn)
+            linear(prefix + ".mlp.fc2", ffn, d)
+        else:
+            bias(prefix + ".mlp.fc2", d)
 
     dv, dq, dl = c.dim_vision, c.dim_query, c.dim_language
     linear("vision.patch", c.patch_size ** 2, dv)
     out.append(("vision.pos", (c.num_patches, dv)))
     for i in range(c.layers_vision):
-        block("vision.blocks.%d" % i, dv, 0)
+        block("vision", i, 0)
     norm("vision.ln_final", dv)
     if c.aux_classes:
         linear("vision.aux_head", dv, c.aux_classes)
     out.append(("bridge.queries", (c.num_queries, dq)))
     for i in range(c.layers_query):
-        block("bridge.blocks.%d" % i, dq, dv)
+        block("bridge", i, dv)
     norm("bridge.ln_final", dq)
     if c.aux_classes and c.num_queries >= 4:
         linear("bridge.aux_head", dq, c.aux_classes)
@@ -79,7 +115,7 @@ def parameter_shapes(c):
     out.append(("language.token_embedding", (c.vocab_size, dl)))
     out.append(("language.pos", (c.num_queries + c.text_len, dl)))
     for i in range(c.layers_language):
-        block("language.blocks.%d" % i, dl, 0)
+        block("language", i, 0)
     norm("language.ln_final", dl)
     return out
 
@@ -96,7 +132,7 @@ def linear(x, p, name, masks):
 
 
 def attention(q, k, v, heads, causal):
-    """q [B,Tq,C], k/v [B,Tkv,C]; heads split the channels in order."""
+    """q [B,Tq,C], k/v [B,Tkv,C]; heads split the C = heads x head width channels in order."""
     B, Tq, C = q.shape
     Tkv = k.shape[1]
     hd = C // heads
@@ -111,18 +147,28 @@ def attention(q, k, v, heads, causal):
     return y.transpose(1, 2).reshape(B, Tq, C)
 
 
-def block(x, ctx, p, prefix, heads, causal, masks):
-    C = x.shape[-1]
-    h = layer_norm(x, p, prefix + ".ln_attn")
-    qkv = linear(h, p, prefix + ".attn.qkv", masks)
-    y = attention(qkv[..., :C], qkv[..., C:2 * C], qkv[..., 2 * C:], heads, causal)
-    x = x + linear(y, p, prefix + ".attn.proj", masks)
+def block(x, ctx, p, c, module, i, causal, masks):
+    prefix = "%s.blocks.%d" % (module, i)
+    heads, cross_heads, ffn = c.block(module, i)
+    A, X = heads * c.head_dim(module), cross_heads * c.head_dim(module)
+    if heads:
+        h = layer_norm(x, p, prefix + ".ln_attn")
+        qkv = linear(h, p, prefix + ".attn.qkv", masks)
+        y = attention(qkv[..., :A], qkv[..., A:2 * A], qkv[..., 2 * A:], heads, causal)
+        x = x + linear(y, p, prefix + ".attn.proj", masks)
+    else:
+        x = x + p[prefix + ".attn.proj.bias"]
     if ctx is not None:
-        h = layer_norm(x, p, prefix + ".ln_cross")
-        q = linear(h, p, prefix + ".cross.q", masks)
-        kv = linear(ctx, p, prefix + ".cross.kv", masks)
-        y = attention(q, kv[..., :C], kv[..., C:], heads, False)
-        x = x + linear(y, p, prefix + ".cross.proj", masks)
+        if cross_heads:
+            h = layer_norm(x, p, prefix + ".ln_cross")
+            q = linear(h, p, prefix + ".cross.q", masks)
+            kv = linear(ctx, p, prefix + ".cross.kv", masks)
+            y = attention(q, kv[..., :X], kv[..., X:], cross_heads, False)
+            x = x + linear(y, p, prefix + ".cross.proj", masks)
+        else:
+            x = x + p[prefix + ".cross.proj.bias"]
+    if not ffn:
+        return x + p[prefix + ".mlp.fc2.bias"]
     h = layer_norm(x, p, prefix + ".ln_mlp")
     h = F.gelu(linear(h, p, prefix + ".mlp.fc1", masks), approximate="tanh")
     return x + linear(h, p, prefix + ".mlp.fc2", masks)
@@ -141,7 +187,7 @@ def forward(p, c, images, tokens, targets=None, cells=None, task_weight=1.0, aux
     B = images.shape[0]
     x = linear(patchify(images, c), p, "vision.patch", masks) + p["vision.pos"]
     for i in range(c.layers_vision):
-        x = block(x, None, p, "vision.blocks.%d" % i, c.heads, False, masks)
+        x = block(x, None, p, c, "vision", i, False, masks)
     vis = layer_norm(x, p, "vision.ln_final")
 
     aux = torch.zeros(())
@@ -158,7 +204,7 @@ def forward(p, c, images, tokens, targets=None, cells=None, task_weight=1.0, aux
 
     q = p["bridge.queries"].unsqueeze(0).expand(B, -1, -1)
     for i in range(c.layers_query):
-        q = block(q, vis, p, "bridge.blocks.%d" % i, c.heads, False, masks)
+        q = block(q, vis, p, c, "bridge", i, False, masks)
     q = layer_norm(q, p, "bridge.ln_final")
     bridge_aux = torch.zeros(())
     if bridge_aux_weight > 0 and cells is not None and "bridge.aux_head.weight" in p:
@@ -169,7 +215,7 @@ def forward(p, c, images, tokens, targets=None, cells=None, task_weight=1.0, aux
     emb = p["language.token_embedding"]
     h = torch.cat([prefix, emb[tokens]], dim=1) + p["language.pos"]
     for i in range(c.layers_language):
-        h = block(h, None, p, "language.blocks.%d" % i, c.heads, True, masks)
+        h = block(h, None, p, c, "language", i, True, masks)
     logits = layer_norm(h, p, "language.ln_final") @ emb.t()
 
     task = torch.zeros(())

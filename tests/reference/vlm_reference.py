@@ -53,7 +53,10 @@ def write(path, tensors, metadata):
 def main(directory):
     meta, params = load(os.path.join(directory, "model.safetensors"))
     _, batch = load(os.path.join(directory, "batch.safetensors"))
-    cfg = torch_vlm.Config(**json.loads(meta["config"]))
+    config = json.loads(meta["config"])
+    if "blocks" in meta:  # the per-block shape; files from before it are uniform
+        config["blocks"] = json.loads(meta["blocks"])
+    cfg = torch_vlm.Config(**config)
     names = [n for n, _ in torch_vlm.parameter_shapes(cfg)]
     p = {n: params[n].double().requires_grad_(True) for n in names}
     masks = {n[: -len(".mask")]: v.double() for n, v in params.items() if n.endswith(".mask")}
