@@ -1,6 +1,6 @@
 /* cmd_eval.c - `prunelab eval CHECKPOINT [--split test|val] [--samples N] [--experiment FILE]`:
- * exact-match accuracy of a saved model per question type, next to the majority-answer
- * baseline of the same samples. */
+ * the saved model's shape, then its exact-match accuracy per question type next to the
+ * majority-answer baseline of the same samples. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +18,32 @@ static int usage(void) {
                     "[--experiment FILE]\n"
                     "  the data settings come from FILE's data section, else the defaults\n");
     return 2;
+}
+
+/* The model's shape: widths and depths, then each module's heads / cross heads / MLP width
+ * per block (one line per module). */
+static void print_shape(const vlm *m) {
+    const model_config *c = &m->cfg;
+    printf("model: %zu parameters; widths %d/%d/%d, blocks %d/%d/%d (vision/bridge/language), "
+           "head width %d/%d/%d; %s\n", m->index.layout.total, c->dim_vision, c->dim_query,
+           c->dim_language, c->layers_vision, c->layers_query, c->layers_language,
+           module_head_dim(c, MODULE_VISION), module_head_dim(c, MODULE_BRIDGE),
+           module_head_dim(c, MODULE_LANGUAGE),
+           model_blocks_uniform(c) ? "every block uniform" : "blocks of their own shapes");
+    for (int mod = 0; mod < MODULE_COUNT; mod++) {
+        printf("  %-8s heads", module_name((pl_module)mod));
+        for (int l = 0; l < module_layers(c, (pl_module)mod); l++)
+            printf(" %d", model_block(c, (pl_module)mod, l).heads);
+        if (mod == MODULE_BRIDGE) {
+            printf("  cross_heads");
+            for (int l = 0; l < module_layers(c, (pl_module)mod); l++)
+                printf(" %d", model_block(c, (pl_module)mod, l).cross_heads);
+        }
+        printf("  ffn");
+        for (int l = 0; l < module_layers(c, (pl_module)mod); l++)
+            printf(" %d", model_block(c, (pl_module)mod, l).ffn);
+        printf("\n");
+    }
 }
 
 static void print_report(const eval_result *r, const pl_baseline *base, const char *split) {
@@ -46,7 +72,10 @@ static pl_status evaluate(const char *ckpt, const pl_data_config *dc, pl_split s
         weight_set w = vlm_weights(&model, 1, 0);
         if (st == PL_OK) st = evaluate_model(&model, &w, &data, split, samples, &r, err);
         if (st == PL_OK) st = pl_majority_baseline(&data, split, samples, &base, err);
-        if (st == PL_OK) print_report(&r, &base, pl_split_name(split));
+        if (st == PL_OK) {
+            print_shape(&model);
+            print_report(&r, &base, pl_split_name(split));
+        }
         vlm_free(&model);
     }
     pl_data_close(&data);
