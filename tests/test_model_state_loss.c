@@ -9,6 +9,7 @@
 
 #include "model/adapters.h"
 #include "model/state_copy.h"
+#include "model/state_loss.h"
 #include "model_testutil.h"
 
 typedef struct { /* a two-block-per-module student, its batch and input */
@@ -180,4 +181,45 @@ Test(state_loss, sparselora_factor_gradients_match_finite_differences) {
     adapters_free(&a);
     vlm_state_copy_free(&teacher_states);
     vlm_free(&f.m);
+}
+
+/* Student and teacher of different shapes (the student's blocks have their own heads and
+ * MLP widths; the teacher has the same heads but other MLP widths and a uniform bridge
+ * MLP): the paired blocks pass state_loss_check and the gradients of both terms match
+ * finite differences; a block without attention contributes no attention pair. */
+Test(state_loss, shaped_student_from_a_teacher_of_another_shape) {
+    model_config sc = tm_hetero_config(), tc = sc;
+    tc.blocks.dims[MODULE_VISION][0].ffn = 16, tc.blocks.dims[MODULE_VISION][1].ffn = 8;
+    tc.blocks.dims[MODULE_LANGUAGE][0].ffn = 5, tc.blocks.dims[MODULE_BRIDGE][1].ffn = 24;
+    vlm student, teacher;
+    cr_assert_eq(vlm_create(&student, &sc, 2, NULL), PL_OK);
+    cr_assert_eq(vlm_create(&teacher, &tc, 2, NULL), PL_OK);
+    tm_randomise(&student, 11);
+    tm_randomise(&teacher, 12);
+    vlm_layer_map map;
+    vlm_layer_map_identity(&map, &sc);
+    pl_error err;
+    cr_assert_eq(state_loss_check(&map, &sc, &tc, 1, 1, &err), PL_OK, "%s", err.message);
+    static tm_batch b;
+    tm_fill_batch(&b, 13);
+    vlm_input in = {.images = b.images, .tokens = b.tokens, .targets = b.targets, .batch = 2};
+    vlm_state_copy states;
+    weight_set tw = vlm_weights(&teacher, 0, 0);
+    capture(&states, &teacher, &tw, &in);
+    cr_assert_null(states.view.att[MODULE_VISION][0], "a block without attention has no map");
+    in.teacher_states = &states.view, in.layer_map = &map;
+    weight_set w = vlm_weights(&student, 0, 1);
+    for (size_t k = 0; k < sizeof CASES / sizeof CASES[0]; k++) {
+        vlm_zero_grad(&student);
+        vlm_losses l = vlm_forward(&student, &w, &in, CASES[k]);
+        cr_assert(CASES[k].hidden_weight == 0.0f || l.hidden > 0.0f);
+        cr_assert(CASES[k].attn_weight == 0.0f || l.attn > 0.0f);
+        vlm_backward(&student, &w);
+        int large = tm_check_fd(&student, &w, student.params.data, student.grads.data,
+                                student.index.layout.total, &in, CASES[k], 80, "param");
+        cr_assert_gt(large, 10, "case %zu: too few gradients large enough to test", k);
+    }
+    vlm_state_copy_free(&states);
+    vlm_free(&teacher);
+    vlm_free(&student);
 }
