@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/rng.h"
+#include "model/decode.h"
 #include "model/vlm.h"
 #include "model_testutil.h"
 
@@ -76,14 +77,22 @@ static void run_once(int threads, float *loss, pl_buffer *grads_out, int *genera
     memcpy(grads_out->data, m.grads.data, m.index.layout.total * sizeof(float));
     grads_out->layout = NULL;
     memcpy(generated, b.tokens, sizeof b.tokens);
-    vlm_generate(&m, &w, b.images, generated, 2, 2, 1, 0);
+    vlm_generate_full(&m, &w, b.images, generated, 2, 2, 1, 0);
+    int cached[12];
+    memcpy(cached, b.tokens, sizeof cached);
+    vlm_decoder dec;
+    cr_assert_eq(vlm_decoder_create(&dec, &m, NULL), PL_OK);
+    weight_set frozen = vlm_inference_weights(&m, &w);
+    vlm_generate(&m, &dec, &frozen, b.images, cached, 2, 2, 1, 0);
+    vlm_decoder_free(&dec);
+    memcpy(generated + 12, cached, sizeof cached);
     vlm_free(&m);
 }
 
 Test(model, bit_identical_across_thread_counts) {
     float l1, l2;
     pl_buffer g1, g2;
-    int gen1[12], gen2[12];
+    int gen1[24], gen2[24]; /* full recomputation, then KV-cached */
     run_once(1, &l1, &g1, gen1);
     run_once(2, &l2, &g2, gen2);
     cr_assert_eq(memcmp(&l1, &l2, sizeof l1), 0);

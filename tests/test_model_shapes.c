@@ -151,7 +151,7 @@ Test(model_shapes, greedy_decoding_follows_the_full_forward) {
     int tokens[12];
     memcpy(tokens, b.tokens, sizeof tokens);
     const int answer_start = 2, T = c.text_len, L = model_lm_len(&c), V = c.vocab_size;
-    vlm_generate(&m, &w, b.images, tokens, 2, answer_start, -1, 0);
+    vlm_generate_full(&m, &w, b.images, tokens, 2, answer_start, -1, 0);
     /* With no end token every position after the separator is the argmax of a full pass. */
     vlm_input in = {.images = b.images, .tokens = tokens, .batch = 2};
     vlm_forward(&m, &w, &in, (vlm_loss_weights){.task_weight = 1.0f});

@@ -70,7 +70,7 @@ static pl_status evaluate(const char *ckpt, const pl_data_config *dc, pl_split s
         eval_result r;
         pl_baseline base;
         weight_set w = vlm_weights(&model, 1, 0);
-        if (st == PL_OK) st = evaluate_model(&model, &w, &data, split, samples, &r, err);
+        if (st == PL_OK) st = evaluate_model(&model, &w, &data, split, samples, EVAL_KV_CACHE, &r, err);
         if (st == PL_OK) st = pl_majority_baseline(&data, split, samples, &base, err);
         if (st == PL_OK) {
             print_shape(&model);

@@ -21,7 +21,7 @@ pl_status stage_eval(vlm *in, const cfg_node *section, const cfg_node *run, cons
     PL_TRY(cfg_get_string(section, "tag", &tag, err));
     eval_result r;
     weight_set w = vlm_weights(in, 1, 0);
-    PL_TRY(evaluate_model(in, &w, data, es.split, es.samples, &r, err));
+    PL_TRY(evaluate_model(in, &w, data, es.split, es.samples, EVAL_KV_CACHE, &r, err));
     PL_TRY(evaluate_report(&r, sink, 0, err));
     char name[160], line[512];
     snprintf(name, sizeof name, "%sacc", tag);

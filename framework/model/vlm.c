@@ -355,26 +355,31 @@ static void bridge_forward(vlm *m, const weight_set *w, int batch) {
     ws_linear_forward(w, &pi->bridge_proj, m->prefix, m->bridge_out, n);
 }
 
-static void language_forward(vlm *m, const weight_set *w, const int *tokens, int batch) {
+void vlm_language_forward_len(vlm *m, const weight_set *w, const int *tokens, int batch,
+                              int len) {
     const model_config *c = &m->cfg;
     const param_index *pi = &m->index;
-    const int Nq = c->num_queries, T = c->text_len, L = model_lm_len(c), D = c->dim_language;
-    const int n = batch * L;
+    const int Nq = c->num_queries, T = c->text_len, D = c->dim_language, text = len - Nq;
+    const int n = batch * len;
     const float *emb = pl_buffer_view(w->params, pi->token_embedding);
     /* Input sequence: [projected queries][text tokens], plus learned positions. */
     for (int b = 0; b < batch; b++) {
-        float *row = m->language_x0 + (size_t)b * L * D;
+        float *row = m->language_x0 + (size_t)b * len * D;
         memcpy(row, m->prefix + (size_t)b * Nq * D, (size_t)Nq * D * sizeof(float));
-        embedding_forward(row + (size_t)Nq * D, tokens + (size_t)b * T, emb, T, D);
+        embedding_forward(row + (size_t)Nq * D, tokens + (size_t)b * T, emb, text, D);
     }
-    add_rows_over_batch(m->language_x0, pl_buffer_view(w->params, pi->language_pos), batch, L, D);
+    add_rows_over_batch(m->language_x0, pl_buffer_view(w->params, pi->language_pos), batch, len, D);
     run_blocks(w, pi->language_blocks, m->language_acts, c->layers_language, &m->scratch,
-               m->language_x0, NULL, language_shape(m, batch));
+               m->language_x0, NULL, (block_shape){batch, len, 0});
     ws_norm_forward(w, &pi->language_norm, m->language_out, m->language_mean, m->language_rstd,
                     last_out(m->language_acts, c->layers_language, m->language_x0), n, D);
     /* Output head tied with the token embedding: logits = out · Eᵀ. */
     pl_sgemm(false, true, n, c->vocab_size, D, 1.0f, m->language_out, D, emb, D, 0.0f,
              m->logits, c->vocab_size);
+}
+
+static void language_forward(vlm *m, const weight_set *w, const int *tokens, int batch) {
+    vlm_language_forward_len(m, w, tokens, batch, model_lm_len(&m->cfg));
 }
 
 /* The first four query outputs of each sample, the ones the bridge auxiliary loss reads. */
@@ -556,12 +561,16 @@ void vlm_backward(vlm *m, const weight_set *w) {
 
 /* ---- greedy decoding ------------------------------------------------------------------ */
 
-void vlm_generate(vlm *m, const weight_set *w, const float *images, int *tokens, int batch,
-                  int answer_start, int eos, int pad) {
-    const model_config *c = &m->cfg;
-    const int T = c->text_len, L = model_lm_len(c), V = c->vocab_size, Nq = c->num_queries;
+void vlm_encode(vlm *m, const weight_set *w, const float *images, int batch) {
     vision_forward(m, w, images, batch);
     bridge_forward(m, w, batch);
+}
+
+void vlm_generate_full(vlm *m, const weight_set *w, const float *images, int *tokens, int batch,
+                       int answer_start, int eos, int pad) {
+    const model_config *c = &m->cfg;
+    const int T = c->text_len, L = model_lm_len(c), V = c->vocab_size, Nq = c->num_queries;
+    vlm_encode(m, w, images, batch);
     unsigned char done[batch];
     memset(done, 0, sizeof done);
     for (int b = 0; b < batch; b++)

@@ -104,10 +104,23 @@ void vlm_state_modules(const vlm *m, int batch, state_module out[MODULE_COUNT]);
 void vlm_backward(vlm *m, const weight_set *w);
 void vlm_zero_grad(vlm *m);
 
-/* Greedy decoding: tokens [batch, text_len] hold questions with SEP at answer_start; the
- * model's argmax fills positions answer_start+1 ... until every row produced eos (or the
- * row is full). Rows after a row's eos are set to pad. */
-void vlm_generate(vlm *m, const weight_set *w, const float *images, int *tokens, int batch,
-                  int answer_start, int eos, int pad);
+/* Runs the vision encoder and the bridge: the projected queries, the language model's
+ * prefix, are left in m->prefix. */
+void vlm_encode(vlm *m, const weight_set *w, const float *images, int batch);
+
+/* The language model over the first len positions of each row (the prefix, then len − Nq
+ * text tokens of tokens [batch, text_len]), packed [batch, len]: block activations over
+ * those positions and logits [batch·len, vocab] in m->logits. Needs vlm_encode first. */
+void vlm_language_forward_len(vlm *m, const weight_set *w, const int *tokens, int batch,
+                              int len);
+
+/* Greedy decoding by full recomputation: tokens [batch, text_len] hold questions with SEP
+ * at answer_start; the model's argmax fills positions answer_start+1 ... until every row
+ * produced eos (eos < 0: never, so every row is decoded to its full length) or the row is
+ * full; positions after a row's eos are set to pad. Runs the whole language model once per
+ * answer position: the reference the KV-cached decoder (model/decode.h) is tested against,
+ * and what the training stages' periodic evaluations use. */
+void vlm_generate_full(vlm *m, const weight_set *w, const float *images, int *tokens, int batch,
+                       int answer_start, int eos, int pad);
 
 #endif

@@ -28,7 +28,18 @@ static float *weff_of(const weight_set *w, const linear_ref *r, const linear_par
 
 void ws_linear_forward(const weight_set *w, const linear_ref *r, float *y, const float *x, int n) {
     linear_params p = params_of(w, r);
+    if (w->frozen && linear_needs_weff(&p)) { /* W_eff is in weff already: a plain layer */
+        p.weight = pl_buffer_view(w->weff, r->weight);
+        p.mask = NULL;
+        p.adapter = ADAPTER_NONE;
+    }
     linear_forward(y, weff_of(w, r, &p), x, &p, n, r->in, r->out);
+}
+
+void ws_freeze_linear(const weight_set *w, const linear_ref *r) {
+    linear_params p = params_of(w, r);
+    if (linear_needs_weff(&p))
+        linear_effective_weight(pl_buffer_view(w->weff, r->weight), &p, r->in, r->out);
 }
 
 void ws_linear_backward(const weight_set *w, const linear_ref *r, float *dx, const float *dy,

@@ -16,7 +16,12 @@ typedef struct {
     float *dweff;           /* scratch for the largest weight's out×in gradient */
     const adapter_set *adapters; /* NULL: no adapters */
     pl_buffer *adapter_grads;    /* NULL: no adapter gradients */
+    int frozen; /* 1: weff already holds every masked or adapted layer's effective weight
+                   (ws_freeze_linear), so forward reads it as a plain weight; inference only */
 } weight_set;
+
+/* Writes r's effective weight (mask, adapter) into w->weff once, for a frozen set. */
+void ws_freeze_linear(const weight_set *w, const linear_ref *r);
 
 /* Layer norm through the set: out, mean, rstd from inp. */
 void ws_norm_forward(const weight_set *w, const norm_ref *r, float *out, float *mean,

@@ -93,3 +93,33 @@ void attention_backward(float *dq, float *dk, float *dv, const float *dout, cons
         }
     }
 }
+
+void attention_decode_forward(float *out, float *scores, const float *q, int q_stride,
+                              const float *k, const float *v, long cache_stride, int kv_stride,
+                              int B, int Tkv, int C, int H) {
+    const int hs = C / H;
+    const float scale = 1.0f / sqrtf((float)hs);
+    /* Each (b,h) owns its score row and its hs output columns. */
+#pragma omp parallel for schedule(static)
+    for (int bh = 0; bh < B * H; bh++) {
+        const int b = bh / H, h = bh % H;
+        const float *Q = q + (long)b * q_stride + h * hs;
+        const float *K = k + (long)b * cache_stride + h * hs;
+        const float *V = v + (long)b * cache_stride + h * hs;
+        float *S = scores + (long)bh * Tkv, *O = out + (long)b * C + h * hs;
+        /* s_t = scale·q·k_t, p = softmax(s), o = Σ_t p_t v_t */
+        for (int t = 0; t < Tkv; t++) {
+            const float *kt = K + (long)t * kv_stride;
+            float dot = 0.0f;
+            for (int j = 0; j < hs; j++) dot += Q[j] * kt[j];
+            S[t] = scale * dot;
+        }
+        pl_softmax_row(S, S, Tkv);
+        for (int j = 0; j < hs; j++) O[j] = 0.0f;
+        for (int t = 0; t < Tkv; t++) {
+            const float *vt = V + (long)t * kv_stride;
+            const float p = S[t];
+            for (int j = 0; j < hs; j++) O[j] += p * vt[j];
+        }
+    }
+}

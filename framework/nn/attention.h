@@ -21,4 +21,13 @@ void attention_backward(float *dq, float *dk, float *dv, const float *dout, cons
                         const float *v, int kv_stride, int B, int Tq, int Tkv, int C, int H,
                         int causal);
 
+/* One new query row per sequence against cached keys and values (greedy decoding): for
+ * each of B rows, q[b] [C] (row stride q_stride) attends over the Tkv cached positions of
+ * k and v (k + b·cache_stride + t·kv_stride; v likewise), H heads of C/H channels, and
+ * writes out[b] [C] (row stride C). scores is [B·H·Tkv] scratch. Equals attention_forward's
+ * last row of a causal pass over the same Tkv positions, up to rounding. */
+void attention_decode_forward(float *out, float *scores, const float *q, int q_stride,
+                              const float *k, const float *v, long cache_stride, int kv_stride,
+                              int B, int Tkv, int C, int H);
+
 #endif

@@ -7,6 +7,7 @@
 #include "core/alloc.h"
 #include "data/scoring.h"
 #include "data/tokenizer.h"
+#include "model/decode.h"
 
 static void accumulate_batch(eval_result *r, const pl_batch *b, const int *generated,
                              int *pred, double *slot_sum, int *captions) {
@@ -31,7 +32,7 @@ static void accumulate_batch(eval_result *r, const pl_batch *b, const int *gener
 }
 
 pl_status evaluate_model(vlm *m, const weight_set *w, const pl_data *d, pl_split split,
-                         int samples, eval_result *out, pl_error *err) {
+                         int samples, eval_decoding decoding, eval_result *out, pl_error *err) {
     memset(out, 0, sizeof *out);
     if (samples <= 0)
         return PL_ERROR(err, PL_ERR_INVALID, "evaluation needs at least one sample, got %d", samples);
@@ -44,6 +45,11 @@ pl_status evaluate_model(vlm *m, const weight_set *w, const pl_data *d, pl_split
     int *generated = pl_alloc((size_t)m->max_batch * T, sizeof(int), err);
     int *pred = pl_alloc((size_t)T, sizeof(int), err);
     pl_status st = (generated && pred) ? PL_OK : PL_ERR_NOMEM;
+    vlm_decoder dec = {0};
+    if (st == PL_OK && decoding == EVAL_KV_CACHE) st = vlm_decoder_create(&dec, m, err);
+    /* Effective weights once for all batches; the cross-entropy passes below recompute the
+     * same values into the same buffer, so the frozen set stays valid. */
+    const weight_set frozen = vlm_inference_weights(m, w);
     double ce_sum = 0.0, slot_sum = 0.0;
     long ce_tokens = 0;
     int captions = 0;
@@ -56,7 +62,12 @@ pl_status evaluate_model(vlm *m, const weight_set *w, const pl_data *d, pl_split
         ce_sum += (double)loss.task * loss.task_tokens;
         ce_tokens += loss.task_tokens;
         memcpy(generated, batch.tokens, (size_t)count * T * sizeof(int));
-        vlm_generate(m, w, batch.images, generated, count, batch.answer_start, TOK_EOS, TOK_PAD);
+        if (decoding == EVAL_KV_CACHE) /* the scoring pass above is the prompt pass too */
+            vlm_generate_after_forward(m, &dec, &frozen, generated, count, batch.answer_start,
+                                       TOK_EOS, TOK_PAD);
+        else
+            vlm_generate_full(m, w, batch.images, generated, count, batch.answer_start, TOK_EOS,
+                              TOK_PAD);
         accumulate_batch(out, &batch, generated, pred, &slot_sum, &captions);
     }
     if (st == PL_OK) {
@@ -67,6 +78,7 @@ pl_status evaluate_model(vlm *m, const weight_set *w, const pl_data *d, pl_split
             if (out->type_samples[t]) out->type_accuracy[t] /= out->type_samples[t];
         out->caption_slots = captions ? slot_sum / captions : 0.0;
     }
+    vlm_decoder_free(&dec);
     pl_free(generated);
     pl_free(pred);
     pl_batch_free(&batch);

@@ -16,9 +16,15 @@ typedef struct {
     double caption_slots;                   /* mean fraction of caption cells right */
 } eval_result;
 
+typedef enum {
+    EVAL_KV_CACHE,        /* answers from KV-cached decoding (model/decode.h), as deployed */
+    EVAL_FULL_RECOMPUTE   /* answers from vlm_generate_full: the training stages' periodic
+                             evaluations, whose logged curves cached stages replay, keep it */
+} eval_decoding;
+
 /* Evaluates samples 0..samples-1 of split in batches of at most m->max_batch. */
 pl_status evaluate_model(vlm *m, const weight_set *w, const pl_data *d, pl_split split,
-                         int samples, eval_result *out, pl_error *err);
+                         int samples, eval_decoding decoding, eval_result *out, pl_error *err);
 
 /* Reports acc, ce, caption_slots and acc_<type> as eval metrics at eval step `step`. */
 pl_status evaluate_report(const eval_result *r, const pl_metrics_sink *sink, int64_t step,

@@ -184,7 +184,8 @@ static pl_status train(vlm *m, const pl_data *d, const finetune_config *cfg, tra
         }
         if (st == PL_OK && cfg->eval_every > 0 && (step + 1) % cfg->eval_every == 0 && step + 1 < cfg->steps) {
             eval_result r;
-            st = evaluate_model(m, student, d, cfg->eval_split, cfg->eval_samples, &r, err);
+            st = evaluate_model(m, student, d, cfg->eval_split, cfg->eval_samples,
+                                EVAL_FULL_RECOMPUTE, &r, err);
             if (st == PL_OK) st = evaluate_report(&r, sink, step + 1, err);
         }
     }

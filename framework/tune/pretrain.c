@@ -81,7 +81,7 @@ static pl_status run_eval(vlm *model, const pl_data *d, const pretrain_config *c
                           const pl_metrics_sink *sink, int64_t step, pl_error *err) {
     eval_result r;
     weight_set w = vlm_weights(model, 1, 0);
-    PL_TRY(evaluate_model(model, &w, d, cfg->eval_split, cfg->eval_samples, &r, err));
+    PL_TRY(evaluate_model(model, &w, d, cfg->eval_split, cfg->eval_samples, EVAL_FULL_RECOMPUTE, &r, err));
     PL_TRY(evaluate_report(&r, sink, step, err));
     char line[512];
     int at = snprintf(line, sizeof line, "eval  step %lld on %s: acc %.3f  ce %.3f |",
