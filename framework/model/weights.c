@@ -2,6 +2,7 @@
 #include "model/weights.h"
 
 #include <stddef.h>
+#include <string.h>
 
 #include "nn/layernorm.h"
 
@@ -28,18 +29,27 @@ static float *weff_of(const weight_set *w, const linear_ref *r, const linear_par
 
 void ws_linear_forward(const weight_set *w, const linear_ref *r, float *y, const float *x, int n) {
     linear_params p = params_of(w, r);
-    if (w->frozen && linear_needs_weff(&p)) { /* W_eff is in weff already: a plain layer */
+    if (w->frozen && linear_needs_weff(&p)) { /* the frozen weight is in weff already */
+        const linear_params lora = p;
         p.weight = pl_buffer_view(w->weff, r->weight);
         p.mask = NULL;
         p.adapter = ADAPTER_NONE;
+        linear_forward(y, NULL, x, &p, n, r->in, r->out);
+        if (lora.adapter == ADAPTER_LORA)
+            linear_lora_delta_forward(y, x, lora.lora_a, lora.lora_b, lora.rank, lora.scale, n,
+                                      r->in, r->out);
+        return;
     }
     linear_forward(y, weff_of(w, r, &p), x, &p, n, r->in, r->out);
 }
 
 void ws_freeze_linear(const weight_set *w, const linear_ref *r) {
     linear_params p = params_of(w, r);
-    if (linear_needs_weff(&p))
-        linear_effective_weight(pl_buffer_view(w->weff, r->weight), &p, r->in, r->out);
+    if (!linear_needs_weff(&p)) return;
+    if (p.adapter == ADAPTER_LORA) p.adapter = ADAPTER_NONE; /* W⊙M; the delta runs factored */
+    float *weff = pl_buffer_view(w->weff, r->weight);
+    if (linear_needs_weff(&p)) linear_effective_weight(weff, &p, r->in, r->out);
+    else memcpy(weff, p.weight, (size_t)r->in * r->out * sizeof(float)); /* unmasked LoRA */
 }
 
 void ws_linear_backward(const weight_set *w, const linear_ref *r, float *dx, const float *dy,

@@ -16,11 +16,15 @@ typedef struct {
     float *dweff;           /* scratch for the largest weight's out×in gradient */
     const adapter_set *adapters; /* NULL: no adapters */
     pl_buffer *adapter_grads;    /* NULL: no adapter gradients */
-    int frozen; /* 1: weff already holds every masked or adapted layer's effective weight
-                   (ws_freeze_linear), so forward reads it as a plain weight; inference only */
+    /* Inference only (no backward may follow): 1 when weff already holds every masked or
+     * adapted layer's effective weight (ws_freeze_linear), so forward reads it as a plain
+     * weight - except unmerged LoRA layers, whose weff holds W⊙M and whose delta s·B·A
+     * runs factored beside it, as an unmerged adapter is deployed. */
+    int frozen;
 } weight_set;
 
-/* Writes r's effective weight (mask, adapter) into w->weff once, for a frozen set. */
+/* Writes r's frozen weight into w->weff once: W⊙M + s·B·A (SparseLoRA: its masked sum,
+ * which cannot run factored), or W⊙M alone for an unmerged LoRA layer. */
 void ws_freeze_linear(const weight_set *w, const linear_ref *r);
 
 /* Layer norm through the set: out, mean, rstd from inp. */

@@ -52,6 +52,22 @@ void linear_forward(float *y, float *weff, const float *x, const linear_params *
     pl_sgemm(false, true, n, out, in, 1.0f, x, in, w, in, beta, y, out);
 }
 
+/* Rows per chunk of the factored delta: its x·Aᵀ block fits LORA_TILE floats on the stack. */
+enum { LORA_TILE = 8192 };
+
+void linear_lora_delta_forward(float *y, const float *x, const float *lora_a, const float *lora_b,
+                               int rank, float scale, int n, int in, int out) {
+    if (n <= 0 || rank <= 0 || rank > LORA_TILE) return;
+    float t[LORA_TILE];
+    const int rows = LORA_TILE / rank;
+    for (int r0 = 0; r0 < n; r0 += rows) {
+        const int m = n - r0 < rows ? n - r0 : rows;
+        /* t[m,rank] = x·Aᵀ, then y += s·t·Bᵀ */
+        pl_sgemm(false, true, m, rank, in, 1.0f, x + (long)r0 * in, in, lora_a, in, 0.0f, t, rank);
+        pl_sgemm(false, true, m, out, rank, scale, t, rank, lora_b, rank, 1.0f, y + (long)r0 * out, out);
+    }
+}
+
 /* dbias[o] += Σ_i dy[i,o], summed over i in order for every o. */
 static void bias_backward(float *dbias, const float *dy, int n, int out) {
     const int blocks = (out + COL_BLOCK - 1) / COL_BLOCK;

@@ -46,6 +46,11 @@ const float *linear_effective_weight(float *weff, const linear_params *p, int in
 void linear_forward(float *y, float *weff, const float *x, const linear_params *p, int n,
                     int in, int out);
 
+/* y[n,out] += s·(x[n,in]·Aᵀ)·Bᵀ: an unmerged LoRA delta applied as two thin products (A
+ * [rank,in], B [out,rank]), the way an adapter runs when it is kept apart from W. */
+void linear_lora_delta_forward(float *y, const float *x, const float *lora_a, const float *lora_b,
+                               int rank, float scale, int n, int in, int out);
+
 /* Accumulates dx[n,in] (may be NULL) and the wanted parameter gradients. weff is the buffer
  * forward wrote (or NULL for a plain layer); dweff is [out*in] scratch. */
 void linear_backward(float *dx, const linear_grads *g, float *dweff, const float *dy,
