@@ -306,7 +306,9 @@ static pl_status walk_list(cfg_validator *v, int mode, const cfg_key *k, const c
         cfg_schema_describe(k, allowed, sizeof allowed);
         return verr(err, list->pos, p, "must be a %s, not %s", allowed, got);
     }
-    cfg_key item = {.name = k->name, .type = k->item, .choices = k->choices, .sub = k->sub};
+    /* Items keep the list key's range: an int list with GE(1) refuses a 0 item. */
+    cfg_key item = {.name = k->name, .type = k->item, .choices = k->choices, .sub = k->sub,
+                    .lo = k->lo, .hi = k->hi, .range = k->range};
     cfg_node *res = NULL;
     for (int i = 0; i < list->u.list.count; i++) {
         vpath ip = {p, NULL, i};
@@ -616,7 +618,8 @@ static void help_keys(FILE *out, const cfg_section *sec, const char *prefix) {
     }
 }
 
-pl_status cfg_schema_help(FILE *out, const char *name, pl_error *err) {
+pl_status cfg_schema_help(FILE *out, const char *name, bool (*runnable)(const char *kind),
+                          pl_error *err) {
     const cfg_section *root = cfg_schema_root();
     if (name == NULL) {
         fprintf(out, "config sections (prunelab help config <section>):\n");
@@ -627,7 +630,9 @@ pl_status cfg_schema_help(FILE *out, const char *name, pl_error *err) {
         int n;
         const char *const *kinds = cfg_schema_stage_kinds(&n);
         fprintf(out, "stage kinds (items of pipeline:, defaults under stages:):\n");
-        for (int i = 0; i < n; i++) fprintf(out, "  %-10s %s\n", kinds[i], cfg_schema_stage(kinds[i])->help);
+        for (int i = 0; i < n; i++)
+            if (runnable == NULL || runnable(kinds[i]))
+                fprintf(out, "  %-10s %s\n", kinds[i], cfg_schema_stage(kinds[i])->help);
         return PL_OK;
     }
     const cfg_section *sec = cfg_schema_section(name);

@@ -79,9 +79,11 @@ const cfg_key *cfg_schema_find(const cfg_node *tree, const char *path, pl_error 
 /* "one of a, b, c", "0 <= x < 1", "int >= 1", ... */
 void cfg_schema_describe(const cfg_key *key, char *out, size_t size);
 
-/* Prints the reference for section name (or the list of sections when name is NULL);
- * PL_ERR_CONFIG with a suggestion when there is no such section. */
-pl_status cfg_schema_help(FILE *out, const char *name, pl_error *err);
+/* Prints the reference for section name (or the list of sections when name is NULL, with
+ * the stage kinds for which runnable says true; NULL: all); PL_ERR_CONFIG with a
+ * suggestion when there is no such section. */
+pl_status cfg_schema_help(FILE *out, const char *name, bool (*runnable)(const char *kind),
+                          pl_error *err);
 
 typedef struct cfg_validator cfg_validator;
 

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config/schema.h"
 
@@ -51,6 +52,35 @@ static bool check_scheme(const cfg_node *v, char *why, size_t size) {
     }
     snprintf(why, size, "use even, odd, first, last, none or uniform:<k> with k >= 1");
     return false;
+}
+
+/* A non-empty list of at most 16 values, each at most max (max 0: no bound); names the
+ * first offender. */
+static bool check_int_list(const cfg_node *v, long long max, const char *what, char *why,
+                           size_t size) {
+    if (v->u.list.count == 0 || v->u.list.count > 16) {
+        snprintf(why, size, "list 1 to 16 %s", what);
+        return false;
+    }
+    for (int i = 0; i < v->u.list.count; i++) {
+        const cfg_node *n = v->u.list.items[i];
+        if (n->kind == CFG_INT && max > 0 && n->u.i > max) {
+            snprintf(why, size, "item %d is %lld, above %lld (%s)", i, n->u.i, max, what);
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool check_bench_batches(const cfg_node *v, char *why, size_t size) {
+    return check_int_list(v, 1024, "batch sizes of at most 1024", why, size);
+}
+
+static bool check_bench_threads(const cfg_node *v, char *why, size_t size) {
+    const long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    char what[96];
+    snprintf(what, sizeof what, "thread counts; this machine has %ld cores", cores > 0 ? cores : 1);
+    return check_int_list(v, cores > 0 ? cores : 1, what, why, size);
 }
 
 static bool check_mix(const cfg_node *v, char *why, size_t size) {
@@ -345,11 +375,19 @@ static const cfg_key LOAD_KEYS[] = {
 SECTION(LOAD, "load", "start the pipeline from a saved model instead of pretraining", LOAD_KEYS, false);
 
 static const cfg_key BENCH_KEYS[] = {
-    {K("iters", CFG_T_INT, "50"), GE(1), .help = "timed forward passes"},
-    {K("warmup", CFG_T_INT, "5"), GE(0), .help = "untimed passes first"},
-    {K("batch_size", CFG_T_INT, "1"), GE(1), .help = "scenes per pass"},
+    {K("samples", CFG_T_INT, "64"), GE(1), .help = "the fixed set of samples timed: the first N of the split"},
+    {K("split", CFG_T_ENUM, "test"), .choices = "test|val", .help = "which held-out split the samples come from"},
+    {K("batch_sizes", CFG_T_LIST, "[1, 32]"), .item = CFG_T_INT, GE(1), .check = check_bench_batches,
+     .help = "batch sizes to time (each a point; at most 16, each at most 1024)"},
+    {K("threads", CFG_T_LIST, "[1, 0]"), .item = CFG_T_INT, GE(0), .check = check_bench_threads,
+     .help = "thread counts to time (0 = every core of the machine; at most its cores)"},
+    {K("warmup", CFG_T_INT, "1"), GE(0), .help = "untimed passes over the samples before each point"},
+    {K("repeats", CFG_T_INT, "5"), GE(1), .help = "timed passes over the samples per point (median, IQR)"},
+    {K("tag", CFG_T_STRING, ""),
+     .help = "prefix of this bench's summary metrics, so several benches of a pipeline keep apart"},
 };
-SECTION(BENCH, "bench", "latency and throughput of the current model", BENCH_KEYS, false);
+SECTION(BENCH, "bench", "inference latency and throughput as deployed (KV-cached greedy answers), run alone",
+        BENCH_KEYS, false);
 
 /* ---- engine, sweep, figures, top level ---- */
 

@@ -75,10 +75,17 @@ pl_status pl_graph_build(const pl_experiment *exp, const bool *todo, const char 
     for (int r = 0; r < runs; r++) {
         if (!todo[r]) continue;
         int last = -1;
-        for (int at = g->offset[r]; at < g->offset[r + 1]; at++)
+        bool alone = false;
+        for (int at = g->offset[r]; at < g->offset[r + 1]; at++) {
             if (g->stage_node[at] >= 0) last = g->stage_node[at];
+            const char *kind;
+            cfg_stage_at(exp->runs[r].config, at - g->offset[r], &kind);
+            const pl_stage_kind *k = pl_stage_find(kind);
+            alone = alone || (k != NULL && k->runs_alone);
+        }
         pl_graph_node *node = &g->nodes[g->n_nodes];
         node->type = PL_NODE_RUN, node->run = r, node->stage = -1, node->parent = last;
+        node->alone = alone;
         g->run_node[r] = g->n_nodes++;
     }
     return PL_OK;

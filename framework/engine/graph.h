@@ -23,6 +23,7 @@ typedef struct {
     int stage;     /* model node: its pipeline index */
     int parent;    /* the node this one waits for, or -1 */
     bool cached;   /* model node whose output already exists */
+    bool alone;    /* run node holding a runs_alone stage (bench): nothing else may run then */
     char key[CFG_HASH_HEX];
 } pl_graph_node;
 

@@ -25,18 +25,34 @@ typedef struct {
     int *state;
     int remaining;        /* nodes neither done nor failed */
     int running;
+    bool alone_running;   /* a node that must run alone (graph.h) is running */
     pl_sched_result res;
     pthread_mutex_t mu;
     pthread_cond_t cv;
 } sched;
 
-/* The lowest-numbered waiting node whose parent is done, or -1. */
+/* The lowest-numbered waiting node whose parent is done, or -1. Nothing starts beside a
+ * node that runs alone; and when the lowest ready node must run alone, nothing else starts
+ * until the running nodes have drained, so it cannot starve. */
 static int next_ready(const sched *s) {
+    if (s->alone_running) return -1;
     for (int n = 0; n < s->g->n_nodes; n++) {
         int p = s->g->nodes[n].parent;
-        if (s->state[n] == NODE_WAITING && (p < 0 || s->state[p] == NODE_DONE)) return n;
+        if (s->state[n] == NODE_WAITING && (p < 0 || s->state[p] == NODE_DONE))
+            return s->g->nodes[n].alone && s->running > 0 ? -1 : n;
     }
     return -1;
+}
+
+static void mark_running(sched *s, int n) {
+    s->state[n] = NODE_RUNNING;
+    s->running++;
+    if (s->g->nodes[n].alone) s->alone_running = true;
+}
+
+static void mark_stopped(sched *s, int n) {
+    s->running--;
+    if (s->g->nodes[n].alone) s->alone_running = false;
 }
 
 static void finish(sched *s, int n, pl_status st, const char *reason) {
@@ -68,14 +84,13 @@ static void job_loop(sched *s) {
     for (;;) {
         int n = next_ready(s);
         if (n >= 0) {
-            s->state[n] = NODE_RUNNING;
-            s->running++;
+            mark_running(s, n);
             pthread_mutex_unlock(&s->mu);
             pl_error err;
             pl_error_clear(&err);
             pl_status st = s->ops->exec(s->ops->ctx, n, &err);
             pthread_mutex_lock(&s->mu);
-            s->running--;
+            mark_stopped(s, n);
             finish(s, n, st, err.message[0] ? err.message : pl_status_name(st));
             pthread_cond_broadcast(&s->cv);
             continue;
@@ -171,7 +186,7 @@ static pl_status run_processes(sched *s, pl_error *err) {
                 child_main(s, n, fds[1]);
             }
             close(fds[1]);
-            s->state[n] = NODE_RUNNING;
+            mark_running(s, n);
             kids[alive++] = (child){pid, n, fds[0]};
         }
         if (alive == 0) break; /* nothing running and nothing ready: all done or blocked */
@@ -181,6 +196,7 @@ static pl_status run_processes(sched *s, pl_error *err) {
             pid_t r = waitpid(kids[i].pid, &status, WNOHANG);
             if (r == 0 || (r < 0 && errno == EINTR)) continue;
             if (r < 0) status = 0x7f00; /* lost child: report as exit status 127 */
+            mark_stopped(s, kids[i].node);
             reap(s, &kids[i], status);
             kids[i--] = kids[--alive];
             reaped++;
@@ -190,6 +206,7 @@ static pl_status run_processes(sched *s, pl_error *err) {
     for (int i = 0; i < alive; i++) { /* only after an error above: wait for the rest */
         int status;
         while (waitpid(kids[i].pid, &status, 0) < 0 && errno == EINTR) {}
+        mark_stopped(s, kids[i].node);
         reap(s, &kids[i], status);
     }
     pl_free(kids);

@@ -6,11 +6,12 @@
 
 /* The kinds prunelab can run. Later issues add theirs here (see stage.h). */
 static const pl_stage_kind STAGE_KINDS[] = {
-    {"pretrain", stage_pretrain, true, "batch_size"},
-    {"load", stage_load, true, NULL},
-    {"prune", stage_prune, true, NULL},
-    {"finetune", stage_finetune, true, "batch_size"},
-    {"eval", stage_eval, false, "batch_size"},
+    {"pretrain", stage_pretrain, true, "batch_size", false},
+    {"load", stage_load, true, NULL, false},
+    {"prune", stage_prune, true, NULL, false},
+    {"finetune", stage_finetune, true, "batch_size", false},
+    {"eval", stage_eval, false, "batch_size", false},
+    {"bench", stage_bench, false, "batch_sizes", true},
 };
 static const int STAGE_KIND_COUNT = (int)(sizeof STAGE_KINDS / sizeof STAGE_KINDS[0]);
 
@@ -72,6 +73,13 @@ pl_status pl_stage_validate(const pl_experiment *exp, pl_error *err) {
 int pl_stage_input_batch(const pl_stage_kind *k, const cfg_node *section) {
     const cfg_node *b = k->batch_key ? cfg_get(section, k->batch_key) : NULL;
     if (b != NULL && b->kind == CFG_INT && b->u.i > 0 && b->u.i < (1 << 20)) return (int)b->u.i;
+    if (b != NULL && b->kind == CFG_LIST) { /* several batch sizes: the largest */
+        long long largest = 0;
+        for (int i = 0; i < b->u.list.count; i++)
+            if (b->u.list.items[i]->kind == CFG_INT && b->u.list.items[i]->u.i > largest)
+                largest = b->u.list.items[i]->u.i;
+        if (largest > 0 && largest < (1 << 20)) return (int)largest;
+    }
     return DEFAULT_INPUT_BATCH;
 }
 

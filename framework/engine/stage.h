@@ -21,9 +21,9 @@
  * stores their output as results/cache/<key>.safetensors and skips them when the file
  * exists. Other stages (eval, bench) run once per run on the latest model.
  *
- * Adding a kind = one line in STAGE_KINDS in stage.c, e.g. for the pruning work:
- *   {"prune", prune_stage_run, true, NULL},
- *   {"finetune", finetune_stage_run, true, "batch_size"},
+ * Adding a kind = one line in STAGE_KINDS in stage.c, e.g.
+ *   {"prune", stage_prune, true, NULL, false},
+ *   {"bench", stage_bench, false, "batch_sizes", true},
  * with the function declared in prune/ (or tune/, engine/) with the signature above: the
  * registry, validation, cache keys and scheduling need nothing else. A model-producing
  * stage must fill `out` (usually pl_stage_take(in, out), then change out in place). */
@@ -46,7 +46,10 @@ typedef struct {
     pl_stage_fn run;
     bool produces_model;    /* output cached as results/cache/<key>.safetensors */
     const char *batch_key;  /* section key holding the batch size the input model must be
-                               able to run (its max_batch), or NULL for the default 64 */
+                               able to run (its max_batch; a list: its largest), or NULL for
+                               the default 64 */
+    bool runs_alone;        /* a timing stage: the scheduler runs a run holding it while no
+                               other stage runs, whatever engine.jobs says */
 } pl_stage_kind;
 
 /* The registered kind, or NULL. */
@@ -83,5 +86,7 @@ pl_status stage_pretrain(vlm *in, const cfg_node *section, const cfg_node *run,
                          pl_error *err);
 pl_status stage_eval(vlm *in, const cfg_node *section, const cfg_node *run, const pl_data *data,
                      vlm *out, const pl_metrics_sink *sink, pl_error *err);
+pl_status stage_bench(vlm *in, const cfg_node *section, const cfg_node *run, const pl_data *data,
+                      vlm *out, const pl_metrics_sink *sink, pl_error *err);
 
 #endif

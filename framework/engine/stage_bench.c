@@ -1,0 +1,90 @@
+/* stage_bench.c - the bench stage: inference latency and throughput of the current model
+ * as deployed (tune/latency.h), at each configured batch size and thread count, with the
+ * model's parameters, non-zeros and forward FLOPs per sample. Summary metrics, with the
+ * stage's tag in front:
+ *   latency_ms_b<B>_t<T>, latency_q1_ms_b<B>_t<T>, latency_q3_ms_b<B>_t<T>   per batch
+ *   throughput_b<B>_t<T>                                                    samples/s
+ *   params, nonzero_params, flops_per_sample, bench_answer_tokens
+ * T is the thread count the point ran with (0 in the config = every core). The scheduler
+ * runs a run holding a bench stage while nothing else runs (stage.h: runs_alone). */
+#include <stdio.h>
+
+#include "config/path.h"
+#include "core/threads.h"
+#include "engine/stage.h"
+#include "prune/sparsity.h"
+#include "tune/latency.h"
+
+static pl_status int_list(const cfg_node *section, const char *key, int *out, int *n,
+                          pl_error *err) {
+    const cfg_node *list = cfg_get(section, key);
+    if (list == NULL || list->kind != CFG_LIST || list->u.list.count > LATENCY_MAX_POINTS)
+        return PL_ERROR(err, PL_ERR_CONFIG, "bench.%s must be a list of 1 to %d integers", key,
+                        LATENCY_MAX_POINTS);
+    *n = list->u.list.count;
+    for (int i = 0; i < *n; i++) out[i] = (int)list->u.list.items[i]->u.i;
+    return PL_OK;
+}
+
+static pl_status read_settings(const cfg_node *section, latency_config *c, pl_error *err) {
+    long long samples, warmup, repeats;
+    const char *split;
+    PL_TRY(cfg_get_int(section, "samples", &samples, err));
+    PL_TRY(cfg_get_int(section, "warmup", &warmup, err));
+    PL_TRY(cfg_get_int(section, "repeats", &repeats, err));
+    PL_TRY(cfg_get_string(section, "split", &split, err));
+    c->samples = (int)samples, c->warmup = (int)warmup, c->repeats = (int)repeats;
+    c->split = (pl_split)pl_split_parse(split);
+    PL_TRY(int_list(section, "batch_sizes", c->batch_sizes, &c->n_batch_sizes, err));
+    PL_TRY(int_list(section, "threads", c->threads, &c->n_threads, err));
+    for (int i = 0; i < c->n_threads; i++)
+        if (c->threads[i] == 0) c->threads[i] = pl_cores();
+    return PL_OK;
+}
+
+static pl_status summary(const pl_metrics_sink *sink, const char *tag, const char *name,
+                         const latency_point *p, double value, pl_error *err) {
+    char full[160];
+    if (p) snprintf(full, sizeof full, "%s%s_b%d_t%d", tag, name, p->batch, p->threads);
+    else snprintf(full, sizeof full, "%s%s", tag, name);
+    return pl_metric_summary(sink, full, value, err);
+}
+
+pl_status stage_bench(vlm *in, const cfg_node *section, const cfg_node *run, const pl_data *data,
+                      vlm *out, const pl_metrics_sink *sink, pl_error *err) {
+    (void)run, (void)out; /* bench leaves the model as it is */
+    if (in == NULL) return PL_ERROR(err, PL_ERR_INVALID, "bench needs a model from an earlier stage");
+    latency_config cfg;
+    PL_TRY(read_settings(section, &cfg, err));
+    const char *tag;
+    PL_TRY(cfg_get_string(section, "tag", &tag, err));
+    if (cfg.samples > pl_data_split_size(data, cfg.split))
+        return PL_ERROR(err, PL_ERR_CONFIG, "bench.samples = %d exceeds the %s split's %lld samples",
+                        cfg.samples, pl_split_name(cfg.split),
+                        (long long)pl_data_split_size(data, cfg.split));
+    latency_result r;
+    PL_TRY(latency_measure(in, data, &cfg, &r, err));
+    sparsity_summary sp;
+    sparsity_measure(in, &sp);
+    PL_TRY(summary(sink, tag, "params", NULL, (double)sp.params, err));
+    PL_TRY(summary(sink, tag, "nonzero_params", NULL, (double)sp.nonzero_params, err));
+    PL_TRY(summary(sink, tag, "flops_per_sample", NULL, r.flops_per_sample, err));
+    PL_TRY(summary(sink, tag, "bench_answer_tokens", NULL, r.answer_tokens, err));
+    char line[256];
+    for (int i = 0; i < r.n_points; i++) {
+        const latency_point *p = &r.points[i];
+        PL_TRY(summary(sink, tag, "latency_ms", p, p->median_ms, err));
+        PL_TRY(summary(sink, tag, "latency_q1_ms", p, p->q1_ms, err));
+        PL_TRY(summary(sink, tag, "latency_q3_ms", p, p->q3_ms, err));
+        PL_TRY(summary(sink, tag, "throughput", p, p->samples_per_s, err));
+        snprintf(line, sizeof line, "bench batch %d, %d thread%s: %.2f ms per batch (IQR %.2f-%.2f), "
+                 "%.1f samples/s", p->batch, p->threads, p->threads == 1 ? "" : "s", p->median_ms,
+                 p->q1_ms, p->q3_ms, p->samples_per_s);
+        pl_metric_progress(sink, line);
+    }
+    snprintf(line, sizeof line, "bench: %lld parameters (%lld non-zero), %.3g forward FLOPs per "
+             "sample over %d answer tokens", (long long)sp.params, (long long)sp.nonzero_params,
+             r.flops_per_sample, r.answer_tokens);
+    pl_metric_progress(sink, line);
+    return PL_OK;
+}
