@@ -135,18 +135,21 @@ Test(config_load, env_interpolation_is_typed) {
     pl_experiment_free(e);
 }
 
+static bool not_distill(const char *kind) { return strcmp(kind, "distill") != 0; }
+
 Test(config_load, help_comes_from_the_schema) {
     char *buf = NULL;
     size_t len = 0;
     FILE *out = open_memstream(&buf, &len);
-    cr_assert_eq(cfg_schema_help(out, "prune", NULL), PL_OK);
-    cr_assert_eq(cfg_schema_help(out, NULL, NULL), PL_OK);
+    cr_assert_eq(cfg_schema_help(out, "prune", NULL, NULL), PL_OK);
+    cr_assert_eq(cfg_schema_help(out, NULL, not_distill, NULL), PL_OK);
     fclose(out);
     cr_assert(strstr(buf, "sparsity.vision") != NULL);
     cr_assert(strstr(buf, "magnitude, wanda, sparsegpt") != NULL);
     cr_assert(strstr(buf, "finetune") != NULL);
+    cr_assert(strstr(buf, "\n  distill") == NULL, "the filter leaves out kinds that do not run");
     free(buf);
     pl_error err;
-    cr_assert_eq(cfg_schema_help(stdout, "prnue", &err), PL_ERR_CONFIG);
+    cr_assert_eq(cfg_schema_help(stdout, "prnue", NULL, &err), PL_ERR_CONFIG);
     cr_assert(strstr(err.message, "did you mean 'prune'") != NULL);
 }

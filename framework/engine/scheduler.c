@@ -26,6 +26,7 @@ typedef struct {
     int remaining;        /* nodes neither done nor failed */
     int running;
     bool alone_running;   /* a node that must run alone (graph.h) is running */
+    bool defer_alone;     /* job threads leave such nodes to the serial pass after them */
     pl_sched_result res;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -38,8 +39,10 @@ static int next_ready(const sched *s) {
     if (s->alone_running) return -1;
     for (int n = 0; n < s->g->n_nodes; n++) {
         int p = s->g->nodes[n].parent;
-        if (s->state[n] == NODE_WAITING && (p < 0 || s->state[p] == NODE_DONE))
-            return s->g->nodes[n].alone && s->running > 0 ? -1 : n;
+        if (s->state[n] != NODE_WAITING || (p >= 0 && s->state[p] != NODE_DONE)) continue;
+        if (!s->g->nodes[n].alone) return n;
+        if (s->defer_alone) continue; /* run nodes are leaves: nothing waits for them */
+        return s->running > 0 ? -1 : n;
     }
     return -1;
 }
@@ -102,18 +105,23 @@ static void job_loop(sched *s) {
     pthread_mutex_unlock(&s->mu);
 }
 
+/* With several jobs, nodes that must run alone wait until the job threads are done and
+ * then run one by one on the calling thread: outside the job team, a timing stage's own
+ * thread count gets a first-level OpenMP team, not a nested one (measured: nested teams
+ * made 2-thread decoding 10x slower and noisy). */
 static void run_threads(sched *s) {
-    if (s->ops->jobs <= 1) {
-        int saved = pl_threads_get();
-        job_loop(s);
-        pl_threads_set(saved);
-        return;
-    }
-    int levels = omp_get_max_active_levels();
-    omp_set_max_active_levels(2);
+    int saved = pl_threads_get();
+    if (s->ops->jobs > 1) {
+        int levels = omp_get_max_active_levels();
+        omp_set_max_active_levels(2);
+        s->defer_alone = true;
 #pragma omp parallel num_threads(s->ops->jobs)
+        job_loop(s);
+        s->defer_alone = false;
+        omp_set_max_active_levels(levels);
+    }
     job_loop(s);
-    omp_set_max_active_levels(levels);
+    pl_threads_set(saved);
 }
 
 /* ---- processes -------------------------------------------------------------------------- */
