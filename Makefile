@@ -9,6 +9,7 @@
 #   make bench-kernels   linear-layer throughput vs raw SGEMM vs the FP32 peak
 #   make bench-train     one training step, C vs the PyTorch twin (tiny, small)
 #   make bench-memory    finetune peak RSS: default teacher vs a teacher checkpoint (MODEL=tiny|small)
+#   make bench-decode    greedy decoding of the small teacher, KV cache vs full recomputation
 #   make fuzz       run each fuzz target for FUZZ_SECONDS (libFuzzer, clang)
 
 NPROC      := $(shell nproc 2>/dev/null || echo 1)
@@ -43,7 +44,7 @@ TEST_BIN   := $(BUILD)/run_tests
 DEB_PACKAGES := gcc make libyaml-dev libhdf5-dev hdf5-tools libopenblas-openmp-dev \
                 libcriterion-dev gnuplot-nox zlib1g-dev libssl-dev dataset-fashion-mnist
 
-.PHONY: all demo figures deps test test-asan bench-kernels bench-train bench-memory fuzz clean reference-fixtures
+.PHONY: all demo figures deps test test-asan bench-kernels bench-train bench-memory bench-decode fuzz clean reference-fixtures
 .DEFAULT_GOAL := all
 
 all: $(BIN)
@@ -127,6 +128,11 @@ bench-train: $(BUILD)/bench/bench_train
 
 # Peak memory of finetune with the default teacher (same weights) vs a teacher checkpoint.
 MODEL ?= tiny
+# KV-cached greedy decoding against full recomputation on 1000 test scenes of the small
+# teacher (scenes/s of both, their ratio, and how the two decodings agree).
+bench-decode: $(BUILD)/bench/bench_decode
+	$(BUILD)/bench/bench_decode experiments/teachers/small.safetensors 1000 64 3
+
 bench-memory: $(BIN)
 	/usr/bin/python3 bench/bench_memory.py $(BIN) $(MODEL)
 
