@@ -332,7 +332,7 @@ SECTION(FINETUNE, "finetune", "recover accuracy with adapters and distillation",
 
 static const cfg_key SCHEME_KEYS[] = {
     {K("vision", CFG_T_STRING, "even"), .choices = "even|odd|first|last|none|uniform:<k>", .check = check_scheme,
-     .help = "teacher vision layers the half-depth student keeps"},
+     .help = "teacher vision blocks the student keeps (even = 2, 4, 6, ... counting from 1)"},
     {K("bridge", CFG_T_STRING, "none"), .choices = "even|odd|first|last|none|uniform:<k>", .check = check_scheme,
      .help = "teacher bridge layers kept (none = keep all)"},
     {K("language", CFG_T_STRING, "even"), .choices = "even|odd|first|last|none|uniform:<k>", .check = check_scheme,
@@ -340,23 +340,23 @@ static const cfg_key SCHEME_KEYS[] = {
 };
 SECTION(SCHEME, "scheme", "layer-halving scheme per module", SCHEME_KEYS, false);
 
-static const cfg_key DISTILL_WEIGHT_KEYS[] = {
-    {K("logit", CFG_T_FLOAT, "1.0"), GE(0), .help = "logit KL(teacher || student)"},
-    {K("hidden", CFG_T_FLOAT, "1.0"), GE(0), .help = "hidden-state MSE, student k <-> teacher 2k"},
-    {K("attn", CFG_T_FLOAT, "1.0"), GE(0), .help = "attention-map MSE, student k <-> teacher 2k"},
-};
-SECTION(DISTILL_WEIGHTS, "weights", "distillation loss weights", DISTILL_WEIGHT_KEYS, false);
-
 static const cfg_key DISTILL_KEYS[] = {
-    {K("scheme", CFG_T_MAP, "{}"), .sub = &SCHEME, .help = "layer-halving scheme per module"},
-    {K("steps", CFG_T_INT, "2000"), GE(1), .help = "distillation steps"},
+    {K("scheme", CFG_T_MAP, "{}"), .sub = &SCHEME, .help = "which teacher blocks the student keeps, per module"},
+    {K("steps", CFG_T_INT, "2000"), GE(0), .help = "distillation steps"},
     {K("batch_size", CFG_T_INT, "32"), GE(1), .help = "scenes per step"},
     {K("lr", CFG_T_FLOAT, "1e-3"), GT(0), .help = "peak learning rate"},
     {K("warmup", CFG_T_INT, "100"), GE(0), .help = "linear warm-up steps"},
-    {K("temperature", CFG_T_FLOAT, "1.0"), GT(0), .help = "KD softmax temperature"},
-    {K("weights", CFG_T_MAP, "{}"), .sub = &DISTILL_WEIGHTS, .help = "loss term weights"},
+    {K("lambda", CFG_T_FLOAT, "0.5"), UNIT,
+     .help = "KD weight: L = (1-lambda) L_task + lambda T^2 KL(teacher || student) + hidden_weight "
+             "L_hid + attn_weight L_attn, as in finetune"},
+    {K("temperature", CFG_T_FLOAT, "1.0"), GT(0), .help = "KD softmax temperature T"},
+    {K("hidden_weight", CFG_T_FLOAT, "0.0"), GE(0),
+     .help = "hidden-state MSE weight: student block k against the teacher block it was copied from"},
+    {K("attn_weight", CFG_T_FLOAT, "0.0"), GE(0),
+     .help = "attention-map MSE weight, over the same block pairs"},
 };
-SECTION(DISTILL, "distill", "distil the teacher into a half-depth student (EfficientVLM)", DISTILL_KEYS, false);
+SECTION(DISTILL, "distill", "a shallower student from the teacher's own blocks, distilled from it (EfficientVLM)",
+        DISTILL_KEYS, false);
 
 static const cfg_key EVAL_KEYS[] = {
     {K("samples", CFG_T_INT, "2000"), GE(1), .help = "scenes evaluated"},

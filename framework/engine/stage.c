@@ -8,6 +8,7 @@
 static const pl_stage_kind STAGE_KINDS[] = {
     {"pretrain", stage_pretrain, true, "batch_size", false},
     {"load", stage_load, true, NULL, false},
+    {"distill", stage_distill, true, "batch_size", false},
     {"prune", stage_prune, true, NULL, false},
     {"finetune", stage_finetune, true, "batch_size", false},
     {"eval", stage_eval, false, "batch_size", false},

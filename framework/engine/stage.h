@@ -86,6 +86,8 @@ pl_status stage_pretrain(vlm *in, const cfg_node *section, const cfg_node *run,
                          pl_error *err);
 pl_status stage_eval(vlm *in, const cfg_node *section, const cfg_node *run, const pl_data *data,
                      vlm *out, const pl_metrics_sink *sink, pl_error *err);
+pl_status stage_distill(vlm *in, const cfg_node *section, const cfg_node *run,
+                        const pl_data *data, vlm *out, const pl_metrics_sink *sink, pl_error *err);
 pl_status stage_bench(vlm *in, const cfg_node *section, const cfg_node *run, const pl_data *data,
                       vlm *out, const pl_metrics_sink *sink, pl_error *err);
 

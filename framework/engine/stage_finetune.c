@@ -31,7 +31,7 @@ pl_status stage_finetune(vlm *in, const cfg_node *section, const cfg_node *run,
         }
     pl_stage_take(in, out);
     vlm teacher;
-    const vlm *teacher_model = NULL;
+    vlm *teacher_model = NULL;
     if (strcmp(fs.teacher, "same") != 0) {
         PL_TRY(vlm_load(&teacher, fs.teacher, out->max_batch, err));
         teacher_model = &teacher;

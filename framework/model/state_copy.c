@@ -51,3 +51,14 @@ void vlm_state_copy_free(vlm_state_copy *c) {
     pl_free(c->mem);
     memset(c, 0, sizeof *c);
 }
+
+void vlm_states_of(vlm_states *view, const vlm *m) {
+    memset(view, 0, sizeof *view);
+    state_module sm[MODULE_COUNT];
+    vlm_state_modules(m, m->max_batch, sm);
+    for (int mod = 0; mod < MODULE_COUNT; mod++)
+        for (int l = 0; l < sm[mod].layers; l++) {
+            view->hidden[mod][l] = sm[mod].acts[l].out;
+            view->att[mod][l] = sm[mod].att_floats[l] > 0 ? sm[mod].acts[l].att : NULL;
+        }
+}

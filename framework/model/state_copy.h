@@ -20,4 +20,8 @@ pl_status vlm_state_copy_alloc(vlm_state_copy *c, const vlm *m, int hidden, int 
 void vlm_state_copy_take(vlm_state_copy *c, const vlm *m, int batch);
 void vlm_state_copy_free(vlm_state_copy *c);
 
+/* A view of the states m's last forward left in m's own activation buffers (no copy): for
+ * a teacher with buffers of its own, valid until its next pass. */
+void vlm_states_of(vlm_states *view, const vlm *m);
+
 #endif

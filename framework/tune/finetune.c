@@ -8,6 +8,7 @@
 #include "core/alloc.h"
 #include "core/timing.h"
 #include "model/state_copy.h"
+#include "model/state_loss.h"
 #include "tune/evaluate.h"
 #include "tune/optimizer.h"
 
@@ -80,49 +81,57 @@ static void loss_parts(char *buf, size_t cap, const vlm_losses *l, const finetun
         snprintf(buf + n, cap - (size_t)n, " attn %.3g", l->attn);
 }
 
-typedef struct { /* the teacher's weights and what its pass leaves for the student's */
+/* The teacher's pass and what it leaves for the student's. The default teacher runs through
+ * the model's own activation buffers, so its logits and states are copied out first; a
+ * teacher model (a checkpoint, or distill's full-depth teacher) runs through its own buffers
+ * and the student reads them in place. */
+typedef struct {
     int active;           /* the loss has a teacher term */
+    vlm *model;           /* the model whose buffers the teacher's pass uses */
     pl_buffer copy;       /* masked full fine-tuning: the parameters before training */
     weight_set weights;
-    float *logits;        /* [max_batch, L, V] when λ > 0 */
-    vlm_state_copy states; /* block outputs / attention maps when w_h / w_a > 0 */
-    vlm_layer_map map;    /* identity: student and teacher have the same depth */
+    float *logits;        /* own buffers: the teacher's logits; shared: [max_batch, L, V] copy */
+    vlm_state_copy states; /* shared buffers: block outputs / attention maps when w_h / w_a > 0 */
+    vlm_states view;      /* own buffers: the teacher's states in place */
+    vlm_layer_map map;    /* student block -> teacher block (identity unless cfg->layer_map) */
 } teacher_state;
 
-/* The first tensor whose name or size differs between two layouts, or -1 when they match. */
-static int first_layout_difference(const pl_layout *a, const pl_layout *b) {
-    for (int i = 0; i < a->count || i < b->count; i++)
-        if (i >= a->count || i >= b->count || a->tensors[i].count != b->tensors[i].count ||
-            strcmp(a->tensors[i].name, b->tensors[i].name) != 0)
-            return i;
-    return -1;
-}
-
-static pl_status teacher_setup(teacher_state *ts, vlm *m, const vlm *teacher,
+static pl_status teacher_setup(teacher_state *ts, vlm *m, vlm *teacher,
                                const finetune_config *cfg, pl_error *err) {
     memset(ts, 0, sizeof *ts);
     ts->active = finetune_uses_teacher(cfg);
     if (!ts->active) return PL_OK;
+    const int states = cfg->hidden_weight > 0.0f || cfg->attn_weight > 0.0f;
+    if (cfg->layer_map != NULL) ts->map = *cfg->layer_map;
+    else vlm_layer_map_identity(&ts->map, &m->cfg);
+    if (teacher != NULL) {
+        if (teacher->max_batch < cfg->batch_size)
+            return PL_ERROR(err, PL_ERR_INVALID, "the teacher holds %d rows, the batch is %d",
+                            teacher->max_batch, cfg->batch_size);
+        if (teacher->cfg.vocab_size != m->cfg.vocab_size || teacher->cfg.text_len != m->cfg.text_len ||
+            teacher->cfg.num_queries != m->cfg.num_queries)
+            return PL_ERROR(err, PL_ERR_CONFIG, "the teacher's vocabulary, text length or query "
+                            "count differs from the student's: their logits cannot be compared");
+        if (states)
+            PL_TRY(state_loss_check(&ts->map, &m->cfg, &teacher->cfg, cfg->hidden_weight > 0.0f,
+                                    cfg->attn_weight > 0.0f, err));
+        ts->model = teacher;
+        ts->weights = vlm_weights(teacher, 0, 0); /* unmasked, no adapters */
+        ts->logits = teacher->logits;
+        vlm_states_of(&ts->view, teacher);
+        return PL_OK;
+    }
+    ts->model = m;
     if (cfg->lambda > 0.0f) {
         const size_t logits = (size_t)m->max_batch * model_lm_len(&m->cfg) * m->cfg.vocab_size;
         ts->logits = pl_alloc(logits, sizeof(float), err);
         if (ts->logits == NULL) return PL_ERR_NOMEM;
     }
-    if (cfg->hidden_weight > 0.0f || cfg->attn_weight > 0.0f) {
+    if (states)
         PL_TRY(vlm_state_copy_alloc(&ts->states, m, cfg->hidden_weight > 0.0f,
                                     cfg->attn_weight > 0.0f, err));
-        vlm_layer_map_identity(&ts->map, &m->cfg);
-    }
     ts->weights = vlm_weights(m, 0, 0); /* unmasked, no adapters */
-    if (teacher != NULL) {
-        const int at = first_layout_difference(&teacher->index.layout, &m->index.layout);
-        if (at >= 0)
-            return PL_ERROR(err, PL_ERR_CONFIG, "the teacher checkpoint's shape differs from the "
-                            "model's (at tensor %d, %s): finetune distils from a teacher of the "
-                            "student's shape", at, at < m->index.layout.count ?
-                            m->index.layout.tensors[at].name : teacher->index.layout.tensors[at].name);
-        ts->weights.params = &teacher->params;
-    } else if (cfg->adapter == ADAPTER_NONE) {
+    if (cfg->adapter == ADAPTER_NONE) {
         PL_TRY(pl_buffer_alloc(&ts->copy, &m->index.layout, err));
         memcpy(ts->copy.data, m->params.data, m->index.layout.total * sizeof(float));
         ts->weights.params = &ts->copy;
@@ -146,16 +155,22 @@ static pl_status train(vlm *m, const pl_data *d, const finetune_config *cfg, tra
         if (st != PL_OK) break;
         vlm_input in = {.images = batch.images, .tokens = batch.tokens, .targets = batch.targets,
                         .batch = cfg->batch_size};
-        if (ts->active) { /* the teacher's pass reuses the model's activation buffers */
-            vlm_forward(m, &ts->weights, &in, (vlm_loss_weights){.task_weight = 1.0f});
-            if (ts->logits != NULL) {
-                memcpy(ts->logits, m->logits, logit_floats * sizeof(float));
+        if (ts->active) {
+            vlm_forward(ts->model, &ts->weights, &in, (vlm_loss_weights){.task_weight = 1.0f});
+            if (ts->model != m) { /* its own buffers: read in place */
                 in.teacher_logits = ts->logits;
-            }
-            if (ts->states.mem != NULL) {
-                vlm_state_copy_take(&ts->states, m, cfg->batch_size);
-                in.teacher_states = &ts->states.view;
+                in.teacher_states = &ts->view;
                 in.layer_map = &ts->map;
+            } else {
+                if (ts->logits != NULL) {
+                    memcpy(ts->logits, m->logits, logit_floats * sizeof(float));
+                    in.teacher_logits = ts->logits;
+                }
+                if (ts->states.mem != NULL) {
+                    vlm_state_copy_take(&ts->states, m, cfg->batch_size);
+                    in.teacher_states = &ts->states.view;
+                    in.layer_map = &ts->map;
+                }
             }
         }
         pl_buffer_zero(tr->grads);
@@ -193,7 +208,7 @@ static pl_status train(vlm *m, const pl_data *d, const finetune_config *cfg, tra
     return st;
 }
 
-pl_status finetune_run(vlm *m, const vlm *teacher, const pl_data *d, const finetune_config *cfg,
+pl_status finetune_run(vlm *m, vlm *teacher, const pl_data *d, const finetune_config *cfg,
                        adapter_set *adapters, const pl_metrics_sink *sink, pl_error *err) {
     if (cfg->batch_size <= 0 || cfg->batch_size > m->max_batch)
         return PL_ERROR(err, PL_ERR_CONFIG, "finetune.batch_size = %d must be in 1..%d",
@@ -223,7 +238,7 @@ pl_status finetune_run(vlm *m, const vlm *teacher, const pl_data *d, const finet
     pl_buffer_free(&tr.m);
     pl_buffer_free(&tr.v);
     pl_buffer_free(&ts.copy);
-    pl_free(ts.logits);
+    if (ts.model == m) pl_free(ts.logits); /* else the teacher's own buffer */
     vlm_state_copy_free(&ts.states);
     if (st != PL_OK && cfg->adapter != ADAPTER_NONE) adapters_free(adapters);
     return st;

@@ -6,10 +6,11 @@
  *
  * L_hidden and L_attn (model/state_loss.h) are the MSE between each transformer block's
  * output, resp. self-attention probabilities, in student and teacher: per block the mean
- * over its elements, then the mean over every block of every module (student block k ↔
- * teacher block k, both have the same depth here). The teacher's pass runs first through
- * the model's own activation buffers; its logits and, when w_h or w_a > 0, its block
- * states are copied out before the student's pass.
+ * over its elements, then the mean over every block of every module the layer map pairs
+ * (default: student block k ↔ teacher block k). The default teacher's pass runs first
+ * through the model's own activation buffers, and its logits and, when w_h or w_a > 0, its
+ * block states are copied out before the student's pass; a teacher model runs through its
+ * own buffers, which the student's pass reads in place.
  *
  * The default teacher is the model's own weights evaluated without masks and without
  * adapters: for LoRA/SparseLoRA that costs no memory (the frozen W is the dense teacher);
@@ -21,6 +22,7 @@
 #include "core/metrics.h"
 #include "data/dataset.h"
 #include "model/adapters.h"
+#include "model/layer_map.h"
 #include "model/vlm.h"
 
 typedef struct {
@@ -33,6 +35,7 @@ typedef struct {
     pl_split eval_split;
     uint64_t seed;            /* adapter initialisation */
     int64_t first_sample;     /* training samples first_sample, first_sample+1, ... */
+    const vlm_layer_map *layer_map; /* student block -> teacher block; NULL: the identity */
 } finetune_config;
 
 void finetune_config_default(finetune_config *cfg);
@@ -42,8 +45,9 @@ int finetune_uses_teacher(const finetune_config *cfg);
 
 /* Trains m (masks enabled, or dense). When cfg->adapter is lora/sparselora, *adapters is
  * created (the caller frees it with adapters_free, merges it or saves it). teacher may be
- * NULL (default teacher, see above) or a model of the same shape. */
-pl_status finetune_run(vlm *m, const vlm *teacher, const pl_data *d, const finetune_config *cfg,
+ * NULL (default teacher, see above) or a frozen model with buffers of its own (at least
+ * batch_size rows), of any shape the layer map pairs with m (state_loss_check). */
+pl_status finetune_run(vlm *m, vlm *teacher, const pl_data *d, const finetune_config *cfg,
                        adapter_set *adapters, const pl_metrics_sink *sink, pl_error *err);
 
 #endif
