@@ -114,6 +114,7 @@ static pl_status load_adapters(const safetensors_file *f, vlm *m, pl_error *err)
     PL_TRY(vlm_enable_weff(m, err));
     PL_TRY(adapters_create(&m->adapters, &m->index, k, &cfg, 0, err));
     PL_TRY(safetensors_load_into(f, &m->adapters.layout, &m->adapters.values, 1, err));
+    PL_TRY(adapters_restrict(&m->adapters, &m->index, &m->cfg, &m->units, err));
     int in_file = 0;
     for (int i = 0; i < safetensors_count(f); i++) in_file += is_factor_name(safetensors_at(f, i)->name);
     if (in_file != m->adapters.layout.count)

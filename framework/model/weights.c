@@ -19,6 +19,10 @@ static linear_params params_of(const weight_set *w, const linear_ref *r) {
         p.lora_b = pl_buffer_view(&a->values, a->b_of[r->weight]);
         p.rank = a->rank_of[r->weight];
         p.scale = a->scale_of[r->weight];
+        if (a->keep_rows != NULL) {
+            p.keep_rows = a->keep_rows[r->weight];
+            p.keep_cols = a->keep_cols[r->weight];
+        }
     }
     return p;
 }
