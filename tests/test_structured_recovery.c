@@ -3,7 +3,8 @@
  * fashion scenes, and every removed unit's rows and columns of the effective weights are
  * exactly 0 before the merge, after it (with the masks still 0 there, so a later full
  * fine-tuning cannot revive them) and after an unmerged checkpoint's round trip. Without
- * the unit keep vectors LoRA's delta there would not be 0 (checked, so the test can fail). */
+ * the unit keep vectors LoRA's delta there would not be 0 (checked, so the test can fail).
+ * Compacting the recovered model (adapters merged) gives the same logits to 1e-5. */
 #define _POSIX_C_SOURCE 200809L
 #include <criterion/criterion.h>
 #include <math.h>
@@ -14,6 +15,7 @@
 #include "core/blas.h"
 #include "data/tokenizer.h"
 #include "model/checkpoint.h"
+#include "model/compact.h"
 #include "prune/prune.h"
 #include "fashion_fixture.h"
 #include "tune/finetune.h"
@@ -120,6 +122,27 @@ static int nonzero_raw_delta_at_removed_columns(const vlm *m, const adapter_set 
     return nonzero;
 }
 
+/* The compacted model's logits against m's (masked, with what it carries) to 1e-5. */
+static void expect_compaction_equal(vlm *m) {
+    weight_set wm = vlm_weights(m, 1, 0);
+    forward_once(m, &wm);
+    const size_t n = (size_t)2 * model_lm_len(&m->cfg) * m->cfg.vocab_size;
+    float *want = malloc(n * sizeof(float));
+    cr_assert_not_null(want);
+    memcpy(want, m->logits, n * sizeof(float));
+    vlm_merge_carried_adapters(m);
+    vlm small;
+    pl_error err;
+    cr_assert_eq(vlm_compact(m, &small, &err), PL_OK, "%s", err.message);
+    cr_assert_lt(small.index.layout.total, m->index.layout.total);
+    weight_set ws = vlm_weights(&small, 1, 0);
+    forward_once(&small, &ws);
+    for (size_t i = 0; i < n; i++)
+        cr_assert(fabsf(small.logits[i] - want[i]) <= 1e-5f, "logit %zu: %.8g vs %.8g", i, small.logits[i], want[i]);
+    free(want);
+    vlm_free(&small);
+}
+
 static void recover_and_check(adapter_kind kind) {
     vlm m;
     structurally_pruned(&m);
@@ -145,6 +168,7 @@ static void recover_and_check(adapter_kind kind) {
     }
     removed_entries(&m, masked_view, scratch, "W ⊙ M after the merge");
     removed_entries(&m, mask_view, NULL, "M after the merge");
+    expect_compaction_equal(&m);
 
     /* Masked full fine-tuning afterwards: the masks still hold the units. */
     finetune_config full = quick(ADAPTER_NONE);
@@ -191,6 +215,7 @@ Test(structured_recovery, unmerged_lora_reloads_with_its_units_masked, .init = o
     forward_once(&m, &wm);
     for (size_t i = 0; i < logits; i++) cr_assert_eq(m.logits[i], want[i], "logit %zu", i);
     free(want);
+    expect_compaction_equal(&back); /* merges the carried adapters, then compacts */
     vlm_free(&back);
     vlm_free(&m);
 }

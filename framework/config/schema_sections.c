@@ -408,6 +408,12 @@ static const cfg_key LOAD_KEYS[] = {
 };
 SECTION(LOAD, "load", "start the pipeline from a saved model instead of pretraining", LOAD_KEYS, false);
 
+/* compact has no settings: what it removes is what the model's keep flags say. */
+static const cfg_section COMPACT = {"compact",
+                                    "merge carried adapters, then remove the heads and neurons a "
+                                    "structured prune masked: a model of the smaller per-block "
+                                    "shape that computes the same", NULL, 0, false};
+
 static const cfg_key BENCH_KEYS[] = {
     {K("samples", CFG_T_INT, "64"), GE(1), .help = "the fixed set of samples timed: the first N of the split"},
     {K("split", CFG_T_ENUM, "test"), .choices = "test|val", .help = "which held-out split the samples come from"},
@@ -528,8 +534,8 @@ static const cfg_key ROOT_KEYS[] = {
 };
 SECTION(ROOT, "experiment", "an experiment file", ROOT_KEYS, false);
 
-static const char *const STAGE_KINDS[] = {"pretrain", "load", "distill", "prune", "finetune", "eval", "bench"};
-static const cfg_section *const STAGE_SECTIONS[] = {&PRETRAIN, &LOAD, &DISTILL, &PRUNE, &FINETUNE, &EVAL, &BENCH};
+static const char *const STAGE_KINDS[] = {"pretrain", "load", "distill", "prune", "finetune", "compact", "eval", "bench"};
+static const cfg_section *const STAGE_SECTIONS[] = {&PRETRAIN, &LOAD, &DISTILL, &PRUNE, &FINETUNE, &COMPACT, &EVAL, &BENCH};
 
 const cfg_section *cfg_schema_root(void) { return &ROOT; }
 

@@ -10,6 +10,7 @@ static const pl_stage_kind STAGE_KINDS[] = {
     {"load", stage_load, true, NULL, false},
     {"prune", stage_prune, true, NULL, false},
     {"finetune", stage_finetune, true, "batch_size", false},
+    {"compact", stage_compact, true, NULL, false},
     {"eval", stage_eval, false, "batch_size", false},
     {"bench", stage_bench, false, "batch_sizes", true},
 };
