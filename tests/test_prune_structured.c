@@ -1,8 +1,9 @@
 /* test_prune_structured.c - structured pruning of whole heads and neurons: which rows and
  * columns a unit owns, magnitude ranking within a block and across a module, the Wanda
- * group score against a naive reference over the same calibration inputs, the last
- * cross-attention head of a bridge block, the per-block report, thread-count independence
- * and the errors that name their key. */
+ * group score against a naive reference over the same calibration inputs (dense, and
+ * sequential: a block scored on the model pruned before it), the last
+ * cross-attention head of a bridge block, the per-block report, thread-count independence,
+ * keep flags through a checkpoint and the errors that name their key. */
 #define _POSIX_C_SOURCE 200809L
 #include <criterion/criterion.h>
 #include <stdlib.h>
@@ -401,6 +402,46 @@ Test(prune_structured, checkpoints_carry_the_keep_flags) {
     vlm_free(&back);
     vlm_free(&plain);
     unlink(path);
+    vlm_free(&m);
+    pl_data_close(&d);
+}
+
+Test(prune_structured, sequential_calibration_scores_a_block_on_the_model_pruned_before_it) {
+    pl_data d;
+    synthetic_data(&d);
+    model_config c = micro_of(&d);
+    vlm m;
+    make_model(&m, &c, 4);
+    prune_config cfg = structured_cfg(PRUNE_WANDA);
+    cfg.neurons[MODULE_VISION] = 0.5f, cfg.heads[MODULE_VISION] = 0.5f;
+    pl_error err;
+    cr_assert_eq(prune_model(&m, &d, &cfg, NULL, &err), PL_OK, "%s", err.message);
+    const int ffn = blk(&m, MODULE_VISION, 1)->ffn;
+    float got[256];
+    memcpy(got, unit_masks_keep(&m.units, MODULE_VISION, 1, UNIT_NEURONS), (size_t)ffn * sizeof(float));
+
+    /* Undo block 1's pruning: its inputs come from block 0 as pruned, which stays. */
+    unit_linear uls[UNIT_LINEARS_MAX];
+    const int n = unit_linears_of_block(blk(&m, MODULE_VISION, 1), uls);
+    for (int i = 0; i < n; i++) {
+        float *mask = pl_buffer_view(&m.masks, uls[i].ref.weight);
+        for (int k = 0; k < uls[i].ref.out * uls[i].ref.in; k++) mask[k] = 1.0f;
+        float *keep = unit_masks_keep(&m.units, MODULE_VISION, 1, uls[i].kind);
+        for (int u = 0; u < uls[i].units; u++) keep[u] = 1.0f;
+    }
+    float want[256];
+    naive_removed(&m, &d, MODULE_VISION, 1, UNIT_NEURONS, 0.5f, want);
+    for (int u = 0; u < ffn; u++) cr_assert_eq(got[u], want[u], "vision block 1 neuron %d", u);
+
+    /* The dense model's statistics would pick other neurons: the test tells them apart. */
+    vlm dense;
+    make_model(&dense, &c, 4);
+    float other[256];
+    naive_removed(&dense, &d, MODULE_VISION, 1, UNIT_NEURONS, 0.5f, other);
+    int differ = 0;
+    for (int u = 0; u < ffn; u++) differ += other[u] != want[u];
+    cr_assert_gt(differ, 0);
+    vlm_free(&dense);
     vlm_free(&m);
     pl_data_close(&d);
 }
