@@ -13,9 +13,11 @@
 #include <unistd.h>
 
 #include "core/blas.h"
+#include "core/rng.h"
 #include "data/tokenizer.h"
 #include "model/checkpoint.h"
 #include "model/compact.h"
+#include "model/decode.h"
 #include "prune/prune.h"
 #include "fashion_fixture.h"
 #include "tune/finetune.h"
@@ -31,6 +33,10 @@ static void structurally_pruned(vlm *m) {
     c.vocab_size = PL_VOCAB_SIZE, c.text_len = data.config.text_len;
     cr_assert_eq(vlm_create(m, &c, 8, NULL), PL_OK);
     vlm_init(m, 4);
+    /* Nonzero biases too: a removed unit's input side then computes something, which only
+     * its zero output side keeps out of the residual stream. */
+    pl_rng r = {4, 4};
+    for (size_t i = 0; i < m->index.layout.total; i++) m->params.data[i] += 0.05f * pl_rng_normal(r, i);
     prune_config pc;
     prune_config_default(&pc);
     pc.method = PRUNE_MAGNITUDE, pc.structured = 1, pc.cross_heads = 0.5f;
@@ -214,6 +220,11 @@ Test(structured_recovery, unmerged_lora_reloads_with_its_units_masked, .init = o
     weight_set wm = vlm_weights(&m, 1, 0);
     forward_once(&m, &wm);
     for (size_t i = 0; i < logits; i++) cr_assert_eq(m.logits[i], want[i], "logit %zu", i);
+    /* As deployed (frozen weights, the KV-cached evaluation's): the same to 1e-5. */
+    const weight_set frozen = vlm_inference_weights(&m, &wm);
+    forward_once(&m, &frozen);
+    for (size_t i = 0; i < logits; i++)
+        cr_assert(fabsf(m.logits[i] - want[i]) <= 1e-5f, "frozen logit %zu: %.8g vs %.8g", i, m.logits[i], want[i]);
     free(want);
     expect_compaction_equal(&back); /* merges the carried adapters, then compacts */
     vlm_free(&back);
