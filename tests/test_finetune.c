@@ -11,18 +11,8 @@
 #include "core/rng.h"
 #include "data/tokenizer.h"
 #include "engine/stage.h"
+#include "fashion_fixture.h"
 #include "tune/finetune.h"
-
-static pl_data data;
-
-static void open_data(void) {
-    pl_data_config dc;
-    pl_data_config_default(&dc);
-    dc.val_scenes = 64;
-    pl_error err;
-    cr_assert_eq(pl_data_open(&data, &dc, &err), PL_OK, "%s", err.message);
-}
-static void close_data(void) { pl_data_close(&data); }
 
 static void micro_pruned(vlm *m) {
     model_config c;

@@ -12,7 +12,8 @@ enum { N = 5, IN = 7, OUT = 6, RANK = 3 };
 
 typedef struct {
     adapter_kind kind;
-    int use_mask;
+    int use_mask, use_units; /* use_units: lora's unit keep vectors kr (rows), kc (columns) */
+    double kr[OUT], kc[IN];
     double s;
     double x[N * IN], w[OUT * IN], b[OUT], m[OUT * IN], a[RANK * IN], bb[OUT * RANK];
     double r[N * OUT];
@@ -27,6 +28,7 @@ static void ref_forward(double *y, const lin_ctx *c) {
             const double w = c->w[o * IN + i], m = c->use_mask ? c->m[o * IN + i] : 1.0;
             double e = w * m;                                              /* masked/plain */
             if (c->kind == ADAPTER_LORA) e = w * m + c->s * delta;         /* W⊙M + sBA   */
+            if (c->kind == ADAPTER_LORA && c->use_units) e *= c->kr[o] * c->kc[i]; /* ⊙U */
             if (c->kind == ADAPTER_SPARSELORA) e = (w + c->s * delta) * m; /* (W + sBA)⊙M */
             weff[o * IN + i] = e;
         }
@@ -49,7 +51,7 @@ static void copy_d(double *d, const float *f, int n) {
     for (int i = 0; i < n; i++) d[i] = f[i];
 }
 
-static void check_linear(adapter_kind kind, int use_mask) {
+static void check_linear_units(adapter_kind kind, int use_mask, int use_units) {
     float x[N * IN], w[OUT * IN], b[OUT], m[OUT * IN], a[RANK * IN], bb[OUT * RANK], r[N * OUT];
     tu_randn(x, N * IN, 1, 1.0f, 0.0f);
     tu_randn(w, OUT * IN, 2, 0.5f, 0.0f);
@@ -60,7 +62,13 @@ static void check_linear(adapter_kind kind, int use_mask) {
     pl_rng rng = {77, 7};
     for (int i = 0; i < OUT * IN; i++) m[i] = pl_rng_uniform(rng, i) < 0.5f ? 0.0f : 1.0f;
 
-    lin_ctx c = {.kind = kind, .use_mask = use_mask, .s = 0.7};
+    /* A removed unit's output row 2 and input columns 1 and 4 (e.g. a neuron of fc1, fc2). */
+    float kr[OUT], kc[IN];
+    for (int o = 0; o < OUT; o++) kr[o] = o == 2 ? 0.0f : 1.0f;
+    for (int i = 0; i < IN; i++) kc[i] = (i == 1 || i == 4) ? 0.0f : 1.0f;
+    lin_ctx c = {.kind = kind, .use_mask = use_mask, .use_units = use_units, .s = 0.7};
+    copy_d(c.kr, kr, OUT);
+    copy_d(c.kc, kc, IN);
     copy_d(c.x, x, N * IN);
     copy_d(c.w, w, OUT * IN);
     copy_d(c.b, b, OUT);
@@ -70,7 +78,8 @@ static void check_linear(adapter_kind kind, int use_mask) {
     copy_d(c.r, r, N * OUT);
 
     linear_params p = {.weight = w, .bias = b, .mask = use_mask ? m : NULL, .adapter = kind,
-                       .lora_a = a, .lora_b = bb, .rank = RANK, .scale = 0.7f};
+                       .lora_a = a, .lora_b = bb, .rank = RANK, .scale = 0.7f,
+                       .keep_rows = use_units ? kr : NULL, .keep_cols = use_units ? kc : NULL};
     float y[N * OUT], weff[OUT * IN], dweff[OUT * IN];
     linear_forward(y, weff, x, &p, N, IN, OUT);
     double yref[N * OUT];
@@ -101,14 +110,25 @@ static void check_linear(adapter_kind kind, int use_mask) {
     if (use_mask) /* gradients of masked weights stay masked: untouched, exactly */
         for (int i = 0; i < OUT * IN; i++)
             if (m[i] == 0.0f) cr_assert_eq(dw[i], 0.25f, "masked dW[%d] changed", i);
+    if (use_units) /* removed units' rows and columns: W_eff exactly 0, dW untouched */
+        for (int o = 0; o < OUT; o++)
+            for (int i = 0; i < IN; i++)
+                if (kr[o] == 0.0f || kc[i] == 0.0f) {
+                    cr_assert_eq(weff[o * IN + i], 0.0f, "W_eff[%d, %d] of a removed unit", o, i);
+                    cr_assert_eq(dw[o * IN + i], 0.25f, "dW[%d, %d] of a removed unit", o, i);
+                }
     free(dx), free(dw), free(db), free(da), free(dbb);
 }
+
+static void check_linear(adapter_kind kind, int use_mask) { check_linear_units(kind, use_mask, 0); }
 
 Test(nn_linear, plain_gradients) { check_linear(ADAPTER_NONE, 0); }
 Test(nn_linear, masked_gradients) { check_linear(ADAPTER_NONE, 1); }
 Test(nn_linear, lora_gradients) { check_linear(ADAPTER_LORA, 1); }
 Test(nn_linear, lora_without_mask_gradients) { check_linear(ADAPTER_LORA, 0); }
 Test(nn_linear, sparselora_gradients) { check_linear(ADAPTER_SPARSELORA, 1); }
+Test(nn_linear, lora_with_unit_keep_vectors_gradients) { check_linear_units(ADAPTER_LORA, 1, 1); }
+Test(nn_linear, lora_with_unit_keep_vectors_without_mask_gradients) { check_linear_units(ADAPTER_LORA, 0, 1); }
 
 Test(nn_linear, sparselora_weff_keeps_sparsity) {
     /* (W + s·B·A)⊙M is zero wherever M is, even with a dense delta; lora's W⊙M + sBA is not. */

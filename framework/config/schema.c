@@ -583,8 +583,11 @@ const cfg_key *cfg_schema_find(const cfg_node *tree, const char *path, pl_error 
             }
             k = NULL;
             if (i + 1 == n) {
-                PL_ERROR(err, PL_ERR_CONFIG, "'%s' names a whole stage; name one of its keys, such as %s.%s",
-                         path, path, sec->keys[0].name);
+                if (sec->n_keys == 0)
+                    PL_ERROR(err, PL_ERR_CONFIG, "'%s' names a whole stage, which has no keys", path);
+                else
+                    PL_ERROR(err, PL_ERR_CONFIG, "'%s' names a whole stage; name one of its keys, such as %s.%s",
+                             path, path, sec->keys[0].name);
                 return NULL;
             }
         }

@@ -28,9 +28,9 @@ static bool parse_nm(const char *s, long *n, long *m) {
 
 static bool check_pattern(const cfg_node *v, char *why, size_t size) {
     long n, m;
-    if (strcmp(v->u.s, "unstructured") == 0) return true;
+    if (strcmp(v->u.s, "unstructured") == 0 || strcmp(v->u.s, "structured") == 0) return true;
     if (!parse_nm(v->u.s, &n, &m)) {
-        snprintf(why, size, "write 'unstructured' or N:M such as '2:4'");
+        snprintf(why, size, "write 'unstructured', 'structured' or N:M such as '2:4'");
         return false;
     }
     if (n <= 0 || m <= 0 || n >= m || m > 4096) {
@@ -282,10 +282,44 @@ static const cfg_key MODULE_SPARSITY_KEYS[] = {
 };
 SECTION(MODULE_SPARSITY, "sparsity", "target sparsity per module (fraction removed)", MODULE_SPARSITY_KEYS, false);
 
+static const cfg_key HEAD_FRACTION_KEYS[] = {
+    {K("vision", CFG_T_FLOAT, "0.0"), UNIT_OPEN, .help = "fraction of the vision encoder's attention heads removed"},
+    {K("bridge", CFG_T_FLOAT, "0.0"), UNIT_OPEN, .help = "fraction of the bridge's self-attention heads removed"},
+    {K("language", CFG_T_FLOAT, "0.0"), UNIT_OPEN, .help = "fraction of the language model's attention heads removed"},
+};
+SECTION(HEAD_FRACTIONS, "heads", "fraction of self-attention heads removed per module (pattern: structured)",
+        HEAD_FRACTION_KEYS, false);
+
+static const cfg_key NEURON_FRACTION_KEYS[] = {
+    {K("vision", CFG_T_FLOAT, "0.0"), UNIT_OPEN, .help = "fraction of the vision encoder's MLP neurons removed"},
+    {K("bridge", CFG_T_FLOAT, "0.0"), UNIT_OPEN, .help = "fraction of the bridge's MLP neurons removed"},
+    {K("language", CFG_T_FLOAT, "0.0"), UNIT_OPEN, .help = "fraction of the language model's MLP neurons removed"},
+};
+SECTION(NEURON_FRACTIONS, "neurons", "fraction of MLP neurons removed per module (pattern: structured)",
+        NEURON_FRACTION_KEYS, false);
+
+/* heads, cross_heads, neurons and scope have no default (absent = not structured), so an
+ * experiment without them hashes as before. */
 static const cfg_key PRUNE_KEYS[] = {
-    {K("method", CFG_T_ENUM, "wanda"), .choices = "magnitude|wanda|sparsegpt", .help = "importance score"},
-    {K("pattern", CFG_T_STRING, "unstructured"), .choices = "unstructured or N:M with 0 < N < M",
-     .check = check_pattern, .help = "sparsity pattern"},
+    {K("method", CFG_T_ENUM, "wanda"), .choices = "magnitude|wanda|sparsegpt",
+     .help = "importance score; with pattern: structured, magnitude is a unit's L2 norm and wanda "
+             "sums |W_ij|*sqrt(mean x_j^2) over its weights (calibrated like Wanda)"},
+    {K("pattern", CFG_T_STRING, "unstructured"), .choices = "unstructured, structured or N:M with 0 < N < M",
+     .check = check_pattern,
+     .help = "sparsity pattern; structured removes whole attention heads and MLP neurons "
+             "(heads, cross_heads, neurons, scope) and ignores sparsity and group"},
+    {K("heads", CFG_T_MAP, NULL), .sub = &HEAD_FRACTIONS, .flags = CFG_KEY_OPTIONAL,
+     .help = "structured: fraction of self-attention heads removed per module, 0 <= f < 1 "
+             "(a head = its q, k, v rows of attn.qkv and its attn.proj columns)"},
+    {K("cross_heads", CFG_T_FLOAT, NULL), UNIT_OPEN, .flags = CFG_KEY_OPTIONAL,
+     .help = "structured: fraction of the bridge's cross-attention heads removed (default 0); "
+             "every bridge block keeps at least one"},
+    {K("neurons", CFG_T_MAP, NULL), .sub = &NEURON_FRACTIONS, .flags = CFG_KEY_OPTIONAL,
+     .help = "structured: fraction of MLP neurons removed per module, 0 <= f < 1 "
+             "(a neuron = its mlp.fc1 row and bias and its mlp.fc2 column)"},
+    {K("scope", CFG_T_ENUM, NULL), .choices = "block|module", .flags = CFG_KEY_OPTIONAL,
+     .help = "structured: rank units within each block (block, the default: every block loses "
+             "the same fraction) or across the module (module: a block may lose all)"},
     {K("group", CFG_T_ENUM, "row"), .choices = "row|matrix", .help = "comparison group for unstructured masks"},
     {K("sparsity", CFG_T_MAP, "{}"), .sub = &MODULE_SPARSITY, .help = "fraction removed per module"},
     {K("calib_size", CFG_T_INT, "128"), GE(1), .help = "calibration samples (wanda, sparsegpt)"},
@@ -373,6 +407,12 @@ static const cfg_key LOAD_KEYS[] = {
     {K("sha256", CFG_T_STRING, ""), .help = "the file's expected SHA-256 in hex ('' = not checked)"},
 };
 SECTION(LOAD, "load", "start the pipeline from a saved model instead of pretraining", LOAD_KEYS, false);
+
+/* compact has no settings: what it removes is what the model's keep flags say. */
+static const cfg_section COMPACT = {"compact",
+                                    "merge carried adapters, then remove the heads and neurons a "
+                                    "structured prune masked: a model of the smaller per-block "
+                                    "shape that computes the same", NULL, 0, false};
 
 static const cfg_key BENCH_KEYS[] = {
     {K("samples", CFG_T_INT, "64"), GE(1), .help = "the fixed set of samples timed: the first N of the split"},
@@ -494,8 +534,8 @@ static const cfg_key ROOT_KEYS[] = {
 };
 SECTION(ROOT, "experiment", "an experiment file", ROOT_KEYS, false);
 
-static const char *const STAGE_KINDS[] = {"pretrain", "load", "distill", "prune", "finetune", "eval", "bench"};
-static const cfg_section *const STAGE_SECTIONS[] = {&PRETRAIN, &LOAD, &DISTILL, &PRUNE, &FINETUNE, &EVAL, &BENCH};
+static const char *const STAGE_KINDS[] = {"pretrain", "load", "distill", "prune", "finetune", "compact", "eval", "bench"};
+static const cfg_section *const STAGE_SECTIONS[] = {&PRETRAIN, &LOAD, &DISTILL, &PRUNE, &FINETUNE, &COMPACT, &EVAL, &BENCH};
 
 const cfg_section *cfg_schema_root(void) { return &ROOT; }
 

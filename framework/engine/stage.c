@@ -11,6 +11,7 @@ static const pl_stage_kind STAGE_KINDS[] = {
     {"distill", stage_distill, true, "batch_size", false},
     {"prune", stage_prune, true, NULL, false},
     {"finetune", stage_finetune, true, "batch_size", false},
+    {"compact", stage_compact, true, NULL, false},
     {"eval", stage_eval, false, "batch_size", false},
     {"bench", stage_bench, false, "batch_sizes", true},
 };

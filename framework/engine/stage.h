@@ -84,6 +84,8 @@ pl_status stage_finetune(vlm *in, const cfg_node *section, const cfg_node *run,
 pl_status stage_pretrain(vlm *in, const cfg_node *section, const cfg_node *run,
                          const pl_data *data, vlm *out, const pl_metrics_sink *sink,
                          pl_error *err);
+pl_status stage_compact(vlm *in, const cfg_node *section, const cfg_node *run,
+                        const pl_data *data, vlm *out, const pl_metrics_sink *sink, pl_error *err);
 pl_status stage_eval(vlm *in, const cfg_node *section, const cfg_node *run, const pl_data *data,
                      vlm *out, const pl_metrics_sink *sink, pl_error *err);
 pl_status stage_distill(vlm *in, const cfg_node *section, const cfg_node *run,

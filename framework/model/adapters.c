@@ -97,7 +97,33 @@ pl_status adapters_create(adapter_set *a, const param_index *pi, adapter_kind ki
     return st;
 }
 
+pl_status adapters_restrict(adapter_set *a, const param_index *pi, const model_config *cfg,
+                            const unit_masks *units, pl_error *err) {
+    if (a->kind != ADAPTER_LORA || units->layout == NULL || a->keep_rows != NULL) return PL_OK;
+    a->keep_rows = pl_alloc((size_t)a->param_count, sizeof *a->keep_rows, err);
+    a->keep_cols = pl_alloc((size_t)a->param_count, sizeof *a->keep_cols, err);
+    if (a->keep_rows == NULL || a->keep_cols == NULL) return PL_ERR_NOMEM;
+    for (int t = 0; t < a->param_count; t++) {
+        if (a->a_of[t] < 0) continue;
+        const pl_tensor_spec *w = &pi->layout.tensors[t];
+        a->keep_rows[t] = pl_alloc((size_t)w->shape[0], sizeof(float), err);
+        a->keep_cols[t] = pl_alloc((size_t)w->shape[1], sizeof(float), err);
+        if (a->keep_rows[t] == NULL || a->keep_cols[t] == NULL) return PL_ERR_NOMEM;
+        if (!unit_masks_linear_keep(units, pi, cfg, t, a->keep_rows[t], a->keep_cols[t])) {
+            pl_free(a->keep_rows[t]), pl_free(a->keep_cols[t]);
+            a->keep_rows[t] = a->keep_cols[t] = NULL;
+        }
+    }
+    return PL_OK;
+}
+
 void adapters_free(adapter_set *a) {
+    for (int t = 0; a->keep_rows && a->keep_cols && t < a->param_count; t++) {
+        pl_free(a->keep_rows[t]);
+        pl_free(a->keep_cols[t]);
+    }
+    pl_free(a->keep_rows);
+    pl_free(a->keep_cols);
     pl_buffer_free(&a->values);
     pl_buffer_free(&a->grads);
     pl_layout_free(&a->layout);
@@ -128,10 +154,17 @@ void adapters_merge(const adapter_set *a, const param_index *pi, pl_buffer *para
         /* W += s·B·A */
         pl_sgemm(false, false, out, in, r, a->scale_of[t], pl_buffer_view(&a->values, a->b_of[t]), r,
                  pl_buffer_view(&a->values, a->a_of[t]), in, 1.0f, W, in);
-        if (M == NULL) continue;
-        if (a->kind == ADAPTER_SPARSELORA)
+        if (M != NULL && a->kind == ADAPTER_SPARSELORA)
             for (size_t k = 0; k < w->count; k++) W[k] *= M[k];
-        else
+        else if (M != NULL)
             for (size_t k = 0; k < w->count; k++) M[k] = 1.0f;
+        const float *kr = a->keep_rows ? a->keep_rows[t] : NULL;
+        const float *kc = a->keep_cols ? a->keep_cols[t] : NULL;
+        for (int o = 0; kr != NULL && o < out; o++) /* W, M ⊙= U */
+            for (int i = 0; i < in; i++)
+                if (kr[o] == 0.0f || kc[i] == 0.0f) {
+                    W[(size_t)o * in + i] = 0.0f;
+                    if (M) M[(size_t)o * in + i] = 0.0f;
+                }
     }
 }

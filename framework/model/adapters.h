@@ -12,6 +12,7 @@
 
 #include "core/buffer.h"
 #include "model/params.h"
+#include "model/units.h"
 #include "nn/linear.h"
 
 /* Layer kinds an adapter may attach to, as bit flags. */
@@ -46,6 +47,8 @@ typedef struct {
     int *rank_of;      /* [parameter tensors] */
     float *scale_of;   /* [parameter tensors] alpha / rank */
     int param_count;   /* parameter tensors the maps cover */
+    float **keep_rows, **keep_cols; /* [parameter tensors] LoRA's unit keep vectors ([out],
+                                       [in]; NULL entries: every unit kept), or NULL */
 } adapter_set;
 
 pl_status adapters_create(adapter_set *a, const param_index *pi, adapter_kind kind,
@@ -55,9 +58,17 @@ void adapters_free(adapter_set *a);
  * pointers refer into the struct, so a plain struct copy would dangle. */
 void adapters_move(adapter_set *dst, adapter_set *src);
 
+/* On a structurally pruned model (units with removed heads or neurons): LoRA's delta is
+ * masked on the removed units' rows and columns, W_eff = (W⊙M + s·B·A)⊙U (nn/linear.h), so
+ * no removed unit comes back. SparseLoRA needs nothing: M is 0 there. No-op for sparselora
+ * and for a model without unit masks. */
+pl_status adapters_restrict(adapter_set *a, const param_index *pi, const model_config *cfg,
+                            const unit_masks *units, pl_error *err);
+
 /* Folds the adapters into params: sparselora W ← (W + s·B·A)⊙M, which keeps the sparsity
  * exactly; lora W ← W⊙M + s·B·A, which is dense again, so the layer's mask is set to all
- * ones. masks may be NULL (M = 1). */
+ * ones - but for the rows and columns of removed units (adapters_restrict), where W and M
+ * stay 0. masks may be NULL (M = 1). */
 void adapters_merge(const adapter_set *a, const param_index *pi, pl_buffer *params,
                     pl_buffer *masks);
 

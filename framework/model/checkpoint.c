@@ -114,6 +114,7 @@ static pl_status load_adapters(const safetensors_file *f, vlm *m, pl_error *err)
     PL_TRY(vlm_enable_weff(m, err));
     PL_TRY(adapters_create(&m->adapters, &m->index, k, &cfg, 0, err));
     PL_TRY(safetensors_load_into(f, &m->adapters.layout, &m->adapters.values, 1, err));
+    PL_TRY(adapters_restrict(&m->adapters, &m->index, &m->cfg, &m->units, err));
     int in_file = 0;
     for (int i = 0; i < safetensors_count(f); i++) in_file += is_factor_name(safetensors_at(f, i)->name);
     if (in_file != m->adapters.layout.count)
@@ -140,6 +141,8 @@ pl_status vlm_save(const vlm *m, const char *path, const checkpoint_meta *meta, 
     if (st == PL_OK && m->masks.data != NULL)
         st = safetensors_writer_add_layout(w, &m->index.layout, &m->masks, NULL, ".mask",
                                            m->index.prunable, err);
+    if (st == PL_OK && m->units.layout != NULL)
+        st = safetensors_writer_add_layout(w, m->units.layout, &m->units.keep, NULL, ".keep", NULL, err);
     if (st == PL_OK) st = save_adapters(w, &m->adapters, err);
     if (st == PL_OK) st = safetensors_writer_commit(w, path, err);
     free(config);
@@ -158,10 +161,35 @@ static int has_masks(const safetensors_file *f, const vlm *m) {
     return 0;
 }
 
-/* Whether name is one of the model's own tensors in a checkpoint (not a mask or factor). */
+/* Whether name is one of the model's own tensors in a checkpoint (not a mask, a factor or
+ * a unit's keep flags). */
 static int is_param_name(const char *name) {
     size_t n = strlen(name);
-    return !is_factor_name(name) && !(n > 5 && strcmp(name + n - 5, ".mask") == 0);
+    return !is_factor_name(name) && !(n > 5 && strcmp(name + n - 5, ".mask") == 0) &&
+           !(n > 5 && strcmp(name + n - 5, ".keep") == 0);
+}
+
+/* The keep flags of heads and neurons, when the file has them (a structured pruning's
+ * output): every one of the model's, each 0 or 1. */
+static pl_status load_units(const safetensors_file *f, vlm *m, pl_error *err) {
+    int any = 0;
+    for (int i = 0; i < safetensors_count(f) && !any; i++) {
+        const char *name = safetensors_at(f, i)->name;
+        size_t n = strlen(name);
+        any = n > 5 && strcmp(name + n - 5, ".keep") == 0;
+    }
+    if (!any) return PL_OK;
+    PL_TRY(unit_masks_enable(&m->units, &m->cfg, &m->index, err));
+    PL_TRY(safetensors_load_layout(f, m->units.layout, &m->units.keep, NULL, ".keep", NULL, 1, err));
+    for (int t = 0; t < m->units.layout->count; t++) {
+        const pl_tensor_spec *spec = &m->units.layout->tensors[t];
+        const float *keep = pl_buffer_view(&m->units.keep, t);
+        for (size_t i = 0; i < spec->count; i++)
+            if (keep[i] != 0.0f && keep[i] != 1.0f)
+                return PL_ERROR(err, PL_ERR_FORMAT, "%s: %s.keep[%zu] is %g; keep flags are 0 or 1",
+                                safetensors_path(f), spec->name, i, (double)keep[i]);
+    }
+    return PL_OK;
 }
 
 /* The file holds exactly the model's parameters: no tensor beyond the layout (a block the
@@ -207,6 +235,7 @@ pl_status vlm_load(vlm *m, const char *path, int max_batch, pl_error *err) {
             st = safetensors_load_layout(f, &m->index.layout, &m->masks, NULL, ".mask",
                                          m->index.prunable, 1, err);
     }
+    if (st == PL_OK) st = load_units(f, m, err);
     if (st == PL_OK) st = load_adapters(f, m, err);
     safetensors_close(f);
     if (st != PL_OK) vlm_free(m);

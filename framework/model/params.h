@@ -61,6 +61,12 @@ typedef struct {
     norm_ref language_norm;
 } param_index;
 
+/* The blocks of module m. */
+static inline const block_ref *param_blocks(const param_index *pi, pl_module m) {
+    return m == MODULE_VISION ? pi->vision_blocks
+         : m == MODULE_BRIDGE ? pi->bridge_blocks : pi->language_blocks;
+}
+
 pl_status param_index_build(param_index *pi, const model_config *cfg, pl_error *err);
 void param_index_free(param_index *pi);
 

@@ -162,6 +162,7 @@ void vlm_free(vlm *m) {
     pl_buffer_free(&m->masks);
     pl_buffer_free(&m->weff);
     adapters_free(&m->adapters);
+    unit_masks_free(&m->units);
     pl_buffer_free(&m->acts);
     pl_layout_free(&m->act_layout);
     pl_free(m->vision_acts);

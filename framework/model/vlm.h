@@ -14,6 +14,7 @@
 #include "model/model_config.h"
 #include "model/params.h"
 #include "model/state_loss.h"
+#include "model/units.h"
 #include "model/weights.h"
 
 typedef struct { /* one batch, rows b = 0..batch-1 */
@@ -52,6 +53,8 @@ typedef struct {
     pl_buffer params, grads, masks, weff; /* masks.data / weff.data NULL until enabled */
     adapter_set adapters; /* unmerged adapters the model carries (finetune merge: false);
                              kind ADAPTER_NONE when there are none */
+    unit_masks units;     /* heads and neurons a structured pruning removed (model/units.h);
+                             layout NULL when none */
     pl_layout act_layout;
     pl_buffer acts;
     block_acts *vision_acts, *bridge_acts, *language_acts;

@@ -19,8 +19,19 @@ static linear_params params_of(const weight_set *w, const linear_ref *r) {
         p.lora_b = pl_buffer_view(&a->values, a->b_of[r->weight]);
         p.rank = a->rank_of[r->weight];
         p.scale = a->scale_of[r->weight];
+        if (a->keep_rows != NULL) {
+            p.keep_rows = a->keep_rows[r->weight];
+            p.keep_cols = a->keep_cols[r->weight];
+        }
     }
     return p;
+}
+
+/* An unmerged LoRA layer runs its delta factored beside the frozen W⊙M - except on a
+ * structurally pruned model, whose delta is masked on the removed units' rows and columns
+ * (nn/linear.h): there the whole (W⊙M + s·B·A)⊙U is materialised, as SparseLoRA's is. */
+static int lora_factored(const linear_params *p) {
+    return p->adapter == ADAPTER_LORA && p->keep_rows == NULL && p->keep_cols == NULL;
 }
 
 static float *weff_of(const weight_set *w, const linear_ref *r, const linear_params *p) {
@@ -35,7 +46,7 @@ void ws_linear_forward(const weight_set *w, const linear_ref *r, float *y, const
         p.mask = NULL;
         p.adapter = ADAPTER_NONE;
         linear_forward(y, NULL, x, &p, n, r->in, r->out);
-        if (lora.adapter == ADAPTER_LORA)
+        if (lora_factored(&lora))
             linear_lora_delta_forward(y, x, lora.lora_a, lora.lora_b, lora.rank, lora.scale, n,
                                       r->in, r->out);
         return;
@@ -46,7 +57,7 @@ void ws_linear_forward(const weight_set *w, const linear_ref *r, float *y, const
 void ws_freeze_linear(const weight_set *w, const linear_ref *r) {
     linear_params p = params_of(w, r);
     if (!linear_needs_weff(&p)) return;
-    if (p.adapter == ADAPTER_LORA) p.adapter = ADAPTER_NONE; /* W⊙M; the delta runs factored */
+    if (lora_factored(&p)) p.adapter = ADAPTER_NONE; /* W⊙M; the delta runs factored */
     float *weff = pl_buffer_view(w->weff, r->weight);
     if (linear_needs_weff(&p)) linear_effective_weight(weff, &p, r->in, r->out);
     else memcpy(weff, p.weight, (size_t)r->in * r->out * sizeof(float)); /* unmasked LoRA */

@@ -12,6 +12,24 @@ int linear_needs_weff(const linear_params *p) {
     return p->mask != NULL || p->adapter != ADAPTER_NONE;
 }
 
+/* x ⊙= U for a LoRA layer with unit keep vectors: removed units' rows and columns become 0.
+ * Each thread owns whole rows. */
+static void mask_units(float *x, const linear_params *p, int in, int out) {
+    if (p->adapter != ADAPTER_LORA || (p->keep_rows == NULL && p->keep_cols == NULL)) return;
+    const float *kr = p->keep_rows, *kc = p->keep_cols;
+#pragma omp parallel for schedule(static)
+    for (int o = 0; o < out; o++) {
+        float *row = x + (long)o * in;
+        if (kr != NULL && kr[o] == 0.0f) {
+            for (int i = 0; i < in; i++) row[i] = 0.0f;
+            continue;
+        }
+        if (kc != NULL)
+            for (int i = 0; i < in; i++)
+                if (kc[i] == 0.0f) row[i] = 0.0f;
+    }
+}
+
 const float *linear_effective_weight(float *weff, const linear_params *p, int in, int out) {
     if (!linear_needs_weff(p)) return p->weight;
     const float *w = p->weight, *m = p->mask;
@@ -29,6 +47,7 @@ const float *linear_effective_weight(float *weff, const linear_params *p, int in
 #pragma omp parallel for schedule(static)
         for (long i = 0; i < total; i++) weff[i] *= m[i];
     }
+    mask_units(weff, p, in, out);
     return weff;
 }
 
@@ -113,6 +132,9 @@ void linear_backward(float *dx, const linear_grads *g, float *dweff, const float
     pl_sgemm(true, false, out, in, n, 1.0f, dy, out, x, in, 0.0f, dweff, in);
     const float *m = p->mask;
     const long total = (long)out * in;
+    /* lora with unit keep vectors: W_eff = (W⊙M + s·B·A)⊙U, so both W and the delta see
+     * dW_eff⊙U. */
+    mask_units(dweff, p, in, out);
 
     if (p->adapter == ADAPTER_SPARSELORA) {
         /* W_eff = (W + s·B·A)⊙M: both W and the delta see G = dW_eff⊙M. G replaces dW_eff

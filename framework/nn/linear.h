@@ -5,10 +5,13 @@
  *   plain       W                      (mask NULL, adapter none)
  *   masked      W ⊙ M
  *   lora        W ⊙ M + s·B·A          (M = 1 when mask is NULL)
+ *               (W ⊙ M + s·B·A) ⊙ U    with unit keep vectors: U = keep_rows·keep_colsᵀ
  *   sparselora  (W + s·B·A) ⊙ M
  * with A[rank,in], B[out,rank], s = scale. Forward materialises W_eff into a caller buffer
  * (the llm.c rule: whatever backward needs, forward writes in plain sight); backward reads
- * it. Gradients of masked weights stay masked. */
+ * it. Gradients of masked weights stay masked. U zeros the rows and columns of whole units a
+ * structured pruning removed (model/units.h), so LoRA's delta cannot bring them back; M is
+ * already 0 there, and SparseLoRA's delta is masked by M itself. */
 #ifndef PL_NN_LINEAR_H
 #define PL_NN_LINEAR_H
 
@@ -25,6 +28,8 @@ typedef struct {
     const float *lora_b; /* [out, rank] */
     int rank;
     float scale; /* s = alpha / rank */
+    const float *keep_rows; /* lora: [out] 0/1, or NULL (every row kept) */
+    const float *keep_cols; /* lora: [in] 0/1, or NULL */
 } linear_params;
 
 typedef struct { /* any pointer may be NULL: that gradient is not wanted */

@@ -21,9 +21,11 @@ static int cand_cmp(const void *pa, const void *pb) {
     return (a->index > b->index) - (a->index < b->index);
 }
 
+void prune_sort_cands(prune_cand *cand, size_t n) { qsort(cand, n, sizeof *cand, cand_cmp); }
+
 void prune_lowest(prune_cand *cand, size_t n, size_t k, float *mask) {
     if (k == 0) return;
-    qsort(cand, n, sizeof *cand, cand_cmp);
+    prune_sort_cands(cand, n);
     for (size_t i = 0; i < k && i < n; i++) mask[cand[i].index] = 0.0f;
 }
 

@@ -27,6 +27,9 @@ typedef struct { /* one candidate for removal */
 /* round(fraction · count), halves rounded up: the exact number a group of count loses. */
 size_t prune_target_count(double fraction, size_t count);
 
+/* Sorts by (score, index) ascending. */
+void prune_sort_cands(prune_cand *cand, size_t n);
+
 /* Sorts by (score, index) ascending and zeros mask[cand[i].index] for i < k. */
 void prune_lowest(prune_cand *cand, size_t n, size_t k, float *mask);
 

@@ -11,6 +11,7 @@
 #include "prune/calibrate.h"
 #include "prune/sparsegpt.h"
 #include "prune/sparsity.h"
+#include "prune/structured.h"
 #include "prune/wanda.h"
 
 void prune_config_default(prune_config *cfg) {
@@ -23,6 +24,34 @@ void prune_config_default(prune_config *cfg) {
     cfg->calibration = PRUNE_CALIB_SEQUENTIAL;
     cfg->sparsegpt_block = 128;
     cfg->sparsegpt_damp = 0.01f;
+}
+
+static pl_status check_fraction(const char *key, const char *module, float f, pl_error *err) {
+    if (f >= 0.0f && f < 1.0f) return PL_OK;
+    return PL_ERROR(err, PL_ERR_CONFIG, "prune.%s%s%s is %g; allowed: 0 <= f < 1 (a module keeps "
+                    "at least one of its units)", key, module ? "." : "", module ? module : "",
+                    (double)f);
+}
+
+static pl_status check_structured(const prune_config *cfg, pl_error *err) {
+    if (cfg->method == PRUNE_SPARSEGPT)
+        return PL_ERROR(err, PL_ERR_CONFIG, "prune.method 'sparsegpt' has no structured form; "
+                        "with prune.pattern: structured use magnitude or wanda");
+    if (cfg->nm_m != 0)
+        return PL_ERROR(err, PL_ERR_CONFIG, "prune.pattern is either structured or N:M");
+    if ((unsigned)cfg->scope > PRUNE_SCOPE_MODULE)
+        return PL_ERROR(err, PL_ERR_CONFIG, "prune.scope %d is unknown", (int)cfg->scope);
+    float any = cfg->cross_heads;
+    PL_TRY(check_fraction("cross_heads", NULL, cfg->cross_heads, err));
+    for (int mod = 0; mod < MODULE_COUNT; mod++) {
+        PL_TRY(check_fraction("heads", module_name((pl_module)mod), cfg->heads[mod], err));
+        PL_TRY(check_fraction("neurons", module_name((pl_module)mod), cfg->neurons[mod], err));
+        any += cfg->heads[mod] + cfg->neurons[mod];
+    }
+    if (!(any > 0.0f))
+        return PL_ERROR(err, PL_ERR_CONFIG, "prune.pattern: structured removes nothing: set a "
+                        "fraction above 0 in prune.heads, prune.cross_heads or prune.neurons");
+    return PL_OK;
 }
 
 pl_status prune_config_check(const prune_config *cfg, pl_error *err) {
@@ -48,6 +77,7 @@ pl_status prune_config_check(const prune_config *cfg, pl_error *err) {
                             "module dense", cfg->nm_n, cfg->nm_m, nm,
                             module_name((pl_module)mod), (double)s, nm);
     }
+    if (cfg->structured) PL_TRY(check_structured(cfg, err));
     if (cfg->method != PRUNE_MAGNITUDE && cfg->calib_size < 1)
         return PL_ERROR(err, PL_ERR_CONFIG, "prune.calib_size must be >= 1, got %d", cfg->calib_size);
     if (cfg->calib_start < 0)
@@ -148,11 +178,10 @@ static pl_status run(job *j, pl_error *err) {
     return PL_OK;
 }
 
-pl_status prune_model(vlm *m, const pl_data *data, const prune_config *cfg,
-                      const pl_metrics_sink *sink, pl_error *err) {
-    PL_TRY(prune_config_check(cfg, err));
+/* Weights one by one to each module's target sparsity (unstructured or N:M). */
+static pl_status prune_unstructured(vlm *m, const pl_data *data, const prune_config *cfg,
+                                    const pl_metrics_sink *sink, pl_error *err) {
     PL_TRY(vlm_enable_masks(m, err));
-    const double t0 = pl_now();
     job j = {m, data, cfg, sink, NULL, NULL, prune_sites(m, NULL)};
     j.sites = pl_alloc((size_t)j.nsites, sizeof *j.sites, err);
     j.stats = pl_alloc((size_t)j.nsites, sizeof *j.stats, err);
@@ -163,9 +192,23 @@ pl_status prune_model(vlm *m, const pl_data *data, const prune_config *cfg,
     }
     pl_free(j.sites);
     pl_free(j.stats);
+    return st;
+}
+
+pl_status prune_model(vlm *m, const pl_data *data, const prune_config *cfg,
+                      const pl_metrics_sink *sink, pl_error *err) {
+    PL_TRY(prune_config_check(cfg, err));
+    if (cfg->method != PRUNE_MAGNITUDE && data == NULL)
+        return PL_ERROR(err, PL_ERR_CONFIG, "prune.method '%s' scores weights by their "
+                        "calibration inputs, but this stage has no data set to calibrate on; "
+                        "use prune.method: magnitude", cfg->method == PRUNE_WANDA ? "wanda" : "sparsegpt");
+    const double t0 = pl_now();
+    pl_status st = cfg->structured ? prune_structured(m, data, cfg, sink, err)
+                                   : prune_unstructured(m, data, cfg, sink, err);
     PL_TRY(st);
     PL_TRY(sparsity_check_masked_zero(m, err));
     PL_TRY(sparsity_report(m, sink, 1, err));
+    if (cfg->structured) PL_TRY(prune_structured_report(m, sink, err));
     PL_TRY(pl_metric_summary(sink, "prune_seconds", pl_now() - t0, err));
     char line[160];
     sparsity_summary s;

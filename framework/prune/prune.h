@@ -28,6 +28,7 @@
 typedef enum { PRUNE_MAGNITUDE = 0, PRUNE_WANDA, PRUNE_SPARSEGPT } prune_method;
 typedef enum { PRUNE_GROUP_ROW = 0, PRUNE_GROUP_MATRIX } prune_group;
 typedef enum { PRUNE_CALIB_SEQUENTIAL = 0, PRUNE_CALIB_DENSE } prune_calibration;
+typedef enum { PRUNE_SCOPE_BLOCK = 0, PRUNE_SCOPE_MODULE } prune_scope;
 
 typedef struct {
     prune_method method;
@@ -43,9 +44,16 @@ typedef struct {
     int sparsegpt_block;            /* columns per SparseGPT block (rounded down to a multiple
                                      * of M for N:M, at least M) */
     float sparsegpt_damp;           /* damping: fraction of the mean Hessian diagonal */
+    /* Structured pruning (prune/structured.h): whole heads and neurons instead of weights;
+     * sparsity, nm_* and group are then unused. */
+    int structured;
+    float heads[MODULE_COUNT];      /* fraction of self-attention heads removed per module */
+    float cross_heads;              /* fraction of the bridge's cross-attention heads removed */
+    float neurons[MODULE_COUNT];    /* fraction of MLP neurons removed per module */
+    prune_scope scope;              /* units ranked within each block or across the module */
 } prune_config;
 
-/* Wanda, unstructured, row groups, 0.5 vision / 0 bridge / 0.5 language, 128 sequential
+/* Wanda, unstructured (no structured targets), row groups, 0.5 vision / 0 bridge / 0.5 language, 128 sequential
  * calibration scenes from index 0, SparseGPT block 128 and damping 0.01. */
 void prune_config_default(prune_config *cfg);
 
@@ -56,7 +64,8 @@ pl_status prune_config_check(const prune_config *cfg, pl_error *err);
  * their dense values under the mask (SparseGPT's updates of the kept weights excepted), so
  * the unmasked model stays the teacher. Then reports the measured sparsity of W⊙M into sink
  * (sparsity_report) and checks that every masked effective weight is zero. data may be NULL for
- * magnitude pruning. Uses up to m->max_batch scenes per forward pass. */
+ * magnitude pruning. Uses up to m->max_batch scenes per forward pass. With cfg->structured
+ * whole heads and neurons go instead (prune/structured.h), reported as well per block. */
 pl_status prune_model(vlm *m, const pl_data *data, const prune_config *cfg,
                       const pl_metrics_sink *sink, pl_error *err);
 

@@ -226,6 +226,11 @@ pl_status finetune_run(vlm *m, vlm *teacher, const pl_data *d, const finetune_co
         tr.values = &m->params, tr.grads = &m->grads, tr.layout = &m->index.layout;
     } else {
         PL_TRY(adapters_create(adapters, &m->index, cfg->adapter, &cfg->adapters, cfg->seed, err));
+        const pl_status restricted = adapters_restrict(adapters, &m->index, &m->cfg, &m->units, err);
+        if (restricted != PL_OK) {
+            adapters_free(adapters);
+            return restricted;
+        }
         tr.values = &adapters->values, tr.grads = &adapters->grads, tr.layout = &adapters->layout;
         student.adapters = adapters;
         student.adapter_grads = &adapters->grads;
