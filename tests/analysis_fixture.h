@@ -141,6 +141,24 @@ static inline void fx_lines_results(const char *dir) {
     cr_assert_eq(fclose(f), 0);
 }
 
+/* 2 methods x 3 sparsities x 3 seeds with an accuracy and a latency (100 - 10 per tenth of
+ * sparsity, the same for every seed) per run. */
+static inline void fx_scatter_results(const char *dir) {
+    static const char *const methods[] = {"magnitude", "wanda"};
+    FILE *f;
+    char path[700];
+    snprintf(path, sizeof path, "%s/index.tsv", dir);
+    cr_assert_not_null(f = fopen(path, "w"));
+    fprintf(f, "run_id\tgroup_id\tseed\tmethod\tsparsity\tstatus\treason\tacc\tlatency_ms_b32_t2\n");
+    int id = 0;
+    for (int m = 0; m < 2; m++)
+        for (int s = 1; s <= 3; s++)
+            for (int seed = 0; seed < 3; seed++, id++)
+                fprintf(f, "r%011d\tg%011d\t%d\t%s\t%.1f\tdone\t\t%.6f\t%d\n", id, m * 10 + s, seed,
+                        methods[m], s / 10.0, 0.8 - 0.1 * s * (m + 1) + 0.01 * fx_noise((unsigned)id, 7), 100 - 10 * s);
+    cr_assert_eq(fclose(f), 0);
+}
+
 /* methods x patterns at 50% sparsity, 3 seeds; one run failed. */
 static inline void fx_bars_results(const char *dir) {
     static const char *const methods[] = {"magnitude", "wanda", "sparsegpt"};

@@ -66,6 +66,36 @@ Test(analysis_plot, lines) {
     render(dir, &f);
 }
 
+/* Accuracy against a latency metric, a point per configuration: in the lines fixture the
+ * latency column is made to fall with sparsity, so the means can be checked exactly. */
+Test(analysis_plot, scatter) {
+    need_gnuplot();
+    char dir[512], path[800];
+    fx_dir(dir, sizeof dir, "scatter");
+    fx_scatter_results(dir);
+    pl_figure f = {.name = "acc_vs_latency", .kind = PL_FIG_SCATTER, .kind_name = "scatter",
+                   .x = "latency_ms_b32_t2", .series = "method", .metric = "acc",
+                   .title = "Accuracy vs latency (3 seeds, ±1 std)"};
+    render(dir, &f);
+    snprintf(path, sizeof path, "%s/figures/acc_vs_latency.tsv", dir);
+    char *tsv = fx_read(path);
+    cr_assert_not_null(tsv);
+    cr_expect(strncmp(tsv, "series\tseries_index\tlatency_ms_b32_t2\tx_std\tacc\ty_std\tn\n", 55) == 0, "%s", tsv);
+    int rows = 0;
+    for (const char *c = tsv; *c; c++) rows += *c == '\n';
+    cr_expect_eq(rows, 1 + 2 * 3, "a header, then one row per (method, sparsity) configuration");
+    /* first configuration: magnitude at 0.1, latency 90 on every seed (std 0), 3 seeds */
+    char series[32];
+    int index, n;
+    double x, xs, y, ys;
+    const char *row = strchr(tsv, '\n') + 1;
+    cr_assert_eq(sscanf(row, "%31s %d %lf %lf %lf %lf %d", series, &index, &x, &xs, &y, &ys, &n), 7, "%s", row);
+    cr_expect_str_eq(series, "magnitude");
+    cr_expect(index == 1 && x == 90.0 && xs == 0.0 && n == 3, "%s", row);
+    cr_expect(fabs(y - 0.7) < 0.02, "%s", row);
+    free(tsv);
+}
+
 Test(analysis_plot, bars) {
     need_gnuplot();
     char dir[512];

@@ -8,7 +8,7 @@
 const char *cfg_figure_kind(const char *kind) {
     static const char *const names[][2] = {{"heatmap", "heatmap"}, {"lines", "lines"}, {"line", "lines"},
                                            {"bars", "bars"},       {"bar", "bars"},     {"curves", "curves"},
-                                           {"curve", "curves"}};
+                                           {"curve", "curves"}, {"scatter", "scatter"}};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strcmp(kind, names[i][0]) == 0) return names[i][1];
     return NULL;
@@ -86,6 +86,19 @@ static pl_status check_one(const cfg_node *fig, const cfg_sweep *s, pl_error *er
         PL_TRY(need_alias(fig, "series", false, s, what, err));
         if (cfg_map_get(fig, "stage") == NULL)
             return cfg_error_at(err, fig->pos, "%s needs stage: the stage whose curve to draw (pretrain, ...)", what);
+    } else if (strcmp(kind, "scatter") == 0) { /* one point per configuration: metric y vs x */
+        PL_TRY(refuse(fig, "z", what, kind, err));
+        PL_TRY(refuse(fig, "metric", what, kind, err));
+        PL_TRY(need_alias(fig, "series", false, s, what, err));
+        const char *axes[2] = {"x", "y"};
+        for (int i = 0; i < 2; i++) {
+            const cfg_node *v = cfg_map_get(fig, axes[i]);
+            if (v == NULL)
+                return cfg_error_at(err, fig->pos, "%s needs %s: a summary metric (a scatter plots "
+                                    "one metric against another)", what, axes[i]);
+            if (!metric_name_ok(v->u.s))
+                return cfg_error_at(err, v->pos, "%s: %s: '%s' is not a metric name", what, axes[i], v->u.s);
+        }
     } else { /* lines, bars */
         PL_TRY(refuse(fig, "z", what, kind, err));
         PL_TRY(need_alias(fig, "x", true, s, what, err));

@@ -471,13 +471,15 @@ static bool check_figure_name(const cfg_node *v, char *why, size_t size) {
 static const cfg_key FIGURE_KEYS[] = {
     {K("name", CFG_T_STRING, NULL), .check = check_figure_name,
      .help = "file name: figures/<name>.png, .pdf, .tsv (its data) and .gp (its script)"},
-    {K("kind", CFG_T_ENUM, NULL), .choices = "heatmap|lines|bars|curves|line|bar|curve",
+    {K("kind", CFG_T_ENUM, NULL), .choices = "heatmap|lines|bars|curves|scatter|line|bar|curve",
      .help = "heatmap (z over x and y), lines (y vs x per series), bars (grouped), curves (per-step "
-             "training curves); line, bar, curve are the same kinds"},
+             "training curves), scatter (one metric against another, a point per configuration); "
+             "line, bar, curve are the same kinds"},
     {K("x", CFG_T_STRING, NULL), .flags = CFG_KEY_OPTIONAL,
-     .help = "alias on the x axis (heatmap, lines, bars); curves: the step axis"},
+     .help = "alias on the x axis (heatmap, lines, bars); scatter: a summary metric (e.g. "
+             "latency_ms_b32_t2); curves: the step axis"},
     {K("y", CFG_T_STRING, NULL), .flags = CFG_KEY_OPTIONAL,
-     .help = "heatmap: alias on the y axis; lines and bars: the summary metric plotted (acc, ce, ...)"},
+     .help = "heatmap: alias on the y axis; lines, bars and scatter: the summary metric plotted (acc, ce, ...)"},
     {K("z", CFG_T_STRING, NULL), .flags = CFG_KEY_OPTIONAL, .help = "heatmap: the summary metric coloured"},
     {K("series", CFG_T_STRING, NULL), .flags = CFG_KEY_OPTIONAL,
      .help = "alias drawn as separate lines or bars (lines, bars, curves)"},

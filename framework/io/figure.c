@@ -21,9 +21,9 @@ pl_status pl_figure_read(const cfg_node *fig, pl_figure *f, pl_error *err) {
     const char *kind = text(fig, "kind") ? cfg_figure_kind(text(fig, "kind")) : NULL;
     f->name = text(fig, "name");
     if (kind == NULL || f->name == NULL)
-        return cfg_error_at(err, fig->pos, "a figure needs name: and kind: (heatmap, lines, bars, curves)");
-    static const char *const kinds[] = {"heatmap", "lines", "bars", "curves"};
-    for (int k = 0; k < 4; k++)
+        return cfg_error_at(err, fig->pos, "a figure needs name: and kind: (heatmap, lines, bars, curves, scatter)");
+    static const char *const kinds[] = {"heatmap", "lines", "bars", "curves", "scatter"};
+    for (int k = 0; k < (int)(sizeof kinds / sizeof kinds[0]); k++)
         if (strcmp(kind, kinds[k]) == 0) f->kind = (pl_figure_kind)k;
     f->kind_name = kind;
     f->x = text(fig, "x");
@@ -62,6 +62,16 @@ const char *pl_metric_label(const char *metric, char *buf, int size) {
         {"sparsity", "sparsity"}, {"params", "parameters"}, {"nonzeros", "non-zero weights"}, {"flops", "FLOPs"}};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strcmp(metric, names[i][0]) == 0) return names[i][1];
+    /* bench metrics: latency_ms_b<B>_t<T>, throughput_b<B>_t<T> (tune/latency.h) */
+    int batch, threads, end = 0;
+    if (sscanf(metric, "latency_ms_b%d_t%d%n", &batch, &threads, &end) == 2 && metric[end] == '\0') {
+        snprintf(buf, (size_t)size, "latency (ms per batch of %d, %d thread%s)", batch, threads, threads == 1 ? "" : "s");
+        return buf;
+    }
+    if (sscanf(metric, "throughput_b%d_t%d%n", &batch, &threads, &end) == 2 && metric[end] == '\0') {
+        snprintf(buf, (size_t)size, "samples/s (batch %d, %d thread%s)", batch, threads, threads == 1 ? "" : "s");
+        return buf;
+    }
     const char *under = strchr(metric, '_');
     for (size_t i = 0; under && i < sizeof names / sizeof names[0]; i++)
         if ((size_t)(under - metric) == strlen(names[i][0]) && strncmp(metric, names[i][0], (size_t)(under - metric)) == 0) {

@@ -7,6 +7,7 @@
  *     - {name: acc_vs_sv, kind: lines, x: sv, y: acc, series: method, band: std}
  *     - {name: methods, kind: bars, x: pattern, y: acc, series: method, where: "sv == 0.5"}
  *     - {name: loss, kind: curves, stage: pretrain, metric: loss, by: group, logy: true}
+ *     - {name: acc_vs_latency, kind: scatter, x: latency_ms_b32_t2, y: acc, series: method}
  */
 #ifndef PL_IO_FIGURE_H
 #define PL_IO_FIGURE_H
@@ -15,13 +16,14 @@
 
 #include "config/node.h"
 
-typedef enum { PL_FIG_HEATMAP, PL_FIG_LINES, PL_FIG_BARS, PL_FIG_CURVES } pl_figure_kind;
+typedef enum { PL_FIG_HEATMAP, PL_FIG_LINES, PL_FIG_BARS, PL_FIG_CURVES, PL_FIG_SCATTER } pl_figure_kind;
 
 typedef struct {
     const char *name;
     pl_figure_kind kind;
     const char *kind_name;  /* heatmap, lines, bars, curves: also the template's name */
-    const char *x, *y;      /* aliases: heatmap x and y; lines/bars x (y NULL) */
+    const char *x, *y;      /* aliases: heatmap x and y; lines/bars x (y NULL); scatter: x is
+                               the metric on the x axis (y NULL, metric on y) */
     const char *series;     /* alias or NULL */
     const char *metric;     /* heatmap z, lines/bars y, curves metric */
     const char *stage;      /* curves */

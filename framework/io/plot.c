@@ -64,7 +64,11 @@ static void variables(cfg_strbuf *sb, const pl_figure *f, const pl_plot_meta *m,
     char metric_buf[200];
     const char *metric = pl_metric_label(f->metric, metric_buf, sizeof metric_buf);
     const char *xl = f->xlabel, *yl = f->ylabel;
-    if (xl == NULL) xl = f->kind == PL_FIG_CURVES ? "step" : alias_label(o, f->x);
+    char xmetric_buf[200];
+    if (xl == NULL)
+        xl = f->kind == PL_FIG_CURVES ? "step"
+           : f->kind == PL_FIG_SCATTER ? pl_metric_label(f->x, xmetric_buf, sizeof xmetric_buf)
+           : alias_label(o, f->x);
     if (yl == NULL) yl = f->kind == PL_FIG_HEATMAP ? alias_label(o, f->y) : metric;
     cfg_strbuf_printf(sb, "datafile = '%s.tsv'\npng_file = '%s.png'\npdf_file = '%s.pdf'\n", f->name, f->name, f->name);
     string_var(sb, "title_text", f->title);

@@ -169,6 +169,47 @@ static pl_status lines(builder *b, pl_error *err) {
     return st;
 }
 
+/* One point per configuration (group id): the means over seeds of the x metric and of the
+ * y metric, with their stds, coloured by the series alias. */
+static pl_status scatter(builder *b, pl_error *err) {
+    pl_plot_meta *m = b->meta;
+    int *si = NULL, xmetric;
+    pl_groups g = {0};
+    pl_stats *sx = NULL, *sy = NULL;
+    const int group_col = pl_results_col(b->r, "group_id");
+    pl_status st = pl_export_metric_col(b->r, b->f->x, &xmetric, err);
+    if (st == PL_OK && group_col < 0)
+        st = PL_ERROR(err, PL_ERR_FORMAT, "the index has no group_id column");
+    if (st == PL_OK) st = distinct(b, b->scol, &si, &m->series, &m->n_series, err);
+    const char *cols[] = {"series", "series_index", b->f->x, "x_std", b->f->metric, "y_std", "n"};
+    if (st == PL_OK) st = header(b, cols, 7, err);
+    if (st == PL_OK) st = pl_groups_make(b->r, b->keep, &group_col, 1, &g, err);
+    if (st == PL_OK) {
+        sx = pl_alloc((size_t)g.n_groups + 1, sizeof *sx, err);
+        sy = pl_alloc((size_t)g.n_groups + 1, sizeof *sy, err);
+        if (sx == NULL || sy == NULL) st = PL_ERR_NOMEM;
+    }
+    if (st == PL_OK) {
+        pl_groups_stats(b->r, &g, xmetric, sx);
+        pl_groups_stats(b->r, &g, b->metric, sy);
+    }
+    for (int k = 0; st == PL_OK && k < g.n_groups; k++) {
+        const int row = g.rows[g.start[k]];
+        pl_tsv_text(&b->w, b->scol >= 0 ? shown(b, row, b->scol) : "");
+        pl_tsv_int(&b->w, si[row] + 1);
+        pl_tsv_number(&b->w, sx[k].mean);
+        pl_tsv_number(&b->w, sx[k].std);
+        stats_cells(b, sy[k]);
+        m->rows++;
+        st = pl_tsv_end_row(&b->w, b->name, err);
+    }
+    pl_free(si);
+    pl_free(sx);
+    pl_free(sy);
+    pl_groups_free(&g);
+    return st;
+}
+
 static pl_status bars(builder *b, pl_error *err) {
     pl_plot_meta *m = b->meta;
     int *xi = NULL, *si = NULL;
@@ -302,7 +343,8 @@ pl_status pl_plot_data(const pl_results *r, const pl_figure *f, cfg_arena *arena
                  .scol = -1};
     pl_tsv_begin(&b.w, out);
     if (f->kind != PL_FIG_CURVES) PL_TRY(pl_export_metric_col(r, f->metric, &b.metric, err));
-    if (f->x && f->kind != PL_FIG_CURVES) PL_TRY(pl_export_alias_col(r, f->x, &b.xcol, err));
+    if (f->x && f->kind != PL_FIG_CURVES && f->kind != PL_FIG_SCATTER)
+        PL_TRY(pl_export_alias_col(r, f->x, &b.xcol, err));
     if (f->y) PL_TRY(pl_export_alias_col(r, f->y, &b.ycol, err));
     if (f->series) PL_TRY(pl_export_alias_col(r, f->series, &b.scol, err));
     b.keep = pl_alloc((size_t)r->n_rows + 1, sizeof *b.keep, err);
@@ -318,6 +360,7 @@ pl_status pl_plot_data(const pl_results *r, const pl_figure *f, cfg_arena *arena
         case PL_FIG_LINES: st = lines(&b, err); break;
         case PL_FIG_BARS: st = bars(&b, err); break;
         case PL_FIG_CURVES: st = curves(&b, err); break;
+        case PL_FIG_SCATTER: st = scatter(&b, err); break;
         }
     }
     if (st != PL_OK) pl_error_wrap(err, "figure '%s'", f->name);

@@ -6,7 +6,8 @@
  *   heatmap:  xi yi <x> <y> mean std n       (xi, yi: 0-based index of the value on its axis)
  *   lines:    series series_index <x> mean std n          (series_index 1-based, rows by series)
  *   bars:     <x> then per series: <s>:mean <s>:std <s>:n  (one row per category)
- *   curves:   series series_index step mean std n */
+ *   curves:   series series_index step mean std n
+ *   scatter:  series series_index <x> x_std <y> y_std n   (one row per configuration) */
 #ifndef PL_IO_PLOT_DATA_H
 #define PL_IO_PLOT_DATA_H
 
