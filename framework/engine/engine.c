@@ -12,6 +12,7 @@
 #include "engine/collect.h"
 #include "engine/engine_parts.h"
 #include "engine/fsutil.h"
+#include "engine/preflight.h"
 #include "engine/run_dir.h"
 #include "engine/scheduler.h"
 #include "engine/settings.h"
@@ -180,7 +181,7 @@ static pl_status finish_index(engine_ctx *e, pl_engine_report *rep, pl_error *er
 
 static pl_status run(engine_ctx *e, pl_engine_report *rep, pl_error *err) {
     const pl_experiment *exp = e->exp;
-    PL_TRY(pl_stage_validate(exp, err));
+    PL_TRY(pl_preflight(exp, err));
     PL_TRY(read_settings(e, err));
     PL_TRY(pl_engine_dirs(exp, e->results, sizeof e->results, e->exp_dir, sizeof e->exp_dir, err));
     PL_TRY(pl_mkdirs(e->exp_dir, err));

@@ -2,7 +2,7 @@
  *
  *   pl_engine_run(exp, &opt, &report, &err)
  *
- * validates every run's pipeline (engine/stage.h), prepares results/<experiment>/runs/<id>/
+ * checks the experiment (engine/preflight.h: pipeline order, load files), prepares results/<experiment>/runs/<id>/
  * for each run not yet completed (engine/run_dir.h), builds the stage graph over the whole
  * sweep (engine/graph.h: shared model stages once, cached under results/cache/ as described
  * in engine/cache.h), runs it with `engine.jobs` concurrent nodes x `engine.threads` threads
