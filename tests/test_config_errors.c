@@ -92,6 +92,9 @@ BAD(override_no_equals, "ok_for_overrides", "noequals", "<override 1>:1:1", "key
 BAD(override_axis_out_of_range, "ok_for_overrides", "pipeline.prune.sparsity.vision=0.5,1.5", "<override 1>:1:36", "pipeline.prune.sparsity.vision")
 BAD(override_axis_unknown_choice, "ok_for_overrides", "pipeline.prune.method=magnitude,wandaa", "<override 1>:1:33", "did you mean 'wanda'")
 BAD(override_nm_equal, "ok_for_overrides", "pipeline.prune.pattern=2:2", "<override 1>:1:24", "pipeline.prune.pattern")
+BAD(override_stage_index_2_31, "ok_for_overrides", "pipeline.2147483648.eval.samples=3", "<override 1>:1:1", "no stage 2147483648")
+BAD(override_stage_index_2_32, "ok_for_overrides", "pipeline.4294967296.eval.samples=3", "<override 1>:1:1", "no stage 4294967296")
+BAD(override_stage_index_axis, "ok_for_overrides", "pipeline.2147483648.eval.samples=3,4", "<override 1>:1:1", "no stage 2147483648")
 BAD(override_axis_breaks_model, "ok_for_overrides", "model.heads=4,3", "model.yaml:2:8", "heads = 3")
 
 Test(config_errors, missing_experiment_file_is_an_io_error) {
