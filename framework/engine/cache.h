@@ -18,7 +18,9 @@
  * Outputs of model-producing stages (results/cache/):
  *   <key>.safetensors   the model (model/checkpoint.h, written atomically)
  *   <key>.metrics.tsv   what the stage reported, for replay into each run (engine/record.h)
- * The metrics file is written first and the model last; an entry exists only when both do. */
+ *   <key>.sha256        the seal: both files' SHA-256, checked before reuse (cache_seal.h)
+ * The metrics file is written first, then the model, then the seal; an entry exists only
+ * when both data files do. */
 #ifndef PL_ENGINE_CACHE_H
 #define PL_ENGINE_CACHE_H
 

@@ -9,6 +9,7 @@
 #include "config/strbuf.h"
 #include "core/alloc.h"
 #include "core/threads.h"
+#include "engine/cache_seal.h"
 #include "engine/collect.h"
 #include "engine/engine_parts.h"
 #include "engine/fsutil.h"
@@ -179,6 +180,19 @@ static pl_status finish_index(engine_ctx *e, pl_engine_report *rep, pl_error *er
     return st;
 }
 
+/* Checks every cache entry the graph means to reuse (engine/cache_seal.h): a corrupt one is
+ * moved aside and its node computed instead. */
+static pl_status check_cached_entries(engine_ctx *e, pl_error *err) {
+    for (int n = 0; n < e->graph.n_model; n++) {
+        pl_graph_node *node = &e->graph.nodes[n];
+        if (!node->cached) continue;
+        pl_entry_state state;
+        PL_TRY(pl_cache_check(e->results, node->key, e->opt->log, &state, err));
+        node->cached = state == PL_ENTRY_GOOD;
+    }
+    return PL_OK;
+}
+
 static pl_status run(engine_ctx *e, pl_engine_report *rep, pl_error *err) {
     const pl_experiment *exp = e->exp;
     PL_TRY(pl_preflight(exp, err));
@@ -190,6 +204,7 @@ static pl_status run(engine_ctx *e, pl_engine_report *rep, pl_error *err) {
     if (todo == NULL) return PL_ERR_NOMEM;
     pl_status st = plan_runs(e, todo, rep, err);
     if (st == PL_OK) st = pl_graph_build(exp, todo, e->results, &e->graph, err);
+    if (st == PL_OK) st = check_cached_entries(e, err);
     if (st == PL_OK) {
         const pl_graph *g = &e->graph;
         for (int n = 0; n < g->n_model; n++) {

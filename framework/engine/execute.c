@@ -10,6 +10,7 @@
 #include "core/alloc.h"
 #include "core/timing.h"
 #include "engine/cache.h"
+#include "engine/cache_seal.h"
 #include "engine/engine_parts.h"
 #include "engine/fsutil.h"
 #include "engine/record.h"
@@ -148,11 +149,13 @@ static pl_status run_model_stage(engine_ctx *e, const pl_graph_node *node, const
     char path[ENGINE_PATH_MAX], dir[ENGINE_DIR_MAX + 8];
     snprintf(dir, sizeof dir, "%s/cache", e->results);
     PL_TRY(pl_mkdirs(dir, err));
+    PL_TRY(pl_cache_unseal(e->results, node->key, err));
     pl_cache_record_path(e->results, node->key, path, sizeof path);
-    PL_TRY(pl_record_save(rec, path, err)); /* first the metrics, then the model: see cache.h */
+    PL_TRY(pl_record_save(rec, path, err)); /* metrics, model, seal: see cache_seal.h */
     pl_cache_model_path(e->results, node->key, path, sizeof path);
     checkpoint_meta meta[] = {{"stage", kind}, {"cache_key", node->key}, {"first_run", run->run_id}};
-    return vlm_save(out, path, meta, 3, err);
+    PL_TRY(vlm_save(out, path, meta, 3, err));
+    return pl_cache_seal(e->results, node->key, err);
 }
 
 static pl_status exec_model(engine_ctx *e, int n, pl_error *err) {
