@@ -39,6 +39,10 @@ pl_status pl_cache_key(const pl_run *run, int stage, pl_hash_memo *memo, char ou
 void pl_cache_model_path(const char *results, const char *key, char *buf, size_t cap);
 void pl_cache_record_path(const char *results, const char *key, char *buf, size_t cap);
 
+/* <results>/cache/<key>.lock: held (engine/lock.h) by the process computing or checking
+ * the entry. */
+void pl_cache_lock_path(const char *results, const char *key, char *buf, size_t cap);
+
 /* True when both files of the entry exist. */
 bool pl_cache_has(const char *results, const char *key);
 

@@ -10,6 +10,10 @@
  * run's metrics.h5 (io/h5_run.h), status and log, then rebuilds index.tsv (engine/collect.h)
  * and prints a summary table. A failed run never stops the others.
  *
+ * Several invocations may share a results directory (engine/lock.h): a model stage whose
+ * cache key another process is computing is waited for and then reused, a run another
+ * process is running is skipped ("running elsewhere"), so each stage and run is done once.
+ *
  * Results layout (engine.results_dir, default "results"):
  *   cache/<key>.safetensors, cache/<key>.metrics.tsv     cached model-stage outputs
  *   <experiment>/experiment.state                        spec hash, start time, jobs, aliases
@@ -42,7 +46,11 @@ typedef struct {
     int completed;         /* completed now */
     int failed;
     int stages_computed;   /* model stages this invocation had to compute (some may fail) */
-    int stages_reused;     /* model stages found in the cache */
+    int stages_reused;     /* model stages found in the cache (or computed meanwhile by another
+                              process; with engine.isolation: process those count as computed) */
+    int runs_elsewhere;    /* left to another process that was running them (or completed them
+                              meanwhile); not in completed / failed. With engine.isolation:
+                              process only those found before scheduling count */
     bool spec_changed;     /* the experiment file differs from the last invocation's */
 } pl_engine_report;
 

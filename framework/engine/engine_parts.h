@@ -21,6 +21,8 @@ typedef struct {
     bool have_data;
     engine_fault fault;
     long long fault_seed;
+    int computed_elsewhere; /* model nodes another process computed while we waited (atomic) */
+    bool *elsewhere;        /* per run: left to another process, which runs or ran it */
 } engine_ctx;
 
 /* Runs node n of e->graph (scheduler exec callback). */
@@ -29,7 +31,8 @@ pl_status engine_exec_node(void *ctx, int n, pl_error *err);
 /* Marks run r running (started when it was not already) with a fresh heartbeat. */
 void engine_touch_run(const engine_ctx *e, int r);
 
-/* The run's directory. */
+/* The run's directory, and the lock file a process holds while it prepares or runs it. */
 void engine_run_dir(const engine_ctx *e, int r, char *buf, size_t cap);
+void engine_run_lock_path(const char *run_dir, char *buf, size_t cap);
 
 #endif
