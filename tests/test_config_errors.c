@@ -26,6 +26,8 @@ static void expect_refused(const char *file, const char *override, const char *w
 
 BAD(alias_cycle, "alias_cycle", NULL, "alias_cycle.yaml:3:19", "'*s'")
 BAD(axis_empty, "axis_empty", NULL, "axis_empty.yaml:5:56", "value list is empty")
+BAD(axis_repeated_value, "axis_repeated_value", NULL, "axis_repeated_value.yaml:5:67", "sweep axis 'sv': the value 0.5 is listed twice")
+BAD(axis_same_path, "axis_same_path", NULL, "axis_same_path.yaml:6:5", "which axis 'sv' sets already")
 BAD(axis_no_path, "axis_no_path", NULL, "axis_no_path.yaml:5:9", "sweep axis 'sv'")
 BAD(axis_unknown_key, "axis_unknown_key", NULL, "axis_unknown_key.yaml:5:16", "did you mean 'vision'")
 BAD(cases_and_values, "cases_and_values", NULL, "cases_and_values.yaml:6:12", "axis 'sv'")
@@ -45,6 +47,7 @@ BAD(merge_not_map, "merge_not_map", NULL, "merge_not_map.yaml:4:7", "'<<'")
 BAD(missing_defaults_file, "missing_defaults_file", NULL, "missing_defaults_file.yaml:1:27", "nowhere.yaml")
 BAD(missing_required, "missing_required", NULL, "missing_required.yaml:1:8", "'dim_query'")
 BAD(model_heads_divisible, "model_heads_divisible", NULL, "model_heads_divisible.yaml:2:8", "heads")
+BAD(name_escapes, "name_escapes", NULL, "name_escapes.yaml:2:7", "cannot be empty or contain '/', '..'")
 BAD(nan_value, "nan_value", NULL, "nan_value.yaml:3:20", "NaN")
 BAD(nm_equal, "nm_equal", NULL, "nm_equal.yaml:3:22", "pipeline.prune.pattern")
 BAD(nm_reversed, "nm_reversed", NULL, "nm_reversed.yaml:3:22", "0 < N < M")
@@ -95,6 +98,8 @@ BAD(override_nm_equal, "ok_for_overrides", "pipeline.prune.pattern=2:2", "<overr
 BAD(override_stage_index_2_31, "ok_for_overrides", "pipeline.2147483648.eval.samples=3", "<override 1>:1:1", "no stage 2147483648")
 BAD(override_stage_index_2_32, "ok_for_overrides", "pipeline.4294967296.eval.samples=3", "<override 1>:1:1", "no stage 4294967296")
 BAD(override_stage_index_axis, "ok_for_overrides", "pipeline.2147483648.eval.samples=3,4", "<override 1>:1:1", "no stage 2147483648")
+BAD(override_empty_value, "ok_for_overrides", "pipeline.prune.sparsity.vision=", "<override 1>:1:32", "has an empty value")
+BAD(override_name_dotdot, "ok_for_overrides", "name=..", "<override 1>:1:6", "experiment name")
 BAD(override_axis_breaks_model, "ok_for_overrides", "model.heads=4,3", "model.yaml:2:8", "heads = 3")
 
 Test(config_errors, missing_experiment_file_is_an_io_error) {

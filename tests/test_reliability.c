@@ -1,6 +1,7 @@
-/* test_reliability.c - inputs that used to crash prunelab or were silently accepted: a load
- * stage naming a directory or a missing file, stage indices beyond int in overrides. Each
- * must be refused with a message naming the value and where it came from. */
+/* test_reliability.c - inputs that used to crash prunelab or that validate accepted and run
+ * then refused: a load stage naming a directory or a missing file, a results directory that
+ * is a file, an eval before any model stage. Each must be refused by the preflight checks
+ * validate and run share, with a message naming the value and where it came from. */
 #include "engine_testutil.h"
 
 #include "engine/cache.h"
@@ -53,5 +54,28 @@ Test(reliability, preflight_accepts_the_quickstart) {
     pl_experiment *exp = load_quickstart(NULL, 0, &err);
     cr_assert_not_null(exp, "%s", err.message);
     cr_expect_eq(pl_preflight(exp, &err), PL_OK, "%s", err.message);
+    pl_experiment_free(exp);
+}
+
+Test(reliability, preflight_refuses_a_results_dir_that_is_a_file) {
+    char dir[64], file[128], override[160];
+    engine_tmpdir(dir, sizeof dir);
+    snprintf(file, sizeof file, "%s/not_a_dir", dir);
+    FILE *f = fopen(file, "w");
+    cr_assert_not_null(f);
+    fclose(f);
+    snprintf(override, sizeof override, "engine.results_dir=%s", file);
+    expect_preflight_refusal(override, "<override 1>:1:20", "not_a_dir exists and is not a directory");
+    engine_rmdir(dir);
+}
+
+Test(reliability, preflight_refuses_an_eval_before_any_model_stage) {
+    pl_experiment *exp = NULL;
+    pl_error err;
+    pl_error_clear(&err);
+    cr_assert_eq(pl_experiment_load("tests/data/engine/eval_first.yaml", NULL, 0, &exp, &err), PL_OK, "%s",
+                 err.message);
+    cr_expect_eq(pl_preflight(exp, &err), PL_ERR_CONFIG);
+    cr_expect_not_null(strstr(err.message, "stage 0 'eval' needs a model"), "%s", err.message);
     pl_experiment_free(exp);
 }

@@ -34,8 +34,29 @@ static pl_status check_load_path(const pl_experiment *exp, int r, int i, const c
                         "FILE` writes", r + 1, exp->runs[r].run_id, i, path->u.s, why);
 }
 
+/* engine.results_dir, its cache/ and the experiment's folder must be directories where they
+ * exist (run creates the missing ones). */
+static pl_status check_results_dir(const pl_experiment *exp, pl_error *err) {
+    const cfg_node *dir = cfg_get(exp->base, "engine.results_dir");
+    if (dir == NULL || dir->kind != CFG_STRING) return PL_OK; /* the schema's default applies */
+    char paths[3][4096];
+    snprintf(paths[0], sizeof paths[0], "%s", dir->u.s);
+    snprintf(paths[1], sizeof paths[1], "%s/cache", dir->u.s);
+    snprintf(paths[2], sizeof paths[2], "%s/%s", dir->u.s, exp->name);
+    for (int i = 0; i < 3; i++) {
+        const char *path = paths[i];
+        struct stat sb;
+        if (stat(path, &sb) == 0 && !S_ISDIR(sb.st_mode))
+            return cfg_error_at(err, dir->pos, "engine.results_dir: %s exists and is not a directory, "
+                                "so no results can be written there; move it away or choose another "
+                                "engine.results_dir", path);
+    }
+    return PL_OK;
+}
+
 pl_status pl_preflight(const pl_experiment *exp, pl_error *err) {
     PL_TRY(pl_stage_validate(exp, err));
+    PL_TRY(check_results_dir(exp, err));
     for (int r = 0; r < exp->n_runs; r++) {
         int n = cfg_stage_count(exp->runs[r].config);
         for (int i = 0; i < n; i++) {
