@@ -1,6 +1,7 @@
 /* checkpoint.c - VLM <-> safetensors (see checkpoint.h). */
 #include "model/checkpoint.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,6 +155,26 @@ static int has_masks(const safetensors_file *f, const vlm *m) {
     return 0;
 }
 
+/* Refuses a model whose weights or adapter factors hold a NaN or an infinity, naming the
+ * first such tensor: evaluating or fine-tuning it would give quiet nonsense. */
+static pl_status check_finite_weights(const vlm *m, const char *path, pl_error *err) {
+    const pl_buffer *buffers[2] = {&m->params, &m->adapters.values};
+    for (int b = 0; b < 2; b++) {
+        const pl_layout *l = buffers[b]->layout;
+        if (l == NULL || buffers[b]->data == NULL) continue;
+        for (int t = 0; t < l->count; t++) {
+            const float *v = buffers[b]->data + l->tensors[t].offset;
+            for (size_t i = 0; i < l->tensors[t].count; i++)
+                if (!isfinite(v[i]))
+                    return PL_ERROR(err, PL_ERR_NUMERIC, "%s: tensor %s holds %s at element %zu; the "
+                                    "checkpoint is damaged or was saved from a diverged run, so it "
+                                    "is refused (retrain or use another checkpoint)", path,
+                                    l->tensors[t].name, isnan(v[i]) ? "NaN" : "an infinity", i);
+        }
+    }
+    return PL_OK;
+}
+
 pl_status vlm_load(vlm *m, const char *path, int max_batch, pl_error *err) {
     safetensors_file *f;
     PL_TRY(safetensors_open(&f, path, err));
@@ -180,6 +201,7 @@ pl_status vlm_load(vlm *m, const char *path, int max_batch, pl_error *err) {
                                          m->index.prunable, 1, err);
     }
     if (st == PL_OK) st = load_adapters(f, m, err);
+    if (st == PL_OK) st = check_finite_weights(m, path, err);
     safetensors_close(f);
     if (st != PL_OK) vlm_free(m);
     return st;
