@@ -14,6 +14,7 @@
 #include "engine/engine_parts.h"
 #include "engine/fsutil.h"
 #include "engine/lock.h"
+#include "engine/loss_trend.h"
 #include "engine/record.h"
 #include "engine/run_dir.h"
 #include "engine/settings.h"
@@ -151,6 +152,7 @@ static pl_status run_model_stage(engine_ctx *e, const pl_graph_node *node, const
     cfg_arena_free(&arena);
     if (st == PL_OK && out->params.data == NULL)
         st = PL_ERROR(err, PL_ERR_INTERNAL, "stage '%s' reported success but produced no model", kind);
+    if (st == PL_OK) st = pl_loss_trend_note(rec, kind, err); /* saved and replayed with the rest */
     if (st != PL_OK) return st;
     char path[ENGINE_PATH_MAX];
     PL_TRY(pl_cache_unseal(e->results, node->key, err));

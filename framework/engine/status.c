@@ -1,8 +1,12 @@
 /* status.c - experiment progress and ETA from status files (see status.h). */
 #include "engine/status.h"
 
+#include <math.h>
+#include <string.h>
+
 #include "engine/collect.h"
 #include "engine/fsutil.h"
+#include "engine/loss_trend.h"
 
 /* ETA: the latest invocation's completion rate (completed since it started / time since)
  * applied to the runs left. */
@@ -17,9 +21,16 @@ static void print_eta(const pl_index *idx, int done_now, int left, double now, F
             (int)eta % 60, done_now, now - idx->started, idx->jobs, idx->jobs == 1 ? "" : "s");
 }
 
+/* The run's summary value of name, or NaN. */
+static double summary_value(const pl_index_row *row, const char *name) {
+    for (int i = 0; i < row->summary.count; i++)
+        if (strcmp(row->summary.names[i], name) == 0) return row->summary.values[i];
+    return NAN;
+}
+
 pl_status pl_status_print(const char *exp_dir, FILE *out, pl_error *err) {
     pl_index idx;
-    PL_TRY(pl_collect(exp_dir, false, &idx, err));
+    PL_TRY(pl_collect(exp_dir, true, &idx, err)); /* summaries: the loss flag below */
     if (idx.n_rows == 0) {
         fprintf(out, "%s: no runs yet\n", exp_dir);
         pl_index_free(&idx);
@@ -47,6 +58,9 @@ pl_status pl_status_print(const char *exp_dir, FILE *out, pl_error *err) {
                     now - s->started, age, is_stale ? " (stale: interrupted? re-run to resume)" : "");
         } else if (s->state == PL_RUN_FAILED) {
             fprintf(out, "  failed   %s  %s\n", row->run_id, s->reason);
+        } else if (summary_value(row, PL_LOSS_FLAG) == 1.0) {
+            fprintf(out, "  warning  %s  a training stage's loss did not decrease (%s = 1; its "
+                    "log.txt says which)\n", row->run_id, PL_LOSS_FLAG);
         }
     }
     int left = count[PL_RUN_RUNNING] - stale + count[PL_RUN_QUEUED] + count[PL_RUN_UNKNOWN];

@@ -1,6 +1,7 @@
 /* status.h - progress of an experiment from its run directories: counts of completed /
  * running / failed / queued runs, the running ones with their heartbeat age, failures with
- * their reasons, and an ETA (`prunelab status DIR`); and a run's state for `prunelab plan`. */
+ * their reasons, completed runs whose training loss did not decrease (engine/loss_trend.h),
+ * and an ETA (`prunelab status DIR`); and a run's state for `prunelab plan`. */
 #ifndef PL_ENGINE_STATUS_H
 #define PL_ENGINE_STATUS_H
 
