@@ -6,6 +6,7 @@
 
 #include "engine/cache.h"
 #include "engine/preflight.h"
+#include "engine/status.h"
 
 #define QUICKSTART "experiments/quickstart.yaml"
 
@@ -78,4 +79,18 @@ Test(reliability, preflight_refuses_an_eval_before_any_model_stage) {
     cr_expect_eq(pl_preflight(exp, &err), PL_ERR_CONFIG);
     cr_expect_not_null(strstr(err.message, "stage 0 'eval' needs a model"), "%s", err.message);
     pl_experiment_free(exp);
+}
+
+Test(reliability, status_of_a_missing_directory_is_an_error) {
+    pl_error err;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    cr_assert_not_null(out);
+    cr_expect_eq(pl_status_print("/tmp/prunelab_surely_absent/quickstart", out, &err), PL_ERR_IO);
+    fclose(out);
+    cr_expect_not_null(strstr(err.message, "/tmp/prunelab_surely_absent/quickstart does not exist"), "%s",
+                       err.message);
+    cr_expect_eq(strstr(text, "no runs yet"), NULL, "%s", text);
+    free(text);
 }

@@ -377,7 +377,9 @@ pl_status cfg_sweep_parse(cfg_arena *a, const cfg_node *spec, const cfg_node *ba
     cfg_sweep *s = cfg_arena_alloc(a, sizeof *s, err);
     if (s == NULL) return PL_ERR_NOMEM;
     s->max_runs = 1000;
-    s->pos = s->where_pos = s->max_runs_pos = spec != NULL ? spec->pos : base->pos;
+    /* errors point into a file: the sweep block, else the experiment (never a schema default) */
+    s->pos = spec != NULL && spec->pos.line > 0 ? spec->pos : base->pos;
+    s->where_pos = s->max_runs_pos = s->pos;
     const cfg_node *axes = spec ? cfg_map_get(spec, "axes") : NULL;
     if (axes != NULL && axes->kind != CFG_MAP)
         return fail(err, axes->pos, "sweep.axes", "write a map alias: {path: ..., values: [...]}");
@@ -397,7 +399,7 @@ pl_status cfg_sweep_parse(cfg_arena *a, const cfg_node *spec, const cfg_node *ba
     const cfg_node *max_runs = spec ? cfg_map_get(spec, "max_runs") : NULL;
     if (max_runs != NULL && max_runs->kind == CFG_INT) {
         s->max_runs = max_runs->u.i;
-        s->max_runs_pos = max_runs->pos;
+        if (max_runs->pos.line > 0) s->max_runs_pos = max_runs->pos; /* set in a file or override */
     }
     const cfg_node *where = spec ? cfg_map_get(spec, "where") : NULL;
     if (where != NULL) {

@@ -372,7 +372,11 @@ static pl_status run_locked(engine_ctx *e, int r, const char *dir, pl_error *err
         st = run_all_stages(&rs, dir, err);
         if (own) pl_data_close(&rs.data);
     }
-    fprintf(rs.log, "--- run %s %s\n", e->exp->runs[r].run_id, st == PL_OK ? "completed" : "failed");
+    if (st == PL_OK)
+        fprintf(rs.log, "--- run %s completed\n", e->exp->runs[r].run_id);
+    else /* the log keeps where prunelab raised the error, whatever PRUNELAB_DEBUG says */
+        fprintf(rs.log, "--- run %s failed: %s (raised at %s:%d)\n", e->exp->runs[r].run_id, err->message,
+                err->src_file ? err->src_file : "?", err->src_line);
     fclose(rs.log);
     if (st != PL_OK) return st;
     pl_run_status s;

@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "engine/collect.h"
 #include "engine/fsutil.h"
@@ -29,6 +30,11 @@ static double summary_value(const pl_index_row *row, const char *name) {
 }
 
 pl_status pl_status_print(const char *exp_dir, FILE *out, pl_error *err) {
+    struct stat sb;
+    if (stat(exp_dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return PL_ERROR(err, PL_ERR_IO, "%s %s; give the folder prunelab run writes an experiment's "
+                        "results to, results/<experiment> (such as results/quickstart)", exp_dir,
+                        stat(exp_dir, &sb) != 0 ? "does not exist" : "is not a directory");
     pl_index idx;
     PL_TRY(pl_collect(exp_dir, true, &idx, err)); /* summaries: the loss flag below */
     if (idx.n_rows == 0) {
