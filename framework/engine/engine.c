@@ -114,7 +114,7 @@ static pl_status plan_runs(engine_ctx *e, bool *todo, pl_engine_report *rep, pl_
         }
         /* Another process running it keeps its lock (engine/lock.h): leave its files alone. */
         char lock_path[ENGINE_PATH_MAX + 8];
-        engine_run_lock_path(dir, lock_path, sizeof lock_path);
+        pl_run_lock_path(dir, lock_path, sizeof lock_path);
         pl_lock lock;
         bool held;
         PL_TRY(pl_mkdirs(dir, err));
@@ -157,6 +157,22 @@ static void on_failed(void *ctx, int n, int origin, const char *reason) {
     }
     pl_run_status_write(dir, &s, NULL);
     note(e, "run %s failed: %s\n", e->exp->runs[node->run].run_id, s.reason);
+}
+
+/* Scheduler callback: a node ended. After each run, one line of sweep progress with an ETA
+ * from the runs this invocation has finished so far. */
+static void on_ended(void *ctx, int n, bool ok) {
+    engine_ctx *e = ctx;
+    if (e->graph.nodes[n].type != PL_NODE_RUN || e->opt->log == NULL) return;
+    e->progress.done += ok;
+    e->progress.failed += !ok;
+    int ended = e->progress.done + e->progress.failed, left = e->progress.total - ended;
+    double elapsed = pl_wall_time() - e->progress.started, eta = elapsed / ended * left;
+    fprintf(e->opt->log, "progress: %d/%d runs finished (%d failed)", ended, e->progress.total,
+            e->progress.failed);
+    if (left > 0) fprintf(e->opt->log, "; ETA about %dm%02ds", (int)(eta / 60), (int)eta % 60);
+    fprintf(e->opt->log, "; %.0f s so far\n", elapsed);
+    fflush(e->opt->log);
 }
 
 static pl_status open_data(engine_ctx *e, const bool *todo, pl_error *err) {
@@ -258,7 +274,9 @@ static pl_status run(engine_ctx *e, pl_engine_report *rep, pl_error *err) {
         const char *isolation;
         st = cfg_get_string(exp->base, "engine.isolation", &isolation, err);
         pl_sched_ops ops = {e->jobs, e->threads, st == PL_OK && strcmp(isolation, "process") == 0,
-                            e, engine_exec_node, on_failed};
+                            e, engine_exec_node, on_failed, on_ended};
+        e->progress.total = e->graph.n_nodes - e->graph.n_model;
+        e->progress.started = pl_wall_time();
         pl_sched_result res;
         if (st == PL_OK) st = pl_schedule(&e->graph, &ops, &res, err);
     }

@@ -23,6 +23,10 @@ typedef struct {
     long long fault_seed;
     int computed_elsewhere; /* model nodes another process computed while we waited (atomic) */
     bool *elsewhere;        /* per run: left to another process, which runs or ran it */
+    struct {                /* run nodes ended so far (scheduler thread / parent only) */
+        int total, done, failed;
+        double started;     /* wall time when scheduling began */
+    } progress;
 } engine_ctx;
 
 /* Runs node n of e->graph (scheduler exec callback). */
@@ -31,8 +35,7 @@ pl_status engine_exec_node(void *ctx, int n, pl_error *err);
 /* Marks run r running (started when it was not already) with a fresh heartbeat. */
 void engine_touch_run(const engine_ctx *e, int r);
 
-/* The run's directory, and the lock file a process holds while it prepares or runs it. */
+/* The run's directory. */
 void engine_run_dir(const engine_ctx *e, int r, char *buf, size_t cap);
-void engine_run_lock_path(const char *run_dir, char *buf, size_t cap);
 
 #endif

@@ -28,10 +28,6 @@ void engine_run_dir(const engine_ctx *e, int r, char *buf, size_t cap) {
     pl_run_dir_path(e->results, e->exp->name, e->exp->runs[r].run_id, buf, cap);
 }
 
-void engine_run_lock_path(const char *run_dir, char *buf, size_t cap) {
-    snprintf(buf, cap, "%s/lock", run_dir);
-}
-
 void engine_touch_run(const engine_ctx *e, int r) {
     char dir[ENGINE_PATH_MAX];
     engine_run_dir(e, r, dir, sizeof dir);
@@ -333,7 +329,7 @@ static pl_status run_all_stages(run_state *rs, const char *dir, pl_error *err) {
 static pl_status lock_run(engine_ctx *e, int r, const char *dir, pl_lock *lock, bool *skip,
                           pl_error *err) {
     char path[ENGINE_PATH_MAX + 8];
-    engine_run_lock_path(dir, path, sizeof path);
+    pl_run_lock_path(dir, path, sizeof path);
     bool held;
     PL_TRY(pl_lock_try(path, lock, &held, err));
     const char *id = e->exp->runs[r].run_id;

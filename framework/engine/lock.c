@@ -43,6 +43,26 @@ pl_status pl_lock_wait(const char *path, pl_lock *lock, pl_error *err) {
     return take(path, F_OFD_SETLKW, lock, &held, err);
 }
 
+pl_status pl_lock_query(const char *path, bool *held, pl_error *err) {
+    *held = false;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT) return PL_OK;
+        return PL_ERROR(err, PL_ERR_IO, "cannot open the lock file %s: %s", path, strerror(errno));
+    }
+    struct flock fl;
+    memset(&fl, 0, sizeof fl);
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    int rc = fcntl(fd, F_OFD_GETLK, &fl);
+    int saved = errno;
+    close(fd); /* this description holds no lock, so closing it releases nothing */
+    if (rc != 0)
+        return PL_ERROR(err, PL_ERR_IO, "cannot query the lock on %s: %s", path, strerror(saved));
+    *held = fl.l_type != F_UNLCK;
+    return PL_OK;
+}
+
 void pl_lock_release(pl_lock *lock) {
     if (lock->fd < 0) return;
     close(lock->fd); /* closing the only descriptor of the description drops the lock */

@@ -36,6 +36,12 @@ pl_status pl_lock_try(const char *path, pl_lock *lock, bool *held, pl_error *err
 /* Takes the lock on path, waiting as long as another holder has it. */
 pl_status pl_lock_wait(const char *path, pl_lock *lock, pl_error *err);
 
+/* Whether some open file description (another process, or another pl_lock of this one)
+ * holds the lock on path, without taking it (F_OFD_GETLK): for reports such as `prunelab
+ * status`, which must never make a starting run find its lock busy. A missing lock file is
+ * not held. The answer may be stale by the time it is read. */
+pl_status pl_lock_query(const char *path, bool *held, pl_error *err);
+
 /* Releases a held lock (a lock not held is left alone). */
 void pl_lock_release(pl_lock *lock);
 

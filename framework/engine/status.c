@@ -5,8 +5,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/alloc.h"
 #include "engine/collect.h"
 #include "engine/fsutil.h"
+#include "engine/lock.h"
 #include "engine/loss_trend.h"
 
 /* ETA: the latest invocation's completion rate (completed since it started / time since)
@@ -20,6 +22,20 @@ static void print_eta(const pl_index *idx, int done_now, int left, double now, F
     double eta = (now - idx->started) / done_now * left;
     fprintf(out, "ETA: about %dm%02ds (%d runs completed in %.0f s by %d job%s)\n", (int)(eta / 60),
             (int)eta % 60, done_now, now - idx->started, idx->jobs, idx->jobs == 1 ? "" : "s");
+}
+
+/* A run whose status says running was interrupted (killed, or its machine went down) when
+ * its heartbeat is stale and no process holds its lock; a process that holds it is only
+ * slow to beat (a long step). Runs of older prunelab versions have no lock file: the
+ * heartbeat alone decides. */
+static bool is_interrupted(const char *exp_dir, const pl_index_row *row, double now) {
+    if (now - row->status.heartbeat <= PL_HEARTBEAT_STALE_SECONDS) return false;
+    char dir[4096], lock[4096 + 8];
+    snprintf(dir, sizeof dir, "%s/runs/%s", exp_dir, row->run_id);
+    pl_run_lock_path(dir, lock, sizeof lock);
+    bool held = false;
+    pl_lock_query(lock, &held, NULL); /* unreadable: treat as not held, the heartbeat decides */
+    return !held;
 }
 
 /* The run's summary value of name, or NaN. */
@@ -43,25 +59,32 @@ pl_status pl_status_print(const char *exp_dir, FILE *out, pl_error *err) {
         return PL_OK;
     }
     double now = pl_wall_time();
-    int count[PL_RUN_FAILED + 1] = {0}, done_now = 0, stale = 0;
+    int count[PL_RUN_FAILED + 1] = {0}, done_now = 0, interrupted = 0;
+    bool *gone = pl_alloc((size_t)idx.n_rows, sizeof *gone, err);
+    if (gone == NULL) {
+        pl_index_free(&idx);
+        return PL_ERR_NOMEM;
+    }
     for (int r = 0; r < idx.n_rows; r++) {
         const pl_run_status *s = &idx.rows[r].status;
-        count[s->state]++;
+        gone[r] = s->state == PL_RUN_RUNNING && is_interrupted(exp_dir, &idx.rows[r], now);
+        interrupted += gone[r];
+        count[s->state] += !gone[r];
         done_now += s->state == PL_RUN_COMPLETED && s->finished >= idx.started;
     }
-    fprintf(out, "%s: %d runs: %d done, %d running, %d failed, %d queued", exp_dir, idx.n_rows,
-            count[PL_RUN_COMPLETED], count[PL_RUN_RUNNING], count[PL_RUN_FAILED],
-            count[PL_RUN_QUEUED] + count[PL_RUN_UNKNOWN]);
-    fputc('\n', out);
+    fprintf(out, "%s: %d runs: %d done, %d running, ", exp_dir, idx.n_rows, count[PL_RUN_COMPLETED],
+            count[PL_RUN_RUNNING]);
+    if (interrupted) fprintf(out, "%d interrupted, ", interrupted);
+    fprintf(out, "%d failed, %d queued\n", count[PL_RUN_FAILED], count[PL_RUN_QUEUED] + count[PL_RUN_UNKNOWN]);
     for (int r = 0; r < idx.n_rows; r++) {
         const pl_index_row *row = &idx.rows[r];
         const pl_run_status *s = &row->status;
-        if (s->state == PL_RUN_RUNNING) {
-            double age = now - s->heartbeat;
-            bool is_stale = age > PL_HEARTBEAT_STALE_SECONDS;
-            stale += is_stale;
-            fprintf(out, "  running  %s  for %.0f s, heartbeat %.0f s ago%s\n", row->run_id,
-                    now - s->started, age, is_stale ? " (stale: interrupted? re-run to resume)" : "");
+        if (gone[r]) {
+            fprintf(out, "  interrupted  %s  heartbeat %.0f s ago and no process holds it; "
+                    "prunelab run resumes it\n", row->run_id, now - s->heartbeat);
+        } else if (s->state == PL_RUN_RUNNING) {
+            fprintf(out, "  running  %s  for %.0f s, heartbeat %.0f s ago\n", row->run_id,
+                    now - s->started, now - s->heartbeat);
         } else if (s->state == PL_RUN_FAILED) {
             fprintf(out, "  failed   %s  %s\n", row->run_id, s->reason);
         } else if (summary_value(row, PL_LOSS_FLAG) == 1.0) {
@@ -69,8 +92,9 @@ pl_status pl_status_print(const char *exp_dir, FILE *out, pl_error *err) {
                     "log.txt says which)\n", row->run_id, PL_LOSS_FLAG);
         }
     }
-    int left = count[PL_RUN_RUNNING] - stale + count[PL_RUN_QUEUED] + count[PL_RUN_UNKNOWN];
-    if (stale < count[PL_RUN_RUNNING] || count[PL_RUN_QUEUED]) print_eta(&idx, done_now, left, now, out);
+    int left = count[PL_RUN_RUNNING] + count[PL_RUN_QUEUED] + count[PL_RUN_UNKNOWN];
+    if (count[PL_RUN_RUNNING] || count[PL_RUN_QUEUED]) print_eta(&idx, done_now, left, now, out);
+    pl_free(gone);
     pl_index_free(&idx);
     return PL_OK;
 }
