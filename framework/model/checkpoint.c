@@ -52,6 +52,26 @@ pl_status model_config_from_json(model_config *cfg, const char *json, pl_error *
     return st == PL_OK ? model_config_check(cfg, err) : st;
 }
 
+/* Refuses a model whose weights or adapter factors hold a NaN or an infinity, naming the
+ * first such tensor: evaluating or fine-tuning it would give quiet nonsense. */
+static pl_status check_finite_weights(const vlm *m, const char *path, pl_error *err) {
+    const pl_buffer *buffers[2] = {&m->params, &m->adapters.values};
+    for (int b = 0; b < 2; b++) {
+        const pl_layout *l = buffers[b]->layout;
+        if (l == NULL || buffers[b]->data == NULL) continue;
+        for (int t = 0; t < l->count; t++) {
+            const float *v = buffers[b]->data + l->tensors[t].offset;
+            for (size_t i = 0; i < l->tensors[t].count; i++)
+                if (!isfinite(v[i]))
+                    return PL_ERROR(err, PL_ERR_NUMERIC, "%s: tensor %s holds %s at element %zu; the "
+                                    "checkpoint is damaged or was saved from a diverged run, so it "
+                                    "is refused (retrain or use another checkpoint)", path,
+                                    l->tensors[t].name, isnan(v[i]) ? "NaN" : "an infinity", i);
+        }
+    }
+    return PL_OK;
+}
+
 /* ---- unmerged adapters: "<weight>.lora_a" [r, in] and ".lora_b" [out, r] tensors, with
  * the kind and alpha in the metadata; ranks, modules and layer kinds are read back from
  * which factors the file holds and their shapes. */
@@ -153,26 +173,6 @@ static int has_masks(const safetensors_file *f, const vlm *m) {
         return safetensors_find(f, name) != NULL;
     }
     return 0;
-}
-
-/* Refuses a model whose weights or adapter factors hold a NaN or an infinity, naming the
- * first such tensor: evaluating or fine-tuning it would give quiet nonsense. */
-static pl_status check_finite_weights(const vlm *m, const char *path, pl_error *err) {
-    const pl_buffer *buffers[2] = {&m->params, &m->adapters.values};
-    for (int b = 0; b < 2; b++) {
-        const pl_layout *l = buffers[b]->layout;
-        if (l == NULL || buffers[b]->data == NULL) continue;
-        for (int t = 0; t < l->count; t++) {
-            const float *v = buffers[b]->data + l->tensors[t].offset;
-            for (size_t i = 0; i < l->tensors[t].count; i++)
-                if (!isfinite(v[i]))
-                    return PL_ERROR(err, PL_ERR_NUMERIC, "%s: tensor %s holds %s at element %zu; the "
-                                    "checkpoint is damaged or was saved from a diverged run, so it "
-                                    "is refused (retrain or use another checkpoint)", path,
-                                    l->tensors[t].name, isnan(v[i]) ? "NaN" : "an infinity", i);
-        }
-    }
-    return PL_OK;
 }
 
 pl_status vlm_load(vlm *m, const char *path, int max_batch, pl_error *err) {
