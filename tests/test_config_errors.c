@@ -110,3 +110,16 @@ Test(config_errors, missing_experiment_file_is_an_io_error) {
     cr_assert_eq(pl_experiment_load("tests/data/config/nowhere.yaml", NULL, 0, &exp, &err), PL_ERR_IO);
     cr_assert(strstr(err.message, "nowhere.yaml") != NULL);
 }
+
+Test(config_errors, override_with_too_many_values_is_refused) {
+    char override[4096];
+    int at = snprintf(override, sizeof override, "pipeline.eval.samples=1");
+    for (int v = 2; v <= 300; v++) at += snprintf(override + at, sizeof override - (size_t)at, ",%d", v);
+    const char *ov[] = {override};
+    pl_error err;
+    pl_experiment *exp = NULL;
+    cr_assert_eq(pl_experiment_load("tests/data/config/bad/ok_for_overrides.yaml", ov, 1, &exp, &err),
+                 PL_ERR_CONFIG);
+    cr_expect_not_null(strstr(err.message, "lists 300 values; the command line takes at most 257"), "%s",
+                       err.message);
+}

@@ -34,7 +34,8 @@ static pl_status typed_value(cfg_arena *a, const cfg_key *k, const char *text, s
     return *out != NULL ? PL_OK : err->status;
 }
 
-/* Offsets of top-level commas (outside brackets and quotes); returns their count. */
+/* Offsets of the first max top-level commas (outside brackets and quotes); returns how many
+ * there are in all, which may be more than max. */
 static int top_commas(const char *s, int *at, int max) {
     int depth = 0, n = 0;
     char quote = 0;
@@ -48,8 +49,9 @@ static int top_commas(const char *s, int *at, int max) {
             depth++;
         } else if (c == ']' || c == '}') {
             depth--;
-        } else if (c == ',' && depth == 0 && n < max) {
-            at[n++] = i;
+        } else if (c == ',' && depth == 0) {
+            if (n < max) at[n] = i;
+            n++;
         }
     }
     return n;
@@ -82,8 +84,15 @@ pl_status cfg_override_apply(cfg_arena *a, const cfg_node *root, const char *tex
     }
     const char *value = eq + 1;
     cfg_pos at_value = {file, 1, (int)klen + 2};
-    int commas[256];
-    int nc = top_commas(value, commas, 256);
+    enum { MAX_ALTERNATIVES = 257 };
+    int commas[MAX_ALTERNATIVES - 1];
+    int nc = top_commas(value, commas, MAX_ALTERNATIVES - 1);
+    if (nc >= MAX_ALTERNATIVES) { /* the rest would have become one value, commas and all */
+        snprintf(msg, sizeof msg, "override '%.100s' lists %d values; the command line takes at most "
+                 "%d, so sweep this key under sweep.axes in the file (values: or a generator)", key,
+                 nc + 1, MAX_ALTERNATIVES);
+        return fail(err, at_value, msg);
+    }
     if (value[0] == '\0') { /* it would have read as null: the default, silently */
         snprintf(msg, sizeof msg, "override '%.100s' has an empty value; give one after '=' (an "
                  "empty text is written %.100s=\"\"), or leave the override out to keep the "
