@@ -42,10 +42,11 @@ static inline pl_experiment *engine_load(const char *results, const char *const 
     return exp;
 }
 
-static inline pl_engine_report engine_sweep(const char *results, const char *const *extra, int n,
-                                            const char *fault) {
+/* Runs the fixture; the engine's plan, warnings and summary go to log (may be NULL). */
+static inline pl_engine_report engine_sweep_log(const char *results, const char *const *extra, int n,
+                                                const char *fault, FILE *log) {
     pl_experiment *exp = engine_load(results, extra, n);
-    pl_engine_options opt = {.git_commit = "test", .git_dirty = "no", .fault = fault};
+    pl_engine_options opt = {.git_commit = "test", .git_dirty = "no", .fault = fault, .log = log};
     pl_engine_report rep;
     pl_error err;
     pl_error_clear(&err);
@@ -53,6 +54,11 @@ static inline pl_engine_report engine_sweep(const char *results, const char *con
     pl_experiment_free(exp);
     cr_assert_eq(st, PL_OK, "%s", err.message);
     return rep;
+}
+
+static inline pl_engine_report engine_sweep(const char *results, const char *const *extra, int n,
+                                            const char *fault) {
+    return engine_sweep_log(results, extra, n, fault, NULL);
 }
 
 static inline void engine_run_path(const char *results, const char *run_id, const char *file,

@@ -1,6 +1,8 @@
 /* test_checkpoint.c - VLM save -> load is bit-exact, masks travel with the weights, and a
- * file that is not a prunelab checkpoint is refused with a clear error. */
+ * file that is not a prunelab checkpoint, or whose weights hold NaN or infinity, is refused
+ * with a clear error. */
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -141,3 +143,26 @@ Test(checkpoint, config_json_round_trip_and_errors) {
     cr_assert_eq(model_config_from_json(&back, "{\"dim_vision\": 16}", &err), PL_ERR_FORMAT);
     cr_assert(strstr(err.message, "dim_query") != NULL, "%s", err.message);
 }
+
+/* A model saved with one non-finite weight in tensor t must not load. */
+static void expect_refused_with(float bad, int t, const char *what) {
+    model_config c = small_config();
+    vlm a, b;
+    cr_assert_eq(vlm_create(&a, &c, 1, NULL), PL_OK);
+    vlm_init(&a, 3);
+    pl_buffer_view(&a.params, t)[1] = bad;
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/prunelab_nonfinite_%d.safetensors", (int)getpid());
+    pl_error err;
+    cr_assert_eq(vlm_save(&a, path, NULL, 0, &err), PL_OK, "%s", err.message);
+    cr_expect_eq(vlm_load(&b, path, 1, &err), PL_ERR_NUMERIC, "a %s weight was accepted", what);
+    cr_expect_not_null(strstr(err.message, a.index.layout.tensors[t].name), "%s", err.message);
+    cr_expect_not_null(strstr(err.message, what), "%s", err.message);
+    cr_expect_not_null(strstr(err.message, path), "%s", err.message);
+    vlm_free(&a);
+    unlink(path);
+}
+
+Test(checkpoint, refuses_nan_weights) { expect_refused_with(NAN, 5, "NaN"); }
+
+Test(checkpoint, refuses_infinite_weights) { expect_refused_with(-INFINITY, 0, "infinity"); }

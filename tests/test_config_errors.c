@@ -26,6 +26,8 @@ static void expect_refused(const char *file, const char *override, const char *w
 
 BAD(alias_cycle, "alias_cycle", NULL, "alias_cycle.yaml:3:19", "'*s'")
 BAD(axis_empty, "axis_empty", NULL, "axis_empty.yaml:5:56", "value list is empty")
+BAD(axis_repeated_value, "axis_repeated_value", NULL, "axis_repeated_value.yaml:5:67", "sweep axis 'sv': the value 0.5 is listed twice")
+BAD(axis_same_path, "axis_same_path", NULL, "axis_same_path.yaml:6:5", "which axis 'sv' sets already")
 BAD(axis_no_path, "axis_no_path", NULL, "axis_no_path.yaml:5:9", "sweep axis 'sv'")
 BAD(axis_unknown_key, "axis_unknown_key", NULL, "axis_unknown_key.yaml:5:16", "did you mean 'vision'")
 BAD(bench_batch_zero, "bench_batch_zero", NULL, "bench_batch_zero.yaml:4:30", "pipeline.bench.batch_sizes.1")
@@ -38,6 +40,7 @@ BAD(blocks_negative, "blocks_negative", NULL, "blocks_negative.yaml:4:20", "mode
 BAD(blocks_unknown, "blocks_unknown", NULL, "blocks_unknown.yaml:4:23", "did you mean 'heads'")
 BAD(cases_and_values, "cases_and_values", NULL, "cases_and_values.yaml:6:12", "axis 'sv'")
 BAD(defaults_cycle_a, "defaults_cycle_a", NULL, "defaults_cycle_b.yaml:1:27", "defaults_cycle_a.yaml")
+BAD(defaults_directory, "defaults_directory", NULL, "defaults_directory.yaml:1:12", "'../good' is a directory")
 BAD(dup_key_nested, "dup_key_nested", NULL, "dup_key_nested.yaml:5:7", "key 'method'")
 BAD(dup_key_top, "dup_key_top", NULL, "dup_key_top.yaml:3:1", "key 'pipeline'")
 BAD(figures_not_list, "figures_not_list", NULL, "figures_not_list.yaml:3:10", "figures")
@@ -49,10 +52,12 @@ BAD(lambda_range, "lambda_range", NULL, "lambda_range.yaml:3:24", "pipeline.fine
 BAD(linspace_zero_count, "linspace_zero_count", NULL, "linspace_zero_count.yaml:5:78", "count")
 BAD(malformed_flow, "malformed_flow", NULL, "malformed_flow.yaml:3:1", "malformed YAML")
 BAD(max_runs, "max_runs", NULL, "max_runs.yaml:7:13", "sweep.max_runs")
+BAD(max_runs_default, "max_runs_default", NULL, "max_runs_default.yaml:4:3", "sweep.max_runs: the sweep expands to 1200 runs")
 BAD(merge_not_map, "merge_not_map", NULL, "merge_not_map.yaml:4:7", "'<<'")
 BAD(missing_defaults_file, "missing_defaults_file", NULL, "missing_defaults_file.yaml:1:27", "nowhere.yaml")
 BAD(missing_required, "missing_required", NULL, "missing_required.yaml:1:8", "'dim_query'")
 BAD(model_heads_divisible, "model_heads_divisible", NULL, "model_heads_divisible.yaml:2:8", "heads")
+BAD(name_escapes, "name_escapes", NULL, "name_escapes.yaml:2:7", "cannot be empty or contain '/', '..'")
 BAD(nan_value, "nan_value", NULL, "nan_value.yaml:3:20", "NaN")
 BAD(nm_equal, "nm_equal", NULL, "nm_equal.yaml:3:22", "pipeline.prune.pattern")
 BAD(nm_reversed, "nm_reversed", NULL, "nm_reversed.yaml:3:22", "0 < N < M")
@@ -100,6 +105,11 @@ BAD(override_no_equals, "ok_for_overrides", "noequals", "<override 1>:1:1", "key
 BAD(override_axis_out_of_range, "ok_for_overrides", "pipeline.prune.sparsity.vision=0.5,1.5", "<override 1>:1:36", "pipeline.prune.sparsity.vision")
 BAD(override_axis_unknown_choice, "ok_for_overrides", "pipeline.prune.method=magnitude,wandaa", "<override 1>:1:33", "did you mean 'wanda'")
 BAD(override_nm_equal, "ok_for_overrides", "pipeline.prune.pattern=2:2", "<override 1>:1:24", "pipeline.prune.pattern")
+BAD(override_stage_index_2_31, "ok_for_overrides", "pipeline.2147483648.eval.samples=3", "<override 1>:1:1", "no stage 2147483648")
+BAD(override_stage_index_2_32, "ok_for_overrides", "pipeline.4294967296.eval.samples=3", "<override 1>:1:1", "no stage 4294967296")
+BAD(override_stage_index_axis, "ok_for_overrides", "pipeline.2147483648.eval.samples=3,4", "<override 1>:1:1", "no stage 2147483648")
+BAD(override_empty_value, "ok_for_overrides", "pipeline.prune.sparsity.vision=", "<override 1>:1:32", "has an empty value")
+BAD(override_name_dotdot, "ok_for_overrides", "name=..", "<override 1>:1:6", "experiment name")
 BAD(override_axis_breaks_model, "ok_for_overrides", "model.heads=4,3", "model.yaml:2:8", "heads = 3")
 
 Test(config_errors, missing_experiment_file_is_an_io_error) {
@@ -107,4 +117,17 @@ Test(config_errors, missing_experiment_file_is_an_io_error) {
     pl_experiment *exp;
     cr_assert_eq(pl_experiment_load("tests/data/config/nowhere.yaml", NULL, 0, &exp, &err), PL_ERR_IO);
     cr_assert(strstr(err.message, "nowhere.yaml") != NULL);
+}
+
+Test(config_errors, override_with_too_many_values_is_refused) {
+    char override[4096];
+    int at = snprintf(override, sizeof override, "pipeline.eval.samples=1");
+    for (int v = 2; v <= 300; v++) at += snprintf(override + at, sizeof override - (size_t)at, ",%d", v);
+    const char *ov[] = {override};
+    pl_error err;
+    pl_experiment *exp = NULL;
+    cr_assert_eq(pl_experiment_load("tests/data/config/bad/ok_for_overrides.yaml", ov, 1, &exp, &err),
+                 PL_ERR_CONFIG);
+    cr_expect_not_null(strstr(err.message, "lists 300 values; the command line takes at most 257"), "%s",
+                       err.message);
 }

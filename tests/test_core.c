@@ -1,7 +1,10 @@
-/* test_core.c - errors, buffers, the counter-based RNG and the SGEMM wrapper. */
+/* test_core.c - errors (and when their source location is printed), buffers, the counter-based RNG and the SGEMM wrapper. */
+#define _POSIX_C_SOURCE 200809L
 #include <criterion/criterion.h>
 #include <math.h>
 #include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -21,6 +24,32 @@ Test(core_error, records_location_and_message) {
     pl_error_wrap(&err, "in %s", "a.yaml");
     cr_assert_str_eq(err.message, "in a.yaml: key 'foo' is unknown");
     cr_assert_eq(PL_ERROR(NULL, PL_ERR_IO, "ignored"), PL_ERR_IO);
+}
+
+/* What pl_error_print writes for one error, with PRUNELAB_DEBUG as given (NULL = unset). */
+static char *printed(const char *debug) {
+    if (debug) setenv("PRUNELAB_DEBUG", debug, 1);
+    else unsetenv("PRUNELAB_DEBUG");
+    pl_error err;
+    PL_ERROR(&err, PL_ERR_CONFIG, "a.yaml:1:1: bad");
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    cr_assert_not_null(out);
+    pl_error_print(out, &err);
+    fclose(out);
+    return text;
+}
+
+Test(core_error, source_location_only_when_debugging) {
+    const char *settings[] = {NULL, "0", "", "1"};
+    for (int i = 0; i < 4; i++) {
+        char *text = printed(settings[i]);
+        cr_expect_not_null(strstr(text, "prunelab: config error: a.yaml:1:1: bad\n"), "%s", text);
+        bool located = strstr(text, "(raised at ") != NULL && strstr(text, "test_core.c:") != NULL;
+        cr_expect_eq(located, i == 3, "PRUNELAB_DEBUG=%s: %s", settings[i] ? settings[i] : "(unset)", text);
+        free(text);
+    }
 }
 
 Test(core_alloc, overflow_is_an_error) {

@@ -1,9 +1,12 @@
 /* test_engine_cache.c - the stage cache: a sweep trains each teacher once; a second
  * invocation computes nothing; an eval-only change reuses every model; adding a seed
- * computes only that seed's teacher; cache keys follow their definition (engine/cache.h). */
+ * computes only that seed's teacher; cache keys follow their definition (engine/cache.h);
+ * a corrupt or truncated entry is moved aside and recomputed, an unsealed one is reused and
+ * sealed (engine/cache_seal.h). */
 #include "engine_testutil.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "config/schema.h"
 #include "engine/cache.h"
@@ -84,4 +87,101 @@ Test(engine_cache, every_schema_stage_kind_is_registered) {
     cr_assert_gt(n, 6);
     for (int i = 0; i < n; i++)
         cr_assert_not_null(pl_stage_find(kinds[i]), "stage kind '%s' has no implementation", kinds[i]);
+}
+
+/* ---- integrity of entries ------------------------------------------------------------- */
+
+/* A first sweep, then the path of seed 0's (run 0's) teacher entry and the runs removed, so
+ * the next sweep must run everything again from the cache. */
+static void sweep_then_forget_runs(const char *dir, char *model, size_t cap) {
+    engine_sweep(dir, FAST, 1, NULL);
+    pl_experiment *exp = engine_load(dir, FAST, 1);
+    char key[CFG_HASH_HEX], cmd[256];
+    pl_error err;
+    cr_assert_eq(pl_cache_key(&exp->runs[0], 0, NULL, key, &err), PL_OK, "%s", err.message);
+    pl_experiment_free(exp);
+    pl_cache_model_path(dir, key, model, cap);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s/tiny_sweep'", dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+/* <key>.sha256 next to <key>.safetensors. */
+static void seal_path_of(const char *model, char *buf, size_t cap) {
+    snprintf(buf, cap, "%.*s.sha256", (int)(strlen(model) - strlen(".safetensors")), model);
+}
+
+static char *read_seal(const char *model) {
+    char path[600], *text;
+    pl_error err;
+    seal_path_of(model, path, sizeof path);
+    cr_assert_eq(pl_read_file(path, &text, NULL, &err), PL_OK, "no seal: %s", err.message);
+    return text;
+}
+
+static void flip_a_byte(const char *model) {
+    FILE *f = fopen(model, "r+b");
+    cr_assert_not_null(f);
+    cr_assert_eq(fseek(f, -1000, SEEK_END), 0); /* inside the last tensor's data */
+    int c = fgetc(f);
+    cr_assert_eq(fseek(f, -1000, SEEK_END), 0);
+    fputc(c ^ 0x10, f);
+    fclose(f);
+}
+
+static void cut_in_half(const char *model) {
+    struct stat sb;
+    cr_assert_eq(stat(model, &sb), 0);
+    cr_assert_eq(truncate(model, sb.st_size / 2), 0);
+}
+
+/* Damages seed 0's teacher after a sweep; the next sweep must recompute exactly it, warn
+ * naming its file, leave a .corrupt- copy and end with the same model bytes as the first
+ * time (training is deterministic). */
+static void expect_damage_recomputed(void (*damage)(const char *model)) {
+    char dir[64], model[512], cmd[700];
+    engine_tmpdir(dir, sizeof dir);
+    sweep_then_forget_runs(dir, model, sizeof model);
+    char *seal_before = read_seal(model), *log_text = NULL;
+    damage(model);
+    size_t log_len = 0;
+    FILE *log = open_memstream(&log_text, &log_len);
+    cr_assert_not_null(log);
+    pl_engine_report b = engine_sweep_log(dir, FAST, 1, NULL, log);
+    fclose(log);
+    cr_expect_eq(b.completed, 8);
+    cr_expect_eq(b.failed, 0);
+    cr_expect_eq(b.stages_computed, 1, "only the damaged teacher");
+    cr_expect_eq(b.stages_reused, 1);
+    cr_expect_not_null(strstr(log_text, "warning: cache entry"), "%s", log_text);
+    cr_expect_not_null(strstr(log_text, model), "the warning names the file: %s", log_text);
+    snprintf(cmd, sizeof cmd, "ls '%s'.corrupt-* >/dev/null 2>&1", model);
+    cr_expect_eq(system(cmd), 0, "the corrupt file is kept aside");
+    char *seal_after = read_seal(model);
+    /* the model's line (the metrics carry timings, which differ) */
+    cr_expect_eq(strncmp(seal_after, seal_before, 64), 0, "the recomputed model is the original one");
+    free(seal_after);
+    free(seal_before);
+    free(log_text);
+    engine_rmdir(dir);
+}
+
+Test(engine_cache, flipped_byte_is_moved_aside_and_recomputed) { expect_damage_recomputed(flip_a_byte); }
+
+Test(engine_cache, truncated_entry_is_moved_aside_and_recomputed) { expect_damage_recomputed(cut_in_half); }
+
+Test(engine_cache, unsealed_entry_is_reused_and_sealed) {
+    char dir[64], model[512], seal_path[600];
+    engine_tmpdir(dir, sizeof dir);
+    sweep_then_forget_runs(dir, model, sizeof model);
+    char *seal = read_seal(model);
+    seal_path_of(model, seal_path, sizeof seal_path);
+    cr_assert_eq(unlink(seal_path), 0, "an entry as written before seals existed");
+    pl_engine_report b = engine_sweep(dir, FAST, 1, NULL);
+    cr_expect_eq(b.completed, 8);
+    cr_expect_eq(b.stages_computed, 0, "an unsealed readable entry is trusted");
+    char *again = read_seal(model);
+    cr_expect_str_eq(again, seal, "and sealed with its hashes");
+    free(seal);
+    free(again);
+    engine_rmdir(dir);
 }

@@ -9,6 +9,7 @@
 #include "config/strbuf.h"
 #include "core/alloc.h"
 #include "engine/engine.h"
+#include "engine/preflight.h"
 #include "engine/status.h"
 
 /* What a results store knows about a run (engine/status.h supplies it). */
@@ -99,6 +100,11 @@ int cmd_plan(int argc, char **argv) {
     int have_dirs = pl_engine_dirs(exp, results, sizeof results, exp_dir, sizeof exp_dir, &err) == PL_OK;
     int rc = print_plan(stdout, exp, have_dirs ? &hook : NULL, &err);
     if (rc != 0) pl_error_print(stderr, &err);
+    pl_error_clear(&err);
+    if (rc == 0 && pl_preflight(exp, &err) != PL_OK) { /* the table is still worth showing */
+        fprintf(stderr, "prunelab plan: warning: `prunelab run` would refuse this experiment:\n");
+        pl_error_print(stderr, &err);
+    }
     pl_experiment_free(exp);
     return rc;
 }

@@ -67,10 +67,10 @@ int cmd_run(int argc, char **argv) {
     int rc = 1;
     if (pl_experiment_load(file, overrides, n, &exp, &err) == PL_OK &&
         pl_engine_run(exp, &opt, &rep, &err) == PL_OK) {
-        fprintf(stderr, "\n%d runs: %d completed now, %d completed earlier, %d failed; "
-                        "%d model stages computed, %d reused\n",
-                rep.runs, rep.completed, rep.already_completed, rep.failed, rep.stages_computed,
-                rep.stages_reused);
+        fprintf(stderr, "\n%d runs: %d completed now, %d completed earlier, %d failed",
+                rep.runs, rep.completed, rep.already_completed, rep.failed);
+        if (rep.runs_elsewhere > 0) fprintf(stderr, ", %d left to another process running them", rep.runs_elsewhere);
+        fprintf(stderr, "; %d model stages computed, %d reused\n", rep.stages_computed, rep.stages_reused);
         rc = rep.failed > 0 ? 1 : 0;
     } else {
         pl_error_print(stderr, &err);

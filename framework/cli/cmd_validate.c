@@ -1,10 +1,12 @@
 /* cmd_validate.c - `prunelab validate FILE [key=value ...]`: load, compose and check an
- * experiment and every run of its sweep, without running anything. */
+ * experiment and every run of its sweep, without running anything: the schema, then the
+ * checks `prunelab run` makes before it starts (engine/preflight.h). */
 #include <stdio.h>
 
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "config/experiment.h"
+#include "engine/preflight.h"
 
 int cmd_validate(int argc, char **argv) {
     int code;
@@ -15,6 +17,13 @@ int cmd_validate(int argc, char **argv) {
         "  (prunelab help config lists the sections and keys)\n",
         &code);
     if (exp == NULL) return code;
+    pl_error err;
+    pl_error_clear(&err);
+    if (pl_preflight(exp, &err) != PL_OK) {
+        pl_error_print(stderr, &err);
+        pl_experiment_free(exp);
+        return 1;
+    }
     printf("%s: valid; %d run%s (%d configuration%s x %d seed%s)", argv[0], exp->n_runs,
            exp->n_runs == 1 ? "" : "s", exp->n_groups, exp->n_groups == 1 ? "" : "s",
            exp->sweep->n_seeds, exp->sweep->n_seeds == 1 ? "" : "s");

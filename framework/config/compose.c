@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "config/yaml_load.h"
 
@@ -66,6 +67,12 @@ static pl_status compose_default(cfg_arena *a, const char *including, const cfg_
     if (realpath(shown, real) == NULL) {
         snprintf(msg, sizeof msg, "defaults file '%.200s' cannot be read (%s, looked for %.300s); "
                  "paths in defaults: are relative to the file that lists them", entry->u.s, strerror(errno), shown);
+        return fail(err, entry->pos, msg);
+    }
+    struct stat sb;
+    if (stat(real, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+        snprintf(msg, sizeof msg, "defaults entry '%.200s' is %s (%.300s), not a YAML file; list "
+                 "the files themselves", entry->u.s, S_ISDIR(sb.st_mode) ? "a directory" : "not a regular file", shown);
         return fail(err, entry->pos, msg);
     }
     for (const include *c = chain; c != NULL; c = c->up)

@@ -13,6 +13,11 @@ static pl_status fail(pl_error *err, cfg_pos pos, const char *msg) {
     return cfg_error_at(err, pos, "%s", msg);
 }
 
+/* True for "" and '' (the explicit empty string of a text key). */
+static bool empty_quotes(const char *text, size_t n) {
+    return n == 2 && (text[0] == '"' || text[0] == '\'') && text[1] == text[0];
+}
+
 /* One value, typed by the key's schema type. */
 static pl_status typed_value(cfg_arena *a, const cfg_key *k, const char *text, size_t n, cfg_pos pos,
                              cfg_node **out, pl_error *err) {
@@ -20,14 +25,17 @@ static pl_status typed_value(cfg_arena *a, const cfg_key *k, const char *text, s
         PL_TRY(cfg_load_string(a, text, n, pos.file, out, err));
         return PL_OK;
     }
-    if (k->type == CFG_T_STRING || k->type == CFG_T_ENUM)
+    if (k->type == CFG_T_STRING && empty_quotes(text, n))
+        *out = cfg_new_string(a, "", 0, true, pos, err);
+    else if (k->type == CFG_T_STRING || k->type == CFG_T_ENUM)
         *out = cfg_new_string(a, text, n, true, pos, err);
     else
         *out = cfg_scalar_resolve(a, text, n, pos, err);
     return *out != NULL ? PL_OK : err->status;
 }
 
-/* Offsets of top-level commas (outside brackets and quotes); returns their count. */
+/* Offsets of the first max top-level commas (outside brackets and quotes); returns how many
+ * there are in all, which may be more than max. */
 static int top_commas(const char *s, int *at, int max) {
     int depth = 0, n = 0;
     char quote = 0;
@@ -41,8 +49,9 @@ static int top_commas(const char *s, int *at, int max) {
             depth++;
         } else if (c == ']' || c == '}') {
             depth--;
-        } else if (c == ',' && depth == 0 && n < max) {
-            at[n++] = i;
+        } else if (c == ',' && depth == 0) {
+            if (n < max) at[n] = i;
+            n++;
         }
     }
     return n;
@@ -75,8 +84,21 @@ pl_status cfg_override_apply(cfg_arena *a, const cfg_node *root, const char *tex
     }
     const char *value = eq + 1;
     cfg_pos at_value = {file, 1, (int)klen + 2};
-    int commas[256];
-    int nc = top_commas(value, commas, 256);
+    enum { MAX_ALTERNATIVES = 257 };
+    int commas[MAX_ALTERNATIVES - 1];
+    int nc = top_commas(value, commas, MAX_ALTERNATIVES - 1);
+    if (nc >= MAX_ALTERNATIVES) { /* the rest would have become one value, commas and all */
+        snprintf(msg, sizeof msg, "override '%.100s' lists %d values; the command line takes at most "
+                 "%d, so sweep this key under sweep.axes in the file (values: or a generator)", key,
+                 nc + 1, MAX_ALTERNATIVES);
+        return fail(err, at_value, msg);
+    }
+    if (value[0] == '\0') { /* it would have read as null: the default, silently */
+        snprintf(msg, sizeof msg, "override '%.100s' has an empty value; give one after '=' (an "
+                 "empty text is written %.100s=\"\"), or leave the override out to keep the "
+                 "default", key, key);
+        return fail(err, at_value, msg);
+    }
     if (nc == 0) {
         cfg_node *v, *one = cfg_new_list(a, at_value, err);
         const char *path = cfg_arena_strdup(a, key, err);

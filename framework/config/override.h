@@ -3,7 +3,8 @@
  * The key must name a schema key (with "did you mean" otherwise). The value is typed by the
  * schema: for string and choice keys the text is taken as it is; otherwise it is read as a
  * YAML plain scalar (2e-3 is a float, 4 an int, true a bool); text starting with '[' or '{'
- * is read as YAML flow (a list or map). A value with commas outside brackets is a list of
+ * is read as YAML flow (a list or map). An empty value is refused; `key=""` sets a text key
+ * to the empty string. A value with commas outside brackets is a list of
  * values and becomes a sweep axis named after the key's last segment. Positions in errors
  * are "<override N>:1:col". */
 #ifndef PL_CONFIG_OVERRIDE_H

@@ -529,6 +529,14 @@ static const cfg_key *find_fail(pl_error *err, const char *path, const cfg_secti
     return NULL;
 }
 
+/* The value of a run of digits when it is below count, else -1 (no overflow: any run of
+ * more than 9 digits is past every list prunelab can hold). */
+static int stage_index(const char *digits, int count) {
+    if (strlen(digits) > 9) return -1;
+    long v = strtol(digits, NULL, 10);
+    return v < count ? (int)v : -1;
+}
+
 const cfg_key *cfg_schema_find(const cfg_node *tree, const char *path, pl_error *err) {
     char buf[CFG_PATH_MAX];
     char *segs[CFG_PATH_SEGMENTS];
@@ -559,11 +567,12 @@ const cfg_key *cfg_schema_find(const cfg_node *tree, const char *path, pl_error 
             if (cfg_path_is_index(kind)) {
                 const cfg_node *list = cfg_map_get(tree, "pipeline");
                 const char *actual;
-                int idx = atoi(kind);
-                if (list == NULL || list->kind != CFG_LIST || idx >= list->u.list.count ||
-                    list->u.list.items[idx]->kind != CFG_MAP || list->u.list.items[idx]->u.map.count != 1) {
-                    PL_ERROR(err, PL_ERR_CONFIG, "'%s' names no config key: the pipeline has no stage %s",
-                             path, kind);
+                int count = list != NULL && list->kind == CFG_LIST ? list->u.list.count : 0;
+                int idx = stage_index(kind, count);
+                if (idx < 0 || list->u.list.items[idx]->kind != CFG_MAP ||
+                    list->u.list.items[idx]->u.map.count != 1) {
+                    PL_ERROR(err, PL_ERR_CONFIG, "'%s' names no config key: the pipeline has no stage %s "
+                             "(it has %d, numbered from 0)", path, kind, count);
                     return NULL;
                 }
                 actual = list->u.list.items[idx]->u.map.entries[0].key;

@@ -467,6 +467,17 @@ static bool check_figure_name(const cfg_node *v, char *why, size_t size) {
     return ok;
 }
 
+/* The experiment's name is a directory under engine.results_dir: one path component. */
+static bool check_experiment_name(const cfg_node *v, char *why, size_t size) {
+    const char *s = v->u.s;
+    bool ok = *s != '\0' && strcmp(s, ".") != 0 && strstr(s, "..") == NULL && strchr(s, '/') == NULL;
+    for (; ok && *s; s++) ok = (unsigned char)*s >= 0x20;
+    if (!ok)
+        snprintf(why, size, "the experiment name is the folder its results go to under "
+                 "engine.results_dir, so it cannot be empty or contain '/', '..' or control characters");
+    return ok;
+}
+
 /* Which keys each kind needs is checked with the sweep's aliases in config/figures.c. */
 static const cfg_key FIGURE_KEYS[] = {
     {K("name", CFG_T_STRING, NULL), .check = check_figure_name,
@@ -517,7 +528,7 @@ SECTION(STAGE_DEFAULTS, "stages", "settings every pipeline stage of a kind start
 
 static const cfg_key ROOT_KEYS[] = {
     {K("name", CFG_T_STRING, NULL), .flags = CFG_KEY_OPTIONAL | CFG_KEY_NONSEMANTIC,
-     .help = "experiment name (default: the file name)"},
+     .check = check_experiment_name, .help = "experiment name (default: the file name)"},
     {K("seed", CFG_T_INT, "0"), GE(0),
      .help = "replicate seed (set per run by sweep.seeds; in the run id, not the group id)"},
     {K("labels", CFG_T_ANY, NULL), .flags = CFG_KEY_OPTIONAL,

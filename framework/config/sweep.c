@@ -5,9 +5,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "config/canon.h"
 #include "config/path.h"
 #include "config/scalar.h"
 #include "config/schema.h"
+#include "config/strbuf.h"
 #include "config/suggest.h"
 
 enum { MAX_VALUES = 1000000, MAX_AXES = 64 };
@@ -154,6 +156,45 @@ static pl_status unknown_alias(const cfg_sweep *s, pl_error *err, cfg_pos pos, c
     return fail(err, pos, what, msg);
 }
 
+/* Refuses a value an axis of its own dimension lists twice: the two points would be one run
+ * (zipped axes may repeat values; their group's tuples are the points). Longer value lists
+ * (generators of thousands of points) are left to the run table's own de-duplication. */
+enum { MAX_CHECKED_VALUES = 4096 };
+static pl_status check_distinct(const cfg_axis *ax, pl_error *err) {
+    if (ax->values == NULL || ax->n_values > MAX_CHECKED_VALUES) return PL_OK;
+    for (int i = 1; i < ax->n_values; i++)
+        for (int j = 0; j < i; j++) {
+            if (!cfg_equal(ax->values[i], ax->values[j])) continue;
+            char where[300], what[200], msg[600];
+            cfg_strbuf text;
+            cfg_strbuf_init(&text);
+            cfg_canon_flow(ax->values[i], &text);
+            cfg_pos_format(ax->values[j]->pos, where, sizeof where);
+            snprintf(what, sizeof what, "sweep axis '%.100s'", ax->alias);
+            snprintf(msg, sizeof msg, "the value %.100s is listed twice (values %d and %d, the first "
+                     "at %.250s); the two points would be the same run, so list it once",
+                     text.data ? text.data : "?", j + 1, i + 1, where);
+            cfg_strbuf_free(&text);
+            return fail(err, ax->values[i]->pos, what, msg);
+        }
+    return PL_OK;
+}
+
+/* Refuses two axes that set the same key: one would silently overwrite the other. */
+static pl_status check_paths_distinct(const cfg_sweep *s, pl_error *err) {
+    for (int i = 1; i < s->n_axes; i++)
+        for (int j = 0; j < i; j++) {
+            if (strcmp(s->axes[i].path, s->axes[j].path) != 0) continue;
+            char what[200], msg[400];
+            snprintf(what, sizeof what, "sweep axis '%.100s'", s->axes[i].alias);
+            snprintf(msg, sizeof msg, "it sets %.150s, which axis '%.100s' sets already; sweep a key "
+                     "with one axis (zip: or cases: combine values of several)", s->axes[i].path,
+                     s->axes[j].alias);
+            return fail(err, s->axes[i].pos, what, msg);
+        }
+    return PL_OK;
+}
+
 static pl_status parse_axes(cfg_arena *a, cfg_sweep *s, const cfg_node *axes, const cfg_node *base,
                             const cfg_extra_axis *extra, int n_extra, pl_error *err) {
     int declared = axes != NULL ? axes->u.map.count : 0;
@@ -219,7 +260,7 @@ static pl_status parse_axes(cfg_arena *a, cfg_sweep *s, const cfg_node *axes, co
         PL_TRY(axis_values(a, extra[i].values, &ax->values, &ax->n_values, err));
         s->aliases[s->n_axes++] = alias;
     }
-    return PL_OK;
+    return check_paths_distinct(s, err);
 }
 
 static pl_status parse_zip(cfg_sweep *s, const cfg_node *zip, int *group_of, pl_error *err) {
@@ -336,7 +377,9 @@ pl_status cfg_sweep_parse(cfg_arena *a, const cfg_node *spec, const cfg_node *ba
     cfg_sweep *s = cfg_arena_alloc(a, sizeof *s, err);
     if (s == NULL) return PL_ERR_NOMEM;
     s->max_runs = 1000;
-    s->pos = s->where_pos = s->max_runs_pos = spec != NULL ? spec->pos : base->pos;
+    /* errors point into a file: the sweep block, else the experiment (never a schema default) */
+    s->pos = spec != NULL && spec->pos.line > 0 ? spec->pos : base->pos;
+    s->where_pos = s->max_runs_pos = s->pos;
     const cfg_node *axes = spec ? cfg_map_get(spec, "axes") : NULL;
     if (axes != NULL && axes->kind != CFG_MAP)
         return fail(err, axes->pos, "sweep.axes", "write a map alias: {path: ..., values: [...]}");
@@ -347,6 +390,8 @@ pl_status cfg_sweep_parse(cfg_arena *a, const cfg_node *spec, const cfg_node *ba
     for (int i = 0; i < MAX_AXES; i++) group_of[i] = -1;
     const cfg_node *zip = spec ? cfg_map_get(spec, "zip") : NULL;
     if (zip != NULL) PL_TRY(parse_zip(s, zip, group_of, err));
+    for (int i = 0; i < s->n_axes; i++) /* a zipped axis may repeat values: its group is the point */
+        if (group_of[i] < 0) PL_TRY(check_distinct(&s->axes[i], err));
     const cfg_node *cases = spec ? cfg_map_get(spec, "cases") : NULL;
     if (cases != NULL) PL_TRY(parse_cases(s, cases, err));
     PL_TRY(build_dims(a, s, zip, group_of, err));
@@ -354,7 +399,7 @@ pl_status cfg_sweep_parse(cfg_arena *a, const cfg_node *spec, const cfg_node *ba
     const cfg_node *max_runs = spec ? cfg_map_get(spec, "max_runs") : NULL;
     if (max_runs != NULL && max_runs->kind == CFG_INT) {
         s->max_runs = max_runs->u.i;
-        s->max_runs_pos = max_runs->pos;
+        if (max_runs->pos.line > 0) s->max_runs_pos = max_runs->pos; /* set in a file or override */
     }
     const cfg_node *where = spec ? cfg_map_get(spec, "where") : NULL;
     if (where != NULL) {

@@ -3,6 +3,7 @@
 #include "core/error.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 pl_status pl_error_set(pl_error *err, pl_status status, const char *src_file, int src_line,
@@ -63,8 +64,14 @@ const char *pl_status_name(pl_status status) {
     return "unknown error";
 }
 
+bool pl_error_debug(void) {
+    const char *v = getenv("PRUNELAB_DEBUG");
+    return v != NULL && v[0] != '\0' && strcmp(v, "0") != 0;
+}
+
 void pl_error_print(FILE *out, const pl_error *err) {
     if (err == NULL) return;
     fprintf(out, "prunelab: %s: %s\n", pl_status_name(err->status), err->message);
-    if (err->src_file != NULL) fprintf(out, "  (raised at %s:%d)\n", err->src_file, err->src_line);
+    if (err->src_file != NULL && pl_error_debug())
+        fprintf(out, "  (raised at %s:%d)\n", err->src_file, err->src_line);
 }

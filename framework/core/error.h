@@ -6,6 +6,7 @@
 #ifndef PL_CORE_ERROR_H
 #define PL_CORE_ERROR_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 typedef enum {
@@ -37,7 +38,12 @@ pl_status pl_error_wrap(pl_error *err, const char *fmt, ...) __attribute__((form
 void pl_error_clear(pl_error *err);
 const char *pl_status_name(pl_status status);
 
-/* "prunelab: error: <message>" plus the raising location on a second line. */
+/* True when the environment asks for prunelab's own source locations in messages:
+ * PRUNELAB_DEBUG set to anything but "" or "0". */
+bool pl_error_debug(void);
+
+/* "prunelab: <status>: <message>", plus "(raised at framework/...c:N)" on a second line when
+ * pl_error_debug() (the location helps a prunelab developer, not a user). */
 void pl_error_print(FILE *out, const pl_error *err);
 
 #define PL_ERROR(err, status, ...) pl_error_set((err), (status), __FILE__, __LINE__, __VA_ARGS__)

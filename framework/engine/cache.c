@@ -72,6 +72,10 @@ void pl_cache_record_path(const char *results, const char *key, char *buf, size_
     snprintf(buf, cap, "%s/cache/%s.metrics.tsv", results, key);
 }
 
+void pl_cache_lock_path(const char *results, const char *key, char *buf, size_t cap) {
+    snprintf(buf, cap, "%s/cache/%s.lock", results, key);
+}
+
 bool pl_cache_has(const char *results, const char *key) {
     char a[4096], b[4096];
     pl_cache_model_path(results, key, a, sizeof a);

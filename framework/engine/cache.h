@@ -18,7 +18,9 @@
  * Outputs of model-producing stages (results/cache/):
  *   <key>.safetensors   the model (model/checkpoint.h, written atomically)
  *   <key>.metrics.tsv   what the stage reported, for replay into each run (engine/record.h)
- * The metrics file is written first and the model last; an entry exists only when both do. */
+ *   <key>.sha256        the seal: both files' SHA-256, checked before reuse (cache_seal.h)
+ * The metrics file is written first, then the model, then the seal; an entry exists only
+ * when both data files do. */
 #ifndef PL_ENGINE_CACHE_H
 #define PL_ENGINE_CACHE_H
 
@@ -36,6 +38,10 @@ pl_status pl_cache_key(const pl_run *run, int stage, pl_hash_memo *memo, char ou
 /* <results>/cache/<key>.safetensors and <results>/cache/<key>.metrics.tsv. */
 void pl_cache_model_path(const char *results, const char *key, char *buf, size_t cap);
 void pl_cache_record_path(const char *results, const char *key, char *buf, size_t cap);
+
+/* <results>/cache/<key>.lock: held (engine/lock.h) by the process computing or checking
+ * the entry. */
+void pl_cache_lock_path(const char *results, const char *key, char *buf, size_t cap);
 
 /* True when both files of the entry exist. */
 bool pl_cache_has(const char *results, const char *key);

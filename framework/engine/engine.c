@@ -9,9 +9,13 @@
 #include "config/strbuf.h"
 #include "core/alloc.h"
 #include "core/threads.h"
+#include "engine/cache.h"
+#include "engine/cache_seal.h"
 #include "engine/collect.h"
 #include "engine/engine_parts.h"
 #include "engine/fsutil.h"
+#include "engine/lock.h"
+#include "engine/preflight.h"
 #include "engine/run_dir.h"
 #include "engine/scheduler.h"
 #include "engine/settings.h"
@@ -108,10 +112,25 @@ static pl_status plan_runs(engine_ctx *e, bool *todo, pl_engine_report *rep, pl_
             rep->already_completed++;
             continue;
         }
+        /* Another process running it keeps its lock (engine/lock.h): leave its files alone. */
+        char lock_path[ENGINE_PATH_MAX + 8];
+        pl_run_lock_path(dir, lock_path, sizeof lock_path);
+        pl_lock lock;
+        bool held;
+        PL_TRY(pl_mkdirs(dir, err));
+        PL_TRY(pl_lock_try(lock_path, &lock, &held, err));
+        if (!held) {
+            e->elsewhere[r] = true;
+            note(e, "run %s is running elsewhere (another process holds %s); skipped\n",
+                 exp->runs[r].run_id, lock_path);
+            continue;
+        }
         todo[r] = true;
-        PL_TRY(pl_run_dir_prepare(dir, exp, r, err));
         pl_run_status q = {.state = PL_RUN_QUEUED};
-        PL_TRY(pl_run_status_write(dir, &q, err));
+        pl_status st = pl_run_dir_prepare(dir, exp, r, err);
+        if (st == PL_OK) st = pl_run_status_write(dir, &q, err);
+        pl_lock_release(&lock);
+        PL_TRY(st);
     }
     return PL_OK;
 }
@@ -140,6 +159,22 @@ static void on_failed(void *ctx, int n, int origin, const char *reason) {
     note(e, "run %s failed: %s\n", e->exp->runs[node->run].run_id, s.reason);
 }
 
+/* Scheduler callback: a node ended. After each run, one line of sweep progress with an ETA
+ * from the runs this invocation has finished so far. */
+static void on_ended(void *ctx, int n, bool ok) {
+    engine_ctx *e = ctx;
+    if (e->graph.nodes[n].type != PL_NODE_RUN || e->opt->log == NULL) return;
+    e->progress.done += ok;
+    e->progress.failed += !ok;
+    int ended = e->progress.done + e->progress.failed, left = e->progress.total - ended;
+    double elapsed = pl_wall_time() - e->progress.started, eta = elapsed / ended * left;
+    fprintf(e->opt->log, "progress: %d/%d runs finished (%d failed)", ended, e->progress.total,
+            e->progress.failed);
+    if (left > 0) fprintf(e->opt->log, "; ETA about %dm%02ds", (int)(eta / 60), (int)eta % 60);
+    fprintf(e->opt->log, "; %.0f s so far\n", elapsed);
+    fflush(e->opt->log);
+}
+
 static pl_status open_data(engine_ctx *e, const bool *todo, pl_error *err) {
     for (int r = 0; r < e->exp->n_runs; r++) {
         if (!todo[r]) continue;
@@ -158,10 +193,13 @@ static pl_status finish_index(engine_ctx *e, pl_engine_report *rep, pl_error *er
     pl_status st = pl_index_write(&idx, e->exp_dir, err);
     rep->completed = rep->failed = 0;
     for (int r = 0; r < idx.n_rows; r++) {
-        bool current = false;
-        for (int q = 0; q < e->exp->n_runs && !current; q++)
-            current = strcmp(e->exp->runs[q].run_id, idx.rows[r].run_id) == 0;
-        if (!current) continue;
+        bool current = false, elsewhere = false;
+        for (int q = 0; q < e->exp->n_runs; q++)
+            if (strcmp(e->exp->runs[q].run_id, idx.rows[r].run_id) == 0) {
+                current = true;
+                elsewhere = elsewhere || e->elsewhere[q];
+            }
+        if (!current || elsewhere) continue; /* another process reports those */
         rep->failed += idx.rows[r].status.state == PL_RUN_FAILED;
         rep->completed += idx.rows[r].status.state == PL_RUN_COMPLETED;
     }
@@ -178,17 +216,44 @@ static pl_status finish_index(engine_ctx *e, pl_engine_report *rep, pl_error *er
     return st;
 }
 
+/* Checks every cache entry the graph means to reuse (engine/cache_seal.h): a corrupt one is
+ * moved aside and its node computed instead. An entry whose lock another process holds is
+ * being written or checked there: its node waits for that process (execute.c). */
+static pl_status check_cached_entries(engine_ctx *e, pl_error *err) {
+    for (int n = 0; n < e->graph.n_model; n++) {
+        pl_graph_node *node = &e->graph.nodes[n];
+        if (!node->cached) continue;
+        char lock_path[ENGINE_PATH_MAX];
+        pl_cache_lock_path(e->results, node->key, lock_path, sizeof lock_path);
+        pl_lock lock;
+        bool held;
+        PL_TRY(pl_lock_try(lock_path, &lock, &held, err));
+        pl_entry_state state = PL_ENTRY_ABSENT;
+        pl_status st = held ? pl_cache_check(e->results, node->key, e->opt->log, &state, err) : PL_OK;
+        pl_lock_release(&lock);
+        PL_TRY(st);
+        node->cached = state == PL_ENTRY_GOOD;
+    }
+    return PL_OK;
+}
+
 static pl_status run(engine_ctx *e, pl_engine_report *rep, pl_error *err) {
     const pl_experiment *exp = e->exp;
-    PL_TRY(pl_stage_validate(exp, err));
+    PL_TRY(pl_preflight(exp, err));
     PL_TRY(read_settings(e, err));
     PL_TRY(pl_engine_dirs(exp, e->results, sizeof e->results, e->exp_dir, sizeof e->exp_dir, err));
     PL_TRY(pl_mkdirs(e->exp_dir, err));
     PL_TRY(experiment_state(e, &rep->spec_changed, err));
     bool *todo = pl_alloc((size_t)exp->n_runs + 1, sizeof *todo, err);
-    if (todo == NULL) return PL_ERR_NOMEM;
+    e->elsewhere = pl_alloc((size_t)exp->n_runs + 1, sizeof *e->elsewhere, err);
+    if (todo == NULL || e->elsewhere == NULL) {
+        pl_free(todo);
+        pl_free(e->elsewhere);
+        return PL_ERR_NOMEM;
+    }
     pl_status st = plan_runs(e, todo, rep, err);
     if (st == PL_OK) st = pl_graph_build(exp, todo, e->results, &e->graph, err);
+    if (st == PL_OK) st = check_cached_entries(e, err);
     if (st == PL_OK) {
         const pl_graph *g = &e->graph;
         for (int n = 0; n < g->n_model; n++) {
@@ -209,14 +274,20 @@ static pl_status run(engine_ctx *e, pl_engine_report *rep, pl_error *err) {
         const char *isolation;
         st = cfg_get_string(exp->base, "engine.isolation", &isolation, err);
         pl_sched_ops ops = {e->jobs, e->threads, st == PL_OK && strcmp(isolation, "process") == 0,
-                            e, engine_exec_node, on_failed};
+                            e, engine_exec_node, on_failed, on_ended};
+        e->progress.total = e->graph.n_nodes - e->graph.n_model;
+        e->progress.started = pl_wall_time();
         pl_sched_result res;
         if (st == PL_OK) st = pl_schedule(&e->graph, &ops, &res, err);
     }
     if (e->have_data) pl_data_close(&e->data);
+    rep->stages_computed -= e->computed_elsewhere;
+    rep->stages_reused += e->computed_elsewhere;
+    for (int r = 0; r < exp->n_runs; r++) rep->runs_elsewhere += e->elsewhere[r];
     if (st == PL_OK) st = finish_index(e, rep, err);
     pl_graph_free(&e->graph);
     pl_free(todo);
+    pl_free(e->elsewhere);
     return st;
 }
 

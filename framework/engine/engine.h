@@ -2,7 +2,7 @@
  *
  *   pl_engine_run(exp, &opt, &report, &err)
  *
- * validates every run's pipeline (engine/stage.h), prepares results/<experiment>/runs/<id>/
+ * checks the experiment (engine/preflight.h: pipeline order, load files), prepares results/<experiment>/runs/<id>/
  * for each run not yet completed (engine/run_dir.h), builds the stage graph over the whole
  * sweep (engine/graph.h: shared model stages once, cached under results/cache/ as described
  * in engine/cache.h), runs it with `engine.jobs` concurrent nodes x `engine.threads` threads
@@ -10,11 +10,16 @@
  * run's metrics.h5 (io/h5_run.h), status and log, then rebuilds index.tsv (engine/collect.h)
  * and prints a summary table. A failed run never stops the others.
  *
+ * Several invocations may share a results directory (engine/lock.h): a model stage whose
+ * cache key another process is computing is waited for and then reused, a run another
+ * process is running is skipped ("running elsewhere"), so each stage and run is done once.
+ *
  * Results layout (engine.results_dir, default "results"):
  *   cache/<key>.safetensors, cache/<key>.metrics.tsv     cached model-stage outputs
+ *   cache/<key>.sha256, cache/<key>.lock                 their seal (engine/cache_seal.h), lock
  *   <experiment>/experiment.state                        spec hash, start time, jobs, aliases
  *   <experiment>/index.tsv                               one row per run (prunelab collect)
- *   <experiment>/runs/<run id>/{config.yaml,run.tsv,status,log.txt,metrics.h5}
+ *   <experiment>/runs/<run id>/{config.yaml,run.tsv,status,log.txt,metrics.h5,lock}
  */
 #ifndef PL_ENGINE_ENGINE_H
 #define PL_ENGINE_ENGINE_H
@@ -42,7 +47,11 @@ typedef struct {
     int completed;         /* completed now */
     int failed;
     int stages_computed;   /* model stages this invocation had to compute (some may fail) */
-    int stages_reused;     /* model stages found in the cache */
+    int stages_reused;     /* model stages found in the cache (or computed meanwhile by another
+                              process; with engine.isolation: process those count as computed) */
+    int runs_elsewhere;    /* left to another process that was running them (or completed them
+                              meanwhile); not in completed / failed. With engine.isolation:
+                              process only those found before scheduling count */
     bool spec_changed;     /* the experiment file differs from the last invocation's */
 } pl_engine_report;
 

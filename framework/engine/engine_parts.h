@@ -21,6 +21,12 @@ typedef struct {
     bool have_data;
     engine_fault fault;
     long long fault_seed;
+    int computed_elsewhere; /* model nodes another process computed while we waited (atomic) */
+    bool *elsewhere;        /* per run: left to another process, which runs or ran it */
+    struct {                /* run nodes ended so far (scheduler thread / parent only) */
+        int total, done, failed;
+        double started;     /* wall time when scheduling began */
+    } progress;
 } engine_ctx;
 
 /* Runs node n of e->graph (scheduler exec callback). */

@@ -10,8 +10,11 @@
 #include "core/alloc.h"
 #include "core/timing.h"
 #include "engine/cache.h"
+#include "engine/cache_seal.h"
 #include "engine/engine_parts.h"
 #include "engine/fsutil.h"
+#include "engine/lock.h"
+#include "engine/loss_trend.h"
 #include "engine/record.h"
 #include "engine/run_dir.h"
 #include "engine/settings.h"
@@ -30,6 +33,7 @@ void engine_touch_run(const engine_ctx *e, int r) {
     engine_run_dir(e, r, dir, sizeof dir);
     pl_run_status s;
     pl_run_status_read(dir, &s);
+    if (s.state == PL_RUN_COMPLETED) return; /* another process finished it meanwhile */
     double now = pl_wall_time();
     if (s.state != PL_RUN_RUNNING) s.started = now;
     s.state = PL_RUN_RUNNING;
@@ -144,22 +148,56 @@ static pl_status run_model_stage(engine_ctx *e, const pl_graph_node *node, const
     cfg_arena_free(&arena);
     if (st == PL_OK && out->params.data == NULL)
         st = PL_ERROR(err, PL_ERR_INTERNAL, "stage '%s' reported success but produced no model", kind);
+    if (st == PL_OK) st = pl_loss_trend_note(rec, kind, err); /* saved and replayed with the rest */
     if (st != PL_OK) return st;
+    char path[ENGINE_PATH_MAX];
+    PL_TRY(pl_cache_unseal(e->results, node->key, err));
+    pl_cache_record_path(e->results, node->key, path, sizeof path);
+    PL_TRY(pl_record_save(rec, path, err)); /* metrics, model, seal: see cache_seal.h */
+    pl_cache_model_path(e->results, node->key, path, sizeof path);
+    checkpoint_meta meta[] = {{"stage", kind}, {"cache_key", node->key}, {"first_run", run->run_id}};
+    PL_TRY(vlm_save(out, path, meta, 3, err));
+    return pl_cache_seal(e->results, node->key, err);
+}
+
+static void log_line(const engine_ctx *e, const char *fmt, const char *a, const char *b) {
+    if (e->opt->log == NULL) return;
+    fprintf(e->opt->log, fmt, a, b);
+    fflush(e->opt->log);
+}
+
+/* Takes the lock of the node's cache entry (engine/lock.h), waiting while another process
+ * holds it. *reuse when the entry exists and is good by then (the lock is released again):
+ * another process computed it since this one planned. */
+static pl_status lock_entry(engine_ctx *e, const pl_graph_node *node, const char *kind,
+                            pl_lock *lock, bool *reuse, pl_error *err) {
     char path[ENGINE_PATH_MAX], dir[ENGINE_DIR_MAX + 8];
     snprintf(dir, sizeof dir, "%s/cache", e->results);
     PL_TRY(pl_mkdirs(dir, err));
-    pl_cache_record_path(e->results, node->key, path, sizeof path);
-    PL_TRY(pl_record_save(rec, path, err)); /* first the metrics, then the model: see cache.h */
-    pl_cache_model_path(e->results, node->key, path, sizeof path);
-    checkpoint_meta meta[] = {{"stage", kind}, {"cache_key", node->key}, {"first_run", run->run_id}};
-    return vlm_save(out, path, meta, 3, err);
+    pl_cache_lock_path(e->results, node->key, path, sizeof path);
+    bool held;
+    *reuse = false;
+    PL_TRY(pl_lock_try(path, lock, &held, err));
+    char key[16];
+    snprintf(key, sizeof key, "%.12s", node->key);
+    if (!held) {
+        log_line(e, "stage %s (cache key %s): another process is computing it; waiting\n", kind, key);
+        PL_TRY(pl_lock_wait(path, lock, err));
+    }
+    pl_entry_state state;
+    pl_status st = pl_cache_check(e->results, node->key, e->opt->log, &state, err);
+    *reuse = st == PL_OK && state == PL_ENTRY_GOOD;
+    if (st != PL_OK || *reuse) pl_lock_release(lock);
+    if (*reuse) {
+        __atomic_add_fetch(&e->computed_elsewhere, 1, __ATOMIC_RELAXED);
+        log_line(e, "stage %s (cache key %s): computed by another process; reusing it\n", kind, key);
+    }
+    return st;
 }
 
-static pl_status exec_model(engine_ctx *e, int n, pl_error *err) {
-    const pl_graph_node *node = &e->graph.nodes[n];
-    const pl_run *run = &e->exp->runs[node->run];
-    const char *kind;
-    cfg_stage_at(run->config, node->stage, &kind);
+/* exec_model with the entry's lock held. */
+static pl_status compute_model(engine_ctx *e, const pl_graph_node *node, const pl_run *run,
+                               const char *kind, int n, pl_error *err) {
     progress_ctx p = {.e = e, .node = n, .run = -1, .last_beat = -1e9, .echo = e->opt->echo};
     snprintf(p.prefix, sizeof p.prefix, "%.12s %s", node->key, kind);
     beat(&p);
@@ -182,6 +220,20 @@ static pl_status exec_model(engine_ctx *e, int n, pl_error *err) {
     vlm_free(&out);
     pl_record_free(&rec);
     if (own) pl_data_close(&data);
+    return st;
+}
+
+static pl_status exec_model(engine_ctx *e, int n, pl_error *err) {
+    const pl_graph_node *node = &e->graph.nodes[n];
+    const pl_run *run = &e->exp->runs[node->run];
+    const char *kind;
+    cfg_stage_at(run->config, node->stage, &kind);
+    pl_lock lock;
+    bool reuse;
+    PL_TRY(lock_entry(e, node, kind, &lock, &reuse, err));
+    if (reuse) return PL_OK;
+    pl_status st = compute_model(e, node, run, kind, n, err);
+    pl_lock_release(&lock);
     return st;
 }
 
@@ -272,10 +324,37 @@ static pl_status run_all_stages(run_state *rs, const char *dir, pl_error *err) {
     return st;
 }
 
-static pl_status exec_run(engine_ctx *e, int n, pl_error *err) {
-    int r = e->graph.nodes[n].run;
-    char dir[ENGINE_PATH_MAX], path[ENGINE_PATH_MAX + 16];
-    engine_run_dir(e, r, dir, sizeof dir);
+/* Takes the run's lock; *skip when another process holds it (running elsewhere) or has
+ * completed the run since this one planned (the lock is not held then). */
+static pl_status lock_run(engine_ctx *e, int r, const char *dir, pl_lock *lock, bool *skip,
+                          pl_error *err) {
+    char path[ENGINE_PATH_MAX + 8];
+    pl_run_lock_path(dir, path, sizeof path);
+    bool held;
+    PL_TRY(pl_lock_try(path, lock, &held, err));
+    const char *id = e->exp->runs[r].run_id;
+    if (!held) {
+        e->elsewhere[r] = true; /* each run has one node: no other job writes this flag */
+        log_line(e, "run %s is running elsewhere (another process holds %s); skipped\n", id, path);
+        *skip = true;
+        return PL_OK;
+    }
+    pl_run_status s;
+    char h5[ENGINE_PATH_MAX + 16];
+    pl_run_status_read(dir, &s);
+    snprintf(h5, sizeof h5, "%s/metrics.h5", dir);
+    *skip = s.state == PL_RUN_COMPLETED && pl_file_exists(h5);
+    if (*skip) {
+        e->elsewhere[r] = true;
+        pl_lock_release(lock);
+        log_line(e, "run %s was completed by another process; %s\n", id, "skipped");
+    }
+    return PL_OK;
+}
+
+/* exec_run with the run's lock held: only this process writes its files. */
+static pl_status run_locked(engine_ctx *e, int r, const char *dir, pl_error *err) {
+    char path[ENGINE_PATH_MAX + 16];
     engine_touch_run(e, r);
     if (fault_hits(e, FAULT_CRASH, r)) abort(); /* TEST ONLY: see pl_engine_options.fault */
     run_state rs = {.e = e, .r = r};
@@ -289,7 +368,11 @@ static pl_status exec_run(engine_ctx *e, int n, pl_error *err) {
         st = run_all_stages(&rs, dir, err);
         if (own) pl_data_close(&rs.data);
     }
-    fprintf(rs.log, "--- run %s %s\n", e->exp->runs[r].run_id, st == PL_OK ? "completed" : "failed");
+    if (st == PL_OK)
+        fprintf(rs.log, "--- run %s completed\n", e->exp->runs[r].run_id);
+    else /* the log keeps where prunelab raised the error, whatever PRUNELAB_DEBUG says */
+        fprintf(rs.log, "--- run %s failed: %s (raised at %s:%d)\n", e->exp->runs[r].run_id, err->message,
+                err->src_file ? err->src_file : "?", err->src_line);
     fclose(rs.log);
     if (st != PL_OK) return st;
     pl_run_status s;
@@ -297,6 +380,19 @@ static pl_status exec_run(engine_ctx *e, int n, pl_error *err) {
     s.state = PL_RUN_COMPLETED;
     s.finished = s.heartbeat = pl_wall_time();
     return pl_run_status_write(dir, &s, err);
+}
+
+static pl_status exec_run(engine_ctx *e, int n, pl_error *err) {
+    int r = e->graph.nodes[n].run;
+    char dir[ENGINE_PATH_MAX];
+    engine_run_dir(e, r, dir, sizeof dir);
+    pl_lock lock;
+    bool skip;
+    PL_TRY(lock_run(e, r, dir, &lock, &skip, err));
+    if (skip) return PL_OK;
+    pl_status st = run_locked(e, r, dir, err);
+    pl_lock_release(&lock);
+    return st;
 }
 
 pl_status engine_exec_node(void *ctx, int n, pl_error *err) {

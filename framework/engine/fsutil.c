@@ -131,6 +131,8 @@ pl_status pl_content_sha256(pl_hash_memo *memo, const char *path, const char *di
         }
     struct stat sb;
     bool dir = stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+    if (dir && dir_suffix == NULL)
+        return PL_ERROR(err, PL_ERR_IO, "%s is a directory where a file was expected", path);
     PL_TRY(dir ? pl_dir_sha256(path, dir_suffix, out, err) : pl_file_sha256(path, out, err));
     if (memo == NULL) return PL_OK;
     if (memo->count == memo->cap) {

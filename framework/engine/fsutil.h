@@ -41,7 +41,8 @@ typedef struct {
 } pl_hash_memo;
 
 /* The content hash of path: pl_dir_sha256(path, dir_suffix) for a directory, else
- * pl_file_sha256; looked up in memo first and remembered there (memo may be NULL). */
+ * pl_file_sha256; looked up in memo first and remembered there (memo may be NULL). With
+ * dir_suffix NULL only a file is accepted: a directory is an error naming it. */
 pl_status pl_content_sha256(pl_hash_memo *memo, const char *path, const char *dir_suffix,
                             char out[65], pl_error *err);
 void pl_hash_memo_free(pl_hash_memo *memo);

@@ -22,6 +22,10 @@ void pl_run_dir_path(const char *results, const char *experiment, const char *ru
     snprintf(buf, cap, "%s/%s/runs/%s", results, experiment, run_id);
 }
 
+void pl_run_lock_path(const char *run_dir, char *buf, size_t cap) {
+    snprintf(buf, cap, "%s/lock", run_dir);
+}
+
 static pl_status write_text(const char *dir, const char *name, cfg_strbuf *sb, pl_error *err) {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, name);

@@ -6,7 +6,8 @@
  *                   line 1   queued | running | completed | failed: <reason>
  *                   then     started: <unix time>, heartbeat: <unix time>, finished: <unix time>
  *   log.txt       progress lines of every stage (appended)
- *   metrics.h5    io/h5_run.h */
+ *   metrics.h5    io/h5_run.h
+ *   lock          the lock file of the process preparing or running it (engine/lock.h) */
 #ifndef PL_ENGINE_RUN_DIR_H
 #define PL_ENGINE_RUN_DIR_H
 
@@ -27,6 +28,9 @@ const char *pl_run_state_name(pl_run_state s);
 /* <results>/<experiment>/runs/<run_id> */
 void pl_run_dir_path(const char *results, const char *experiment, const char *run_id, char *buf,
                      size_t cap);
+
+/* <run_dir>/lock: held (engine/lock.h) by the process preparing or running the run. */
+void pl_run_lock_path(const char *run_dir, char *buf, size_t cap);
 
 /* Creates the directory and writes config.yaml and run.tsv (index = the run's row in the
  * run table). */

@@ -63,11 +63,13 @@ static void finish(sched *s, int n, pl_status st, const char *reason) {
     if (st == PL_OK) {
         s->state[n] = NODE_DONE;
         s->res.executed++;
+        if (s->ops->ended) s->ops->ended(s->ops->ctx, n, true);
         return;
     }
     s->state[n] = NODE_FAILED;
     s->res.failed++;
     s->ops->failed(s->ops->ctx, n, n, reason);
+    if (s->ops->ended) s->ops->ended(s->ops->ctx, n, false);
     /* descendants: nodes are numbered so that no node waits for a later one... except run
      * nodes, which come last anyway; one pass in index order suffices */
     for (int d = 0; d < s->g->n_nodes; d++) {
@@ -76,6 +78,7 @@ static void finish(sched *s, int n, pl_status st, const char *reason) {
         s->remaining--;
         s->res.failed++;
         s->ops->failed(s->ops->ctx, d, n, reason);
+        if (s->ops->ended) s->ops->ended(s->ops->ctx, d, false);
     }
 }
 

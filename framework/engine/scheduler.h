@@ -30,6 +30,9 @@ typedef struct {
      * or an ancestor) and reason its message. Serialised: one call at a time, from the
      * scheduling side (a job thread holding the lock, or the parent process). */
     void (*failed)(void *ctx, int n, int origin, const char *reason);
+    /* Called once per node when it ends, succeeded (ok) or failed (after `failed`), with
+     * the same serialisation; may be NULL. */
+    void (*ended)(void *ctx, int n, bool ok);
 } pl_sched_ops;
 
 typedef struct {

@@ -1,8 +1,15 @@
 /* status.c - experiment progress and ETA from status files (see status.h). */
 #include "engine/status.h"
 
+#include <math.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/alloc.h"
 #include "engine/collect.h"
 #include "engine/fsutil.h"
+#include "engine/lock.h"
+#include "engine/loss_trend.h"
 
 /* ETA: the latest invocation's completion rate (completed since it started / time since)
  * applied to the runs left. */
@@ -17,40 +24,77 @@ static void print_eta(const pl_index *idx, int done_now, int left, double now, F
             (int)eta % 60, done_now, now - idx->started, idx->jobs, idx->jobs == 1 ? "" : "s");
 }
 
+/* A run whose status says running was interrupted (killed, or its machine went down) when
+ * its heartbeat is stale and no process holds its lock; a process that holds it is only
+ * slow to beat (a long step). Runs of older prunelab versions have no lock file: the
+ * heartbeat alone decides. */
+static bool is_interrupted(const char *exp_dir, const pl_index_row *row, double now) {
+    if (now - row->status.heartbeat <= PL_HEARTBEAT_STALE_SECONDS) return false;
+    char dir[4096], lock[4096 + 8];
+    snprintf(dir, sizeof dir, "%s/runs/%s", exp_dir, row->run_id);
+    pl_run_lock_path(dir, lock, sizeof lock);
+    bool held = false;
+    pl_lock_query(lock, &held, NULL); /* unreadable: treat as not held, the heartbeat decides */
+    return !held;
+}
+
+/* The run's summary value of name, or NaN. */
+static double summary_value(const pl_index_row *row, const char *name) {
+    for (int i = 0; i < row->summary.count; i++)
+        if (strcmp(row->summary.names[i], name) == 0) return row->summary.values[i];
+    return NAN;
+}
+
 pl_status pl_status_print(const char *exp_dir, FILE *out, pl_error *err) {
+    struct stat sb;
+    if (stat(exp_dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return PL_ERROR(err, PL_ERR_IO, "%s %s; give the folder prunelab run writes an experiment's "
+                        "results to, results/<experiment> (such as results/quickstart)", exp_dir,
+                        stat(exp_dir, &sb) != 0 ? "does not exist" : "is not a directory");
     pl_index idx;
-    PL_TRY(pl_collect(exp_dir, false, &idx, err));
+    PL_TRY(pl_collect(exp_dir, true, &idx, err)); /* summaries: the loss flag below */
     if (idx.n_rows == 0) {
         fprintf(out, "%s: no runs yet\n", exp_dir);
         pl_index_free(&idx);
         return PL_OK;
     }
     double now = pl_wall_time();
-    int count[PL_RUN_FAILED + 1] = {0}, done_now = 0, stale = 0;
+    int count[PL_RUN_FAILED + 1] = {0}, done_now = 0, interrupted = 0;
+    bool *gone = pl_alloc((size_t)idx.n_rows, sizeof *gone, err);
+    if (gone == NULL) {
+        pl_index_free(&idx);
+        return PL_ERR_NOMEM;
+    }
     for (int r = 0; r < idx.n_rows; r++) {
         const pl_run_status *s = &idx.rows[r].status;
-        count[s->state]++;
+        gone[r] = s->state == PL_RUN_RUNNING && is_interrupted(exp_dir, &idx.rows[r], now);
+        interrupted += gone[r];
+        count[s->state] += !gone[r];
         done_now += s->state == PL_RUN_COMPLETED && s->finished >= idx.started;
     }
-    fprintf(out, "%s: %d runs: %d done, %d running, %d failed, %d queued", exp_dir, idx.n_rows,
-            count[PL_RUN_COMPLETED], count[PL_RUN_RUNNING], count[PL_RUN_FAILED],
-            count[PL_RUN_QUEUED] + count[PL_RUN_UNKNOWN]);
-    fputc('\n', out);
+    fprintf(out, "%s: %d runs: %d done, %d running, ", exp_dir, idx.n_rows, count[PL_RUN_COMPLETED],
+            count[PL_RUN_RUNNING]);
+    if (interrupted) fprintf(out, "%d interrupted, ", interrupted);
+    fprintf(out, "%d failed, %d queued\n", count[PL_RUN_FAILED], count[PL_RUN_QUEUED] + count[PL_RUN_UNKNOWN]);
     for (int r = 0; r < idx.n_rows; r++) {
         const pl_index_row *row = &idx.rows[r];
         const pl_run_status *s = &row->status;
-        if (s->state == PL_RUN_RUNNING) {
-            double age = now - s->heartbeat;
-            bool is_stale = age > PL_HEARTBEAT_STALE_SECONDS;
-            stale += is_stale;
-            fprintf(out, "  running  %s  for %.0f s, heartbeat %.0f s ago%s\n", row->run_id,
-                    now - s->started, age, is_stale ? " (stale: interrupted? re-run to resume)" : "");
+        if (gone[r]) {
+            fprintf(out, "  interrupted  %s  heartbeat %.0f s ago and no process holds it; "
+                    "prunelab run resumes it\n", row->run_id, now - s->heartbeat);
+        } else if (s->state == PL_RUN_RUNNING) {
+            fprintf(out, "  running  %s  for %.0f s, heartbeat %.0f s ago\n", row->run_id,
+                    now - s->started, now - s->heartbeat);
         } else if (s->state == PL_RUN_FAILED) {
             fprintf(out, "  failed   %s  %s\n", row->run_id, s->reason);
+        } else if (summary_value(row, PL_LOSS_FLAG) == 1.0) {
+            fprintf(out, "  warning  %s  a training stage's loss did not decrease (%s = 1; its "
+                    "log.txt says which)\n", row->run_id, PL_LOSS_FLAG);
         }
     }
-    int left = count[PL_RUN_RUNNING] - stale + count[PL_RUN_QUEUED] + count[PL_RUN_UNKNOWN];
-    if (stale < count[PL_RUN_RUNNING] || count[PL_RUN_QUEUED]) print_eta(&idx, done_now, left, now, out);
+    int left = count[PL_RUN_RUNNING] + count[PL_RUN_QUEUED] + count[PL_RUN_UNKNOWN];
+    if (count[PL_RUN_RUNNING] || count[PL_RUN_QUEUED]) print_eta(&idx, done_now, left, now, out);
+    pl_free(gone);
     pl_index_free(&idx);
     return PL_OK;
 }

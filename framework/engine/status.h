@@ -1,6 +1,8 @@
 /* status.h - progress of an experiment from its run directories: counts of completed /
- * running / failed / queued runs, the running ones with their heartbeat age, failures with
- * their reasons, and an ETA (`prunelab status DIR`); and a run's state for `prunelab plan`. */
+ * running / interrupted / failed / queued runs, the running ones with their heartbeat age,
+ * the interrupted ones (stale heartbeat, lock free: killed) to resume, failures with
+ * their reasons, completed runs whose training loss did not decrease (engine/loss_trend.h),
+ * and an ETA (`prunelab status DIR`); and a run's state for `prunelab plan`. */
 #ifndef PL_ENGINE_STATUS_H
 #define PL_ENGINE_STATUS_H
 
@@ -8,7 +10,8 @@
 
 #include "engine/run_dir.h"
 
-/* A running run whose heartbeat is older than this is reported as stale (interrupted). */
+/* A running run whose heartbeat is older than this, and whose lock no process holds, is
+ * reported as interrupted (and no longer counted as running). */
 enum { PL_HEARTBEAT_STALE_SECONDS = 120 };
 
 /* exp_dir = results/<experiment>. */

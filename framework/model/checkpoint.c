@@ -1,6 +1,7 @@
 /* checkpoint.c - VLM <-> safetensors (see checkpoint.h). */
 #include "model/checkpoint.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,26 @@ pl_status model_config_from_json(model_config *cfg, const char *json, pl_error *
     if (st == PL_OK) cfg->init_std = (float)std->number;
     pl_json_free(root);
     return st == PL_OK ? model_config_check(cfg, err) : st;
+}
+
+/* Refuses a model whose weights or adapter factors hold a NaN or an infinity, naming the
+ * first such tensor: evaluating or fine-tuning it would give quiet nonsense. */
+static pl_status check_finite_weights(const vlm *m, const char *path, pl_error *err) {
+    const pl_buffer *buffers[2] = {&m->params, &m->adapters.values};
+    for (int b = 0; b < 2; b++) {
+        const pl_layout *l = buffers[b]->layout;
+        if (l == NULL || buffers[b]->data == NULL) continue;
+        for (int t = 0; t < l->count; t++) {
+            const float *v = buffers[b]->data + l->tensors[t].offset;
+            for (size_t i = 0; i < l->tensors[t].count; i++)
+                if (!isfinite(v[i]))
+                    return PL_ERROR(err, PL_ERR_NUMERIC, "%s: tensor %s holds %s at element %zu; the "
+                                    "checkpoint is damaged or was saved from a diverged run, so it "
+                                    "is refused (retrain or use another checkpoint)", path,
+                                    l->tensors[t].name, isnan(v[i]) ? "NaN" : "an infinity", i);
+        }
+    }
+    return PL_OK;
 }
 
 /* ---- unmerged adapters: "<weight>.lora_a" [r, in] and ".lora_b" [out, r] tensors, with
@@ -237,6 +258,7 @@ pl_status vlm_load(vlm *m, const char *path, int max_batch, pl_error *err) {
     }
     if (st == PL_OK) st = load_units(f, m, err);
     if (st == PL_OK) st = load_adapters(f, m, err);
+    if (st == PL_OK) st = check_finite_weights(m, path, err);
     safetensors_close(f);
     if (st != PL_OK) vlm_free(m);
     return st;

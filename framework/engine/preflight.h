@@ -1,0 +1,14 @@
+/* preflight.h - the checks an experiment must pass before anything runs, shared by
+ * `prunelab validate` and `prunelab run` so that validate never accepts what run refuses:
+ * every run's pipeline in a runnable order (engine/stage.h: no eval before a model stage),
+ * engine.results_dir (and its cache/ and experiment folder) a directory where it exists, and
+ * every `load` stage naming an existing regular file. The error names the run, the stage and, where the value came from
+ * a file or an override, its file:line:col. */
+#ifndef PL_ENGINE_PREFLIGHT_H
+#define PL_ENGINE_PREFLIGHT_H
+
+#include "config/experiment.h"
+
+pl_status pl_preflight(const pl_experiment *exp, pl_error *err);
+
+#endif
