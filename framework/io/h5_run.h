@@ -1,7 +1,7 @@
 /* h5_run.h - a run's metrics.h5: provenance on the root, one group per stage holding its
  * metric series, and final scalars in /summary. This is what the engine calls.
  *
- * Layout (DESIGN §10):
+ * Layout:
  *   /                       attributes: format, run_id, experiment, config (YAML text), seed,
  *                           git_commit, git_dirty, host, cpu, compiler, cflags, blas_config,
  *                           blas_core, cores, jobs, threads, hdf5_version, start_time,

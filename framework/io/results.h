@@ -1,6 +1,6 @@
 /* results.h - an experiment's run table read back from results/<experiment>/index.tsv.
  *
- * index.tsv (written by the engine, DESIGN §9) has a header row and one row per run:
+ * index.tsv (written by the engine) has a header row and one row per run:
  *   run_id  group_id  seed  <alias>...  status  [reason]  <metric>...
  * Alias cells hold each value in canonical YAML flow form (0.5, wanda, "2:4"); metric cells
  * are numbers, `nan`, or empty when the run has no such metric (read as NaN). Text fields

@@ -1,5 +1,5 @@
 /* adapters.h - low-rank adapters on the prunable linear layers: LoRA, W⊙M + s·B·A, and
- * SparseLoRA, (W + s·B·A)⊙M (DESIGN §7), with s = alpha / rank.
+ * SparseLoRA, (W + s·B·A)⊙M, with s = alpha / rank.
  *
  * The factors live in their own named layout ("<weight name>.lora_a" [rank, in] and
  * ".lora_b" [out, rank]) with value and gradient buffers; a_of/b_of map a parameter tensor

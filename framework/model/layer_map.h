@@ -1,6 +1,6 @@
 /* layer_map.h - which teacher block each student block is distilled from, per module, and
  * the teacher's per-block states that the hidden-state and attention-map MSE terms compare
- * against (DESIGN §7). In finetune student and teacher have the same depth and the map is
+ * against. In finetune student and teacher have the same depth and the map is
  * the identity; a half-depth student distilled from its teacher maps k ↔ 2k+1 or the like.
  * Plain data: a stage fills it, the model reads it (model/state_loss.h). */
 #ifndef PL_MODEL_LAYER_MAP_H

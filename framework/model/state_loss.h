@@ -1,5 +1,5 @@
 /* state_loss.h - the hidden-state and attention-map MSE distillation terms over a student's
- * transformer blocks (DESIGN §7), forward and backward:
+ * transformer blocks, forward and backward:
  *
  *   L_hidden = (1/P) Σ_(k,t) mean over the N = B·T·C elements of (h_k − h'_t)²
  *   L_attn   = (1/P) Σ_(k,t) mean over the N = B·H·T·T entries of (A_k − A'_t)²

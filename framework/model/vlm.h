@@ -1,4 +1,4 @@
-/* vlm.h - the BLIP-2-shaped vision-language model (DESIGN §5): vision encoder, bridge of
+/* vlm.h - the BLIP-2-shaped vision-language model: vision encoder, bridge of
  * learned queries, causal language model; full forward, backward and greedy decoding.
  *
  * Buffers, one per role, all over named layouts: params, grads, masks (optional), weff

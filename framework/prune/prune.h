@@ -1,4 +1,4 @@
-/* prune.h - one-shot pruning of a VLM (DESIGN §7): magnitude, Wanda or SparseGPT scores,
+/* prune.h - one-shot pruning of a VLM: magnitude, Wanda or SparseGPT scores,
  * unstructured or N:M masks, a target sparsity per module, calibration on the calib split.
  *
  * Order of work (calibration "levels"): vision blocks 0..Lv-1, then bridge blocks

@@ -1,4 +1,4 @@
-/* finetune.h - recovery training of a pruned VLM (DESIGN §7): masked full fine-tuning
+/* finetune.h - recovery training of a pruned VLM: masked full fine-tuning
  * (adapter none: pruned weights stay exactly zero), LoRA or SparseLoRA adapters (only the
  * factors train), with the loss
  *
