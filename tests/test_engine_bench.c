@@ -60,11 +60,12 @@ Test(engine_bench, decode_flops_follow_the_shapes) {
     /* vision: 4 patches: patch 2·49·8 + mlp 2·(8·3 + 3·8) per patch; bridge: proj 2·8·8 per
      * query (2); language, answer_start 1: prompt P = 2 + 2 = 4 positions, then one step
      * (text positions 2, 3: the step for position 2 runs at p = 4). Attention width 4:
-     * qkv 2·8·12, proj 2·4·8 per row; pairs P(P+1)/2 = 10 then p + 1 = 5; head 2·8·5 per row. */
+     * qkv 2·8·12, proj 2·4·8 per row; pairs P² = 16 (the causal product is computed whole)
+     * then p + 1 = 5; head 2·8·5 per row. */
     const double vision = 4 * (2.0 * 49 * 8 + 2.0 * (8 * 3 + 3 * 8));
     const double bridge = 2 * (2.0 * 8 * 8);
     const double row = 2.0 * 8 * 12 + 2.0 * 4 * 8 + 2.0 * 8 * 5;
-    const double language = 4 * row + 4.0 * 4 * 10 + 1 * row + 4.0 * 4 * 5;
+    const double language = 4 * row + 4.0 * 4 * 16 + 1 * row + 4.0 * 4 * 5; /* prompt: all P² pairs */
     cr_assert_float_eq(latency_decode_flops(&m, 1), vision + bridge + language, 1e-6);
     vlm_free(&m);
 }

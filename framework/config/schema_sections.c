@@ -3,14 +3,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "config/schema.h"
+#include "core/threads.h"
 
 #define K(n, t, d) .name = (n), .type = (t), .def = (d)
 #define GE(x) .lo = (x), .range = CFG_RANGE_LO
 #define GT(x) .lo = (x), .range = CFG_RANGE_LO | CFG_RANGE_LO_OPEN
 #define UNIT_OPEN .lo = 0, .hi = 1, .range = CFG_RANGE_LO | CFG_RANGE_HI | CFG_RANGE_HI_OPEN
+#define RANK_RANGE .lo = 1, .hi = 1024, .range = CFG_RANGE_LO | CFG_RANGE_HI /* see nn/linear.h */
 #define UNIT .lo = 0, .hi = 1, .range = CFG_RANGE_LO | CFG_RANGE_HI
 #define SECTION(var, nm, hlp, keys, is_open) \
     static const cfg_section var = {nm, hlp, keys, (int)(sizeof keys / sizeof keys[0]), is_open}
@@ -77,7 +78,7 @@ static bool check_bench_batches(const cfg_node *v, char *why, size_t size) {
 }
 
 static bool check_bench_threads(const cfg_node *v, char *why, size_t size) {
-    const long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    const long cores = pl_cores(); /* what the bench stage resolves 0 to */
     char what[96];
     snprintf(what, sizeof what, "thread counts; this machine has %ld cores", cores > 0 ? cores : 1);
     return check_int_list(v, cores > 0 ? cores : 1, what, why, size);
@@ -331,9 +332,9 @@ static const cfg_key PRUNE_KEYS[] = {
 SECTION(PRUNE, "prune", "one-shot pruning of each module to its target sparsity", PRUNE_KEYS, false);
 
 static const cfg_key RANK_KEYS[] = {
-    {K("vision", CFG_T_INT, "4"), GE(1), .help = "adapter rank in the vision encoder"},
-    {K("bridge", CFG_T_INT, "2"), GE(1), .help = "adapter rank in the bridge"},
-    {K("language", CFG_T_INT, "8"), GE(1), .help = "adapter rank in the language model"},
+    {K("vision", CFG_T_INT, "4"), RANK_RANGE, .help = "adapter rank in the vision encoder"},
+    {K("bridge", CFG_T_INT, "2"), RANK_RANGE, .help = "adapter rank in the bridge"},
+    {K("language", CFG_T_INT, "8"), RANK_RANGE, .help = "adapter rank in the language model"},
 };
 SECTION(RANK, "rank", "LoRA rank per module", RANK_KEYS, false);
 

@@ -37,8 +37,16 @@ static pl_status read_settings(const cfg_node *section, latency_config *c, pl_er
     c->split = (pl_split)pl_split_parse(split);
     PL_TRY(int_list(section, "batch_sizes", c->batch_sizes, &c->n_batch_sizes, err));
     PL_TRY(int_list(section, "threads", c->threads, &c->n_threads, err));
-    for (int i = 0; i < c->n_threads; i++)
-        if (c->threads[i] == 0) c->threads[i] = pl_cores();
+    /* 0 = every core; two entries that resolve to the same count would give one metric
+     * name twice (e.g. [1, 0] on one core), so the repeat is dropped */
+    int kept = 0;
+    for (int i = 0; i < c->n_threads; i++) {
+        const int t = c->threads[i] == 0 ? pl_cores() : c->threads[i];
+        int seen = 0;
+        for (int j = 0; j < kept; j++) seen |= c->threads[j] == t;
+        if (!seen) c->threads[kept++] = t;
+    }
+    c->n_threads = kept;
     return PL_OK;
 }
 

@@ -1,6 +1,7 @@
 /* block.c - forward and backward of one pre-LN transformer block (see block.h). */
 #include "model/block.h"
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -85,7 +86,12 @@ pl_status block_acts_declare(pl_layout *layout, const char *prefix, const block_
     for (int i = 0; ACTS[i].name != NULL; i++) {
         if (!has_sublayer(blk, ACTS[i].sub)) continue;
         snprintf(name, sizeof name, "%s.%s", prefix, ACTS[i].name);
-        int shape[1] = {(int)size_of(ACTS[i].size, blk, s)};
+        const size_t floats = size_of(ACTS[i].size, blk, s);
+        if (floats > (size_t)INT_MAX)
+            return PL_ERROR(err, PL_ERR_CONFIG, "%s: activation %s needs %zu floats for %d rows, "
+                            "more than one tensor holds; use a smaller batch or narrower block",
+                            prefix, ACTS[i].name, floats, s.batch * s.tokens);
+        int shape[1] = {(int)floats};
         PL_TRY(pl_layout_add(layout, name, 1, shape, NULL, err));
     }
     return PL_OK;

@@ -115,6 +115,9 @@ static pl_status adapter_config_of_file(const safetensors_file *f, const param_i
         const safetensors_tensor *a = safetensors_find(f, name);
         if (a == NULL || !pi->prunable[t]) continue;
         const int module = pi->module[t];
+        if (a->shape[0] > LINEAR_MAX_RANK)
+            return PL_ERROR(err, PL_ERR_FORMAT, "%s: adapter %s has rank %d, above the %d prunelab "
+                            "runs", safetensors_path(f), name, a->shape[0], LINEAR_MAX_RANK);
         if (cfg->rank[module] == 0) cfg->rank[module] = a->shape[0];
         cfg->modules |= 1u << module;
         cfg->layer_kinds |= adapter_layer_kind(pi->layout.tensors[t].name);

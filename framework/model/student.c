@@ -61,6 +61,10 @@ pl_status student_create(vlm *student, const vlm *teacher, const student_plan *p
     if (teacher->adapters.kind != ADAPTER_NONE)
         return PL_ERROR(err, PL_ERR_CONFIG, "the teacher carries unmerged adapters; merge them "
                         "(finetune merge: true) before building a student from it");
+    if (teacher->units.layout != NULL)
+        return PL_ERROR(err, PL_ERR_CONFIG, "the teacher was structurally pruned; compact it (a "
+                        "compact stage) before building a student from it, so the removed heads "
+                        "and neurons are gone rather than masked");
     model_config c = teacher->cfg;
     model_blocks_make_custom(&c);
     const model_config full = c;
@@ -81,7 +85,10 @@ pl_status student_create(vlm *student, const vlm *teacher, const student_plan *p
     }
     model_blocks_normalise(&c);
     PL_TRY(vlm_create(student, &c, max_batch, err));
-    if (teacher->masks.data != NULL) PL_TRY(vlm_enable_masks(student, err));
+    if (teacher->masks.data != NULL && vlm_enable_masks(student, err) != PL_OK) {
+        vlm_free(student);
+        return PL_ERR_NOMEM;
+    }
     char renamed[PL_NAME_MAX];
     int copied = 0;
     for (int t = 0; t < teacher->index.layout.count; t++) {

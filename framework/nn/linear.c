@@ -2,6 +2,8 @@
  * forward materialises W_eff, backward turns dW_eff into gradients of W, b, A and B. */
 #include "nn/linear.h"
 
+#include <assert.h>
+
 #include "core/blas.h"
 
 /* Column blocks for row reductions: a thread owns whole blocks of output columns and sums
@@ -76,7 +78,8 @@ enum { LORA_TILE = 8192 };
 
 void linear_lora_delta_forward(float *y, const float *x, const float *lora_a, const float *lora_b,
                                int rank, float scale, int n, int in, int out) {
-    if (n <= 0 || rank <= 0 || rank > LORA_TILE) return;
+    assert(rank <= (int)LINEAR_MAX_RANK && (int)LINEAR_MAX_RANK <= (int)LORA_TILE);
+    if (n <= 0 || rank <= 0) return;
     float t[LORA_TILE];
     const int rows = LORA_TILE / rank;
     for (int r0 = 0; r0 < n; r0 += rows) {

@@ -52,7 +52,9 @@ void linear_forward(float *y, float *weff, const float *x, const linear_params *
                     int in, int out);
 
 /* y[n,out] += s·(x[n,in]·Aᵀ)·Bᵀ: an unmerged LoRA delta applied as two thin products (A
- * [rank,in], B [out,rank]), the way an adapter runs when it is kept apart from W. */
+ * [rank,in], B [out,rank]), the way an adapter runs when it is kept apart from W. Ranks up
+ * to LINEAR_MAX_RANK (the config and checkpoint loader refuse more). */
+enum { LINEAR_MAX_RANK = 1024 };
 void linear_lora_delta_forward(float *y, const float *x, const float *lora_a, const float *lora_b,
                                int rank, float scale, int n, int in, int out);
 

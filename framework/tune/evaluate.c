@@ -47,9 +47,9 @@ pl_status evaluate_model(vlm *m, const weight_set *w, const pl_data *d, pl_split
     pl_status st = (generated && pred) ? PL_OK : PL_ERR_NOMEM;
     vlm_decoder dec = {0};
     if (st == PL_OK && decoding == EVAL_KV_CACHE) st = vlm_decoder_create(&dec, m, err);
-    /* KV-cached evaluation runs as deployed: frozen weights (model/decode.h) for the scoring
-     * pass and the decoding alike; full recomputation keeps the weights as given. */
-    const weight_set frozen = decoding == EVAL_KV_CACHE ? vlm_inference_weights(m, w) : *w;
+    /* The scoring pass (answer cross-entropy) runs on the weights as given, as it always has;
+     * KV-cached decoding then continues from that pass with frozen weights (model/decode.h),
+     * frozen after it because the pass rewrites the effective-weight buffer. */
     double ce_sum = 0.0, slot_sum = 0.0;
     long ce_tokens = 0;
     int captions = 0;
@@ -58,13 +58,15 @@ pl_status evaluate_model(vlm *m, const weight_set *w, const pl_data *d, pl_split
         st = pl_data_fill_batch(d, split, first, count, &batch, err);
         if (st != PL_OK) break;
         vlm_input in = {.images = batch.images, .tokens = batch.tokens, .targets = batch.targets, .cells = NULL, .batch = count};
-        vlm_losses loss = vlm_forward(m, &frozen, &in, (vlm_loss_weights){.task_weight = 1.0f});
+        vlm_losses loss = vlm_forward(m, w, &in, (vlm_loss_weights){.task_weight = 1.0f});
         ce_sum += (double)loss.task * loss.task_tokens;
         ce_tokens += loss.task_tokens;
         memcpy(generated, batch.tokens, (size_t)count * T * sizeof(int));
-        if (decoding == EVAL_KV_CACHE) /* the scoring pass above is the prompt pass too */
+        if (decoding == EVAL_KV_CACHE) { /* the scoring pass above is the prompt pass too */
+            const weight_set frozen = vlm_inference_weights(m, w);
             vlm_generate_after_forward(m, &dec, &frozen, generated, count, batch.answer_start,
                                        TOK_EOS, TOK_PAD);
+        }
         else
             vlm_generate_full(m, w, batch.images, generated, count, batch.answer_start, TOK_EOS,
                               TOK_PAD);

@@ -108,10 +108,13 @@ static pl_status teacher_setup(teacher_state *ts, vlm *m, vlm *teacher,
         if (teacher->max_batch < cfg->batch_size)
             return PL_ERROR(err, PL_ERR_INVALID, "the teacher holds %d rows, the batch is %d",
                             teacher->max_batch, cfg->batch_size);
-        if (teacher->cfg.vocab_size != m->cfg.vocab_size || teacher->cfg.text_len != m->cfg.text_len ||
-            teacher->cfg.num_queries != m->cfg.num_queries)
-            return PL_ERROR(err, PL_ERR_CONFIG, "the teacher's vocabulary, text length or query "
-                            "count differs from the student's: their logits cannot be compared");
+        const model_config *t = &teacher->cfg, *s = &m->cfg;
+        if (t->vocab_size != s->vocab_size || t->text_len != s->text_len ||
+            t->num_queries != s->num_queries || t->image_size != s->image_size ||
+            t->patch_size != s->patch_size || t->aux_classes != s->aux_classes)
+            return PL_ERROR(err, PL_ERR_CONFIG, "the teacher's image or patch size, vocabulary, "
+                            "text length, query count or cell classes differ from the student's: "
+                            "it cannot read the same inputs and answer in the same words");
         if (states)
             PL_TRY(state_loss_check(&ts->map, &m->cfg, &teacher->cfg, cfg->hidden_weight > 0.0f,
                                     cfg->attn_weight > 0.0f, err));

@@ -18,7 +18,8 @@ static double linear_flops(const vlm *m, const linear_ref *r, double rows) {
     if (!linear_present(r)) return 0.0;
     double f = 2.0 * r->in * r->out;
     const adapter_set *a = &m->adapters;
-    if (a->kind == ADAPTER_LORA && a->a_of[r->weight] >= 0)
+    /* factored only where no removed units mask the delta (model/weights.c) */
+    if (a->kind == ADAPTER_LORA && a->a_of[r->weight] >= 0 && m->units.layout == NULL)
         f += 2.0 * a->rank_of[r->weight] * (r->in + r->out);
     return rows * f;
 }
@@ -28,7 +29,7 @@ static double linear_flops(const vlm *m, const linear_ref *r, double rows) {
 static double block_flops(const vlm *m, const block_ref *b, double rows, double att_pairs,
                           double ctx_rows) {
     double f = linear_flops(m, &b->qkv, rows) + linear_flops(m, &b->proj, rows);
-    f += 4.0 * block_attn_dim(b) * att_pairs; /* S = Q·Kᵀ and P·V */
+    f += 4.0 * block_attn_dim(b) * att_pairs; /* S = Q·Kᵀ and P·V over the pairs computed */
     if (b->has_cross && b->cross_heads > 0) {
         f += linear_flops(m, &b->cross_q, rows) + linear_flops(m, &b->cross_kv, ctx_rows) +
              linear_flops(m, &b->cross_proj, rows);
@@ -48,10 +49,11 @@ double latency_decode_flops(const vlm *m, int answer_start) {
     for (int l = 0; l < c->layers_query; l++)
         f += block_flops(m, &pi->bridge_blocks[l], Nq, Nq * Nq, Pv);
     f += linear_flops(m, &pi->bridge_proj, Nq);
-    /* The prompt: position t sees t + 1 positions; then each decoded position p sees p + 1. */
+    /* The prompt's causal attention computes all P² pairs (the masked ones are zeroed after
+     * the product); each decoded position p then sees p + 1. */
     const double head = 2.0 * c->dim_language * c->vocab_size;
     for (int l = 0; l < c->layers_language; l++)
-        f += block_flops(m, &pi->language_blocks[l], P, (double)P * (P + 1) / 2.0, 0.0);
+        f += block_flops(m, &pi->language_blocks[l], P, (double)P * P, 0.0);
     f += head * P;
     for (int t = answer_start + 1; t + 1 < T; t++) {
         const int p = c->num_queries + t;
@@ -88,7 +90,7 @@ static pl_status load_samples(const pl_data *data, const latency_config *cfg, in
     pl_batch b;
     PL_TRY(pl_data_batch_alloc(data, &b, chunk, err));
     s->text_len = b.text_len, s->answer_start = b.answer_start;
-    s->image_floats = SCENE_SIDE * SCENE_SIDE;
+    s->image_floats = SCENE_PIXELS;
     s->images = pl_alloc((size_t)cfg->samples * s->image_floats, sizeof(float), err);
     s->prompts = pl_alloc((size_t)cfg->samples * s->text_len, sizeof(int), err);
     s->tokens = pl_alloc((size_t)cfg->samples * s->text_len, sizeof(int), err);
@@ -114,12 +116,13 @@ static void free_samples(sample_set *s) {
     pl_free(s->tokens);
 }
 
-/* One pass over the sample set in batches of `batch`; each batch's seconds go to lat. */
+/* One pass over the sample set in full batches of `batch` (a remainder is left out, so every
+ * timed batch has that size); each batch's seconds go to lat. */
 static double run_pass(vlm *m, vlm_decoder *d, const weight_set *w, const sample_set *s,
                        int samples, int batch, double *lat) {
     double total = 0.0;
-    for (int first = 0, k = 0; first < samples; first += batch, k++) {
-        const int n = samples - first < batch ? samples - first : batch;
+    for (int first = 0, k = 0; first + batch <= samples; first += batch, k++) {
+        const int n = batch;
         int *tokens = s->tokens + (size_t)first * s->text_len;
         memcpy(tokens, s->prompts + (size_t)first * s->text_len, (size_t)n * s->text_len * sizeof(int));
         const double t0 = pl_now();
@@ -141,6 +144,9 @@ pl_status latency_measure(vlm *m, const pl_data *data, const latency_config *cfg
     if (largest > m->max_batch)
         return PL_ERROR(err, PL_ERR_INVALID, "bench batch size %d exceeds the model's %d rows",
                         largest, m->max_batch);
+    if (largest > cfg->samples)
+        return PL_ERROR(err, PL_ERR_CONFIG, "bench.samples = %d is fewer than the batch size %d: "
+                        "every timed batch must be full", cfg->samples, largest);
     sample_set s;
     pl_status st = load_samples(data, cfg, m->max_batch, &s, err);
     vlm_decoder d = {0};
@@ -156,7 +162,7 @@ pl_status latency_measure(vlm *m, const pl_data *data, const latency_config *cfg
         pl_threads_set(cfg->threads[ti]);
         for (int bi = 0; bi < cfg->n_batch_sizes; bi++) {
             const int batch = cfg->batch_sizes[bi];
-            const int batches = (cfg->samples + batch - 1) / batch;
+            const int batches = cfg->samples / batch; /* full batches only */
             for (int r = 0; r < cfg->warmup; r++) run_pass(m, &d, &w, &s, cfg->samples, batch, NULL);
             for (int r = 0; r < cfg->repeats; r++)
                 totals[r] = run_pass(m, &d, &w, &s, cfg->samples, batch, lat + (size_t)r * batches);
@@ -167,7 +173,7 @@ pl_status latency_measure(vlm *m, const pl_data *data, const latency_config *cfg
             p->batch = batch, p->threads = cfg->threads[ti];
             p->median_ms = 1e3 * quantile(lat, n, 0.5);
             p->q1_ms = 1e3 * quantile(lat, n, 0.25), p->q3_ms = 1e3 * quantile(lat, n, 0.75);
-            p->samples_per_s = cfg->samples / quantile(totals, cfg->repeats, 0.5);
+            p->samples_per_s = (double)batches * batch / quantile(totals, cfg->repeats, 0.5);
         }
     }
     pl_threads_set(saved);
