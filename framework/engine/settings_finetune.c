@@ -62,3 +62,21 @@ pl_status settings_finetune(const cfg_node *stage, const cfg_node *run, finetune
     PL_TRY(get_f(stage, "attn_weight", &c->attn_weight, err));
     return PL_OK;
 }
+
+pl_status settings_distill(const cfg_node *stage, const cfg_node *run, finetune_config *c,
+                           pl_error *err) {
+    finetune_config_default(c);
+    c->adapter = ADAPTER_NONE; /* every student weight trains */
+    PL_TRY(get_i(stage, "steps", &c->steps, err));
+    PL_TRY(get_i(stage, "batch_size", &c->batch_size, err));
+    PL_TRY(get_f(stage, "lr", &c->lr, err));
+    PL_TRY(get_i(stage, "warmup", &c->warmup, err));
+    PL_TRY(get_f(stage, "lambda", &c->lambda, err));
+    PL_TRY(get_f(stage, "temperature", &c->temperature, err));
+    PL_TRY(get_f(stage, "hidden_weight", &c->hidden_weight, err));
+    PL_TRY(get_f(stage, "attn_weight", &c->attn_weight, err));
+    long long seed;
+    PL_TRY(cfg_get_int(run, "seed", &seed, err));
+    c->seed = (uint64_t)seed;
+    return PL_OK;
+}

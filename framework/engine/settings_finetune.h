@@ -1,4 +1,5 @@
-/* settings_finetune.h - a run's validated `finetune` stage section -> finetune_config. */
+/* settings_finetune.h - a run's validated `finetune` (or `distill`) stage section ->
+ * finetune_config. */
 #ifndef PL_ENGINE_SETTINGS_FINETUNE_H
 #define PL_ENGINE_SETTINGS_FINETUNE_H
 
@@ -13,5 +14,10 @@ typedef struct {
 
 pl_status settings_finetune(const cfg_node *stage, const cfg_node *run, finetune_settings *out,
                             pl_error *err);
+
+/* A `distill` section's training keys -> finetune_config (full training of the student's
+ * weights with finetune's loss; the scheme is read by the stage). */
+pl_status settings_distill(const cfg_node *stage, const cfg_node *run, finetune_config *out,
+                           pl_error *err);
 
 #endif

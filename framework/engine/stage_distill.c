@@ -12,20 +12,7 @@
 #include "config/path.h"
 #include "engine/stage.h"
 #include "model/student.h"
-#include "tune/finetune.h"
-
-static pl_status get_f(const cfg_node *n, const char *path, float *out, pl_error *err) {
-    double v;
-    PL_TRY(cfg_get_float(n, path, &v, err));
-    *out = (float)v;
-    return PL_OK;
-}
-static pl_status get_i(const cfg_node *n, const char *path, int *out, pl_error *err) {
-    long long v;
-    PL_TRY(cfg_get_int(n, path, &v, err));
-    *out = (int)v;
-    return PL_OK;
-}
+#include "engine/settings_finetune.h"
 
 /* The student plan of the section's scheme per module over the teacher's depths. */
 static pl_status plan_of(const cfg_node *section, const model_config *teacher, student_plan *plan,
@@ -43,24 +30,6 @@ static pl_status plan_of(const cfg_node *section, const model_config *teacher, s
     return PL_OK;
 }
 
-static pl_status train_settings(const cfg_node *section, const cfg_node *run, finetune_config *c,
-                                pl_error *err) {
-    finetune_config_default(c);
-    c->adapter = ADAPTER_NONE; /* every student weight trains */
-    PL_TRY(get_i(section, "steps", &c->steps, err));
-    PL_TRY(get_i(section, "batch_size", &c->batch_size, err));
-    PL_TRY(get_f(section, "lr", &c->lr, err));
-    PL_TRY(get_i(section, "warmup", &c->warmup, err));
-    PL_TRY(get_f(section, "lambda", &c->lambda, err));
-    PL_TRY(get_f(section, "temperature", &c->temperature, err));
-    PL_TRY(get_f(section, "hidden_weight", &c->hidden_weight, err));
-    PL_TRY(get_f(section, "attn_weight", &c->attn_weight, err));
-    long long seed;
-    PL_TRY(cfg_get_int(run, "seed", &seed, err));
-    c->seed = (uint64_t)seed;
-    return PL_OK;
-}
-
 pl_status stage_distill(vlm *in, const cfg_node *section, const cfg_node *run, const pl_data *data,
                         vlm *out, const pl_metrics_sink *sink, pl_error *err) {
     if (in == NULL) return PL_ERROR(err, PL_ERR_INVALID, "distill needs a teacher from an earlier stage");
@@ -68,7 +37,7 @@ pl_status stage_distill(vlm *in, const cfg_node *section, const cfg_node *run, c
     student_plan plan;
     PL_TRY(plan_of(section, &in->cfg, &plan, err));
     finetune_config cfg;
-    PL_TRY(train_settings(section, run, &cfg, err));
+    PL_TRY(settings_distill(section, run, &cfg, err));
     vlm_layer_map map;
     PL_TRY(student_create(out, in, &plan, cfg.batch_size, &map, err));
     cfg.layer_map = &map;
