@@ -10,9 +10,9 @@
 #include <string.h>
 
 #include "config/path.h"
+#include "engine/settings_finetune.h"
 #include "engine/stage.h"
 #include "model/student.h"
-#include "engine/settings_finetune.h"
 
 /* The student plan of the section's scheme per module over the teacher's depths. */
 static pl_status plan_of(const cfg_node *section, const model_config *teacher, student_plan *plan,
