@@ -30,6 +30,23 @@ static pl_status get_i(const cfg_node *n, const char *path, int *out, pl_error *
     return PL_OK;
 }
 
+/* The keys finetune and distill share: the schedule, the loss weights, the run's seed. */
+static pl_status training_keys(const cfg_node *stage, const cfg_node *run, finetune_config *c,
+                               pl_error *err) {
+    PL_TRY(get_i(stage, "steps", &c->steps, err));
+    PL_TRY(get_i(stage, "batch_size", &c->batch_size, err));
+    PL_TRY(get_f(stage, "lr", &c->lr, err));
+    PL_TRY(get_i(stage, "warmup", &c->warmup, err));
+    PL_TRY(get_f(stage, "lambda", &c->lambda, err));
+    PL_TRY(get_f(stage, "temperature", &c->temperature, err));
+    PL_TRY(get_f(stage, "hidden_weight", &c->hidden_weight, err));
+    PL_TRY(get_f(stage, "attn_weight", &c->attn_weight, err));
+    long long seed;
+    PL_TRY(cfg_get_int(run, "seed", &seed, err));
+    c->seed = (uint64_t)seed;
+    return PL_OK;
+}
+
 pl_status settings_finetune(const cfg_node *stage, const cfg_node *run, finetune_settings *out,
                             pl_error *err) {
     memset(out, 0, sizeof *out);
@@ -45,38 +62,16 @@ pl_status settings_finetune(const cfg_node *stage, const cfg_node *run, finetune
     PL_TRY(get_f(stage, "alpha", &c->adapters.alpha, err));
     c->adapters.modules = list_bits(cfg_get(stage, "targets"), module_bit);
     c->adapters.layer_kinds = list_bits(cfg_get(stage, "layer_kinds"), adapter_layer_kind_parse);
-    PL_TRY(get_i(stage, "steps", &c->steps, err));
-    PL_TRY(get_i(stage, "batch_size", &c->batch_size, err));
-    PL_TRY(get_f(stage, "lr", &c->lr, err));
-    PL_TRY(get_i(stage, "warmup", &c->warmup, err));
-    PL_TRY(get_f(stage, "lambda", &c->lambda, err));
-    PL_TRY(get_f(stage, "temperature", &c->temperature, err));
-    long long seed;
-    PL_TRY(cfg_get_int(run, "seed", &seed, err));
-    c->seed = (uint64_t)seed;
+    PL_TRY(training_keys(stage, run, c, err));
     bool merge;
     PL_TRY(cfg_get_bool(stage, "merge", &merge, err));
     out->merge = merge;
-    PL_TRY(cfg_get_string(stage, "teacher", &out->teacher, err));
-    PL_TRY(get_f(stage, "hidden_weight", &c->hidden_weight, err));
-    PL_TRY(get_f(stage, "attn_weight", &c->attn_weight, err));
-    return PL_OK;
+    return cfg_get_string(stage, "teacher", &out->teacher, err);
 }
 
 pl_status settings_distill(const cfg_node *stage, const cfg_node *run, finetune_config *c,
                            pl_error *err) {
     finetune_config_default(c);
     c->adapter = ADAPTER_NONE; /* every student weight trains */
-    PL_TRY(get_i(stage, "steps", &c->steps, err));
-    PL_TRY(get_i(stage, "batch_size", &c->batch_size, err));
-    PL_TRY(get_f(stage, "lr", &c->lr, err));
-    PL_TRY(get_i(stage, "warmup", &c->warmup, err));
-    PL_TRY(get_f(stage, "lambda", &c->lambda, err));
-    PL_TRY(get_f(stage, "temperature", &c->temperature, err));
-    PL_TRY(get_f(stage, "hidden_weight", &c->hidden_weight, err));
-    PL_TRY(get_f(stage, "attn_weight", &c->attn_weight, err));
-    long long seed;
-    PL_TRY(cfg_get_int(run, "seed", &seed, err));
-    c->seed = (uint64_t)seed;
-    return PL_OK;
+    return training_keys(stage, run, c, err);
 }
