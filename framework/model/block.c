@@ -117,8 +117,7 @@ void block_scratch_sizes(const block_ref *blk, block_shape s, size_t sizes[BLOCK
     sizes[7] = size_of(SZ_ATT, blk, s);
 }
 
-/* A sublayer without units: out = x + bias, the bias broadcast over the n rows. */
-static void bias_residual_forward(float *out, const float *x, const float *bias, int n, int c) {
+void block_bias_residual_forward(float *out, const float *x, const float *bias, int n, int c) {
 #pragma omp parallel for schedule(static)
     for (int i = 0; i < n; i++)
         for (int j = 0; j < c; j++) out[(size_t)i * c + j] = x[(size_t)i * c + j] + bias[j];
@@ -157,7 +156,7 @@ void block_forward(const weight_set *w, const block_ref *blk, const block_acts *
         ws_linear_forward(w, &blk->proj, sc->tmp, a->attn_y, n);
         residual_forward(a->res_attn, x, sc->tmp, nc);
     } else {
-        bias_residual_forward(a->res_attn, x, bias_of(w, &blk->proj), n, c);
+        block_bias_residual_forward(a->res_attn, x, bias_of(w, &blk->proj), n, c);
     }
     /* Cross-attention: queries from this sequence, keys/values from ctx. */
     if (blk->has_cross && blk->cross_heads > 0) {
@@ -170,7 +169,7 @@ void block_forward(const weight_set *w, const block_ref *blk, const block_acts *
         ws_linear_forward(w, &blk->cross_proj, sc->tmp, a->cross_y, n);
         residual_forward(a->res_cross, a->res_attn, sc->tmp, nc);
     } else if (blk->has_cross) {
-        bias_residual_forward(a->res_cross, a->res_attn, bias_of(w, &blk->cross_proj), n, c);
+        block_bias_residual_forward(a->res_cross, a->res_attn, bias_of(w, &blk->cross_proj), n, c);
     }
     /* MLP. */
     if (blk->ffn > 0) {
@@ -181,7 +180,7 @@ void block_forward(const weight_set *w, const block_ref *blk, const block_acts *
         ws_linear_forward(w, &blk->fc2, sc->tmp, a->gelu, n);
         residual_forward(a->out, a->res_cross, sc->tmp, nc);
     } else {
-        bias_residual_forward(a->out, a->res_cross, bias_of(w, &blk->fc2), n, c);
+        block_bias_residual_forward(a->out, a->res_cross, bias_of(w, &blk->fc2), n, c);
     }
 }
 

@@ -55,6 +55,10 @@ size_t block_att_floats(const block_ref *blk, block_shape s);
 void block_forward(const weight_set *w, const block_ref *blk, const block_acts *a,
                    const block_scratch *sc, const float *x, const float *ctx, block_shape s);
 
+/* A sublayer without units: out[n, c] = x + bias, the bias broadcast over the n rows
+ * (out may be x). */
+void block_bias_residual_forward(float *out, const float *x, const float *bias, int n, int c);
+
 /* d_res: in, ∂L/∂out; out, ∂L/∂x. d_ctx (may be NULL) accumulates ∂L/∂ctx. d_att (may be
  * NULL; ignored by a block without self-attention) is a loss's own gradient with respect to
  * the self-attention probabilities a->att ([batch, heads, tokens, tokens]), e.g. from

@@ -69,7 +69,7 @@ weight_set vlm_inference_weights(vlm *m, const weight_set *w) {
     const linear_ref stem[] = {pi->patch, pi->aux_head, pi->bridge_aux_head, pi->bridge_proj};
     for (size_t i = 0; i < sizeof stem / sizeof stem[0]; i++)
         if (linear_present(&stem[i])) ws_freeze_linear(w, &stem[i]);
-    linear_ref refs[6 * MODULE_COUNT * VLM_MAX_LAYERS];
+    linear_ref refs[7 * MODULE_COUNT * VLM_MAX_LAYERS]; /* at most 7 per (bridge) block */
     const int n = param_block_linears(pi, &m->cfg, refs, NULL);
     for (int i = 0; i < n; i++) ws_freeze_linear(w, &refs[i]);
     f.frozen = 1;
@@ -91,12 +91,6 @@ static void cache_prompt(vlm_decoder *d, const vlm *m, int B, int P, int row_len
     }
 }
 
-/* x[B, D] += bias[D] (a sublayer without units). */
-static void add_bias(float *x, const float *bias, int B, int D) {
-    for (int b = 0; b < B; b++)
-        for (int j = 0; j < D; j++) x[(size_t)b * D + j] += bias[j];
-}
-
 /* One block at position p for every row: x [B, D] in and out; the new key and value go
  * into the cache, attention reads positions 0..p from it. */
 static void block_step(vlm_decoder *d, const weight_set *w, const block_ref *blk, float *kv,
@@ -114,7 +108,7 @@ static void block_step(vlm_decoder *d, const weight_set *w, const block_ref *blk
         ws_linear_forward(w, &blk->proj, d->tmp, d->y, B);
         residual_forward(d->x, d->x, d->tmp, nd);
     } else {
-        add_bias(d->x, pl_buffer_view(w->params, blk->proj.bias), B, D);
+        block_bias_residual_forward(d->x, d->x, pl_buffer_view(w->params, blk->proj.bias), B, D);
     }
     if (blk->ffn > 0) {
         ws_norm_forward(w, &blk->ln_mlp, d->h, d->mean, d->rstd, d->x, B, D);
@@ -123,7 +117,7 @@ static void block_step(vlm_decoder *d, const weight_set *w, const block_ref *blk
         ws_linear_forward(w, &blk->fc2, d->tmp, d->act, B);
         residual_forward(d->x, d->x, d->tmp, nd);
     } else {
-        add_bias(d->x, pl_buffer_view(w->params, blk->fc2.bias), B, D);
+        block_bias_residual_forward(d->x, d->x, pl_buffer_view(w->params, blk->fc2.bias), B, D);
     }
 }
 
