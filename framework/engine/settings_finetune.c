@@ -73,5 +73,6 @@ pl_status settings_distill(const cfg_node *stage, const cfg_node *run, finetune_
                            pl_error *err) {
     finetune_config_default(c);
     c->adapter = ADAPTER_NONE; /* every student weight trains */
+    c->stage = "distill";
     return training_keys(stage, run, c, err);
 }

@@ -15,7 +15,9 @@
  * The default teacher is the model's own weights evaluated without masks and without
  * adapters: for LoRA/SparseLoRA that costs no memory (the frozen W is the dense teacher);
  * masked full fine-tuning changes W, so it keeps one copy of the parameters as the teacher
- * (the only case with a second copy). A teacher from another checkpoint can be passed in. */
+ * (the only case with a second copy). A teacher from another checkpoint can be passed in.
+ * The steps run on the shared training loop (tune/train_loop.h), the teacher's pass as its
+ * before-forward hook (tune/teacher.h). */
 #ifndef PL_TUNE_FINETUNE_H
 #define PL_TUNE_FINETUNE_H
 
@@ -36,6 +38,7 @@ typedef struct {
     uint64_t seed;            /* adapter initialisation */
     int64_t first_sample;     /* training samples first_sample, first_sample+1, ... */
     const vlm_layer_map *layer_map; /* student block -> teacher block; NULL: the identity */
+    const char *stage;        /* the stage's name in errors and progress lines (NULL: finetune) */
 } finetune_config;
 
 void finetune_config_default(finetune_config *cfg);

@@ -1,14 +1,16 @@
 /* pretrain.h - training a VLM from scratch: phases (which modules learn, loss weights,
- * learning rate, question mix), AdamW with warm-up + cosine per phase, global-norm
- * clipping, periodic evaluation and progress lines. */
+ * learning rate, question mix), run by the shared training loop (tune/train_loop.h: AdamW
+ * with warm-up + cosine per phase, global-norm clipping, periodic evaluation, progress
+ * lines). */
 #ifndef PL_TUNE_PRETRAIN_H
 #define PL_TUNE_PRETRAIN_H
 
 #include "core/metrics.h"
 #include "data/dataset.h"
 #include "model/vlm.h"
+#include "tune/train_loop.h"
 
-enum { PRETRAIN_MAX_PHASES = 8 };
+enum { PRETRAIN_MAX_PHASES = TRAIN_MAX_PHASES };
 
 typedef struct {
     char name[32];
