@@ -27,6 +27,8 @@ static const char *known_status(const pl_run *run, void *ctx) {
     return pl_status_of_run(k->results, k->experiment, run->run_id);
 }
 
+enum { PLAN_CELL_MAX = 40 };
+
 static int print_plan(FILE *out, const pl_experiment *exp, const plan_status *known, pl_error *err) {
     int cols = exp->n_axes;
     /* every alias value as text, once, to size the columns */
@@ -44,12 +46,16 @@ static int print_plan(FILE *out, const pl_experiment *exp, const plan_status *kn
     for (int r = 0; r < exp->n_runs && ok; r++)
         for (int c = 0; c < cols; c++) {
             cfg_strbuf_reset(&sb);
-            cfg_canon_flow(exp->runs[r].values[c], &sb);
+            /* an axis that only some cases set has no value in the others */
+            if (exp->runs[r].values[c] != NULL) cfg_canon_flow(exp->runs[r].values[c], &sb);
+            else cfg_strbuf_puts(&sb, "-");
             char *text = sb.status == PL_OK ? pl_strdup(sb.data ? sb.data : "", err) : NULL;
             if (text == NULL) {
                 ok = 0;
                 break;
             }
+            if (strlen(text) > PLAN_CELL_MAX) /* a whole pipeline as a value: its start */
+                memcpy(text + PLAN_CELL_MAX - 3, "...", 4);
             cells[(size_t)r * cols + c] = text;
             if ((int)strlen(text) > width[c]) width[c] = (int)strlen(text);
         }
