@@ -1,7 +1,10 @@
 /* test_engine_distill.c - the distill stage through the engine: a half-depth student of
  * the scheme's blocks is trained with every loss term, cached and evaluated; a scheme the
- * teacher's depth cannot satisfy fails the run naming the key. */
+ * teacher's depth cannot satisfy is refused before anything runs, naming the override's
+ * position and the key. */
 #include "engine_testutil.h"
+
+#include <unistd.h>
 
 #include "engine/cache.h"
 #include "model/checkpoint.h"
@@ -44,28 +47,59 @@ Test(engine_distill, student_of_the_scheme_trains_and_evaluates, .timeout = 120)
     engine_rmdir(dir);
 }
 
-Test(engine_distill, a_scheme_past_the_teacher_depth_fails_naming_the_key, .timeout = 60) {
-    char dir[64];
+/* The teacher's depth is known before anything runs (pretrain's model config here), so the
+ * run is refused up front with the override's position, the key and the bound. */
+Test(engine_distill, a_scheme_past_the_teacher_depth_is_refused_before_running, .timeout = 60) {
+    char dir[64], override[128], runs[256];
     engine_tmpdir(dir, sizeof dir);
-    pl_experiment *exp;
-    pl_engine_report rep = run_distill(dir, "pipeline.distill.scheme.vision=uniform:9", &exp);
-    cr_assert_eq(rep.failed, 1);
-    pl_experiment_free(exp);
-    char status[512], reason[2048] = "";
-    pl_experiment *again;
-    pl_error err;
-    char override[128];
     snprintf(override, sizeof override, "engine.results_dir=%s", dir);
     const char *ov[] = {override, "pipeline.distill.scheme.vision=uniform:9"};
-    cr_assert_eq(pl_experiment_load("tests/data/engine/distill.yaml", ov, 2, &again, &err), PL_OK);
-    snprintf(status, sizeof status, "%s/distill/runs/%s/status", dir, again->runs[0].run_id);
-    FILE *f = fopen(status, "r");
-    cr_assert_not_null(f, "%s", status);
-    size_t n = fread(reason, 1, sizeof reason - 1, f);
-    reason[n] = '\0';
+    pl_experiment *exp;
+    pl_error err;
+    pl_error_clear(&err);
+    cr_assert_eq(pl_experiment_load("tests/data/engine/distill.yaml", ov, 2, &exp, &err), PL_OK,
+                 "%s", err.message);
+    pl_engine_options opt = {.git_commit = "test", .git_dirty = "no"};
+    pl_engine_report rep;
+    cr_assert_eq(pl_engine_run(exp, &opt, &rep, &err), PL_ERR_CONFIG);
+    cr_assert(strstr(err.message, "<override 2>:1:") != NULL, "%s", err.message);
+    cr_assert(strstr(err.message, "distill.scheme.vision 'uniform:9'") != NULL, "%s", err.message);
+    cr_assert(strstr(err.message, "1 <= k <= 4") != NULL, "%s", err.message);
+    snprintf(runs, sizeof runs, "%s/distill/runs", dir);
+    cr_assert(access(runs, F_OK) != 0, "nothing ran, so no run folder: %s", runs);
+    pl_experiment_free(exp);
+    engine_rmdir(dir);
+}
+
+/* Depths carry through the pipeline: a second distill sees the first one's student, whose
+ * bridge has one block, and `even` keeps none of it; the error names the file's line. */
+Test(engine_distill, a_scheme_keeping_no_block_names_the_file_line, .timeout = 60) {
+    char dir[64], path[256], override[128];
+    engine_tmpdir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/chained.yaml", dir);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "defaults:\n"
+               "  - %s/configs/model/tiny.yaml\n"
+               "  - %s/configs/data/fashion_scenes.yaml\n"
+               "pipeline:\n"
+               "  - pretrain: {steps: 4, batch_size: 4}\n"
+               "  - distill: {scheme: {vision: even, bridge: even, language: even}, steps: 1}\n"
+               "  - distill: {scheme: {vision: none, bridge: even, language: none}, steps: 1}\n",
+            getenv("PWD"), getenv("PWD"));
     fclose(f);
-    cr_assert(strstr(reason, "distill.scheme.vision") != NULL, "%s", reason);
-    cr_assert(strstr(reason, "1 <= k <= 4") != NULL, "%s", reason);
-    pl_experiment_free(again);
+    snprintf(override, sizeof override, "engine.results_dir=%s", dir);
+    const char *ov[] = {override};
+    pl_experiment *exp;
+    pl_error err;
+    pl_error_clear(&err);
+    cr_assert_eq(pl_experiment_load(path, ov, 1, &exp, &err), PL_OK, "%s", err.message);
+    pl_engine_options opt = {.git_commit = "test", .git_dirty = "no"};
+    pl_engine_report rep;
+    cr_assert_eq(pl_engine_run(exp, &opt, &rep, &err), PL_ERR_CONFIG);
+    cr_assert(strstr(err.message, "chained.yaml:7:") != NULL, "%s", err.message);
+    cr_assert(strstr(err.message, "distill.scheme.bridge 'even'") != NULL, "%s", err.message);
+    cr_assert(strstr(err.message, "keeps no block") != NULL, "%s", err.message);
+    pl_experiment_free(exp);
     engine_rmdir(dir);
 }

@@ -353,7 +353,9 @@ static const cfg_key FINETUNE_KEYS[] = {
     {K("batch_size", CFG_T_INT, "32"), GE(1), .help = "scenes per step"},
     {K("lr", CFG_T_FLOAT, "1e-3"), GT(0), .help = "peak learning rate"},
     {K("warmup", CFG_T_INT, "50"), GE(0), .help = "linear warm-up steps"},
-    {K("lambda", CFG_T_FLOAT, "0.5"), UNIT, .help = "KD weight: L = (1-lambda) L_task + lambda L_KD"},
+    {K("lambda", CFG_T_FLOAT, "0.5"), UNIT,
+     .help = "KD weight: L = (1-lambda) L_task + lambda T^2 KL(teacher || student) + hidden_weight "
+             "L_hid + attn_weight L_attn, as in distill"},
     {K("temperature", CFG_T_FLOAT, "1.0"), GT(0), .help = "KD softmax temperature"},
     {K("hidden_weight", CFG_T_FLOAT, "0.0"), GE(0),
      .help = "hidden-state MSE weight w_h: L += w_h * mean over every block k of every module of "
@@ -390,7 +392,8 @@ static const cfg_key DISTILL_KEYS[] = {
     {K("attn_weight", CFG_T_FLOAT, "0.0"), GE(0),
      .help = "attention-map MSE weight, over the same block pairs"},
 };
-SECTION(DISTILL, "distill", "a shallower student from the teacher's own blocks, distilled from it (EfficientVLM)",
+SECTION(DISTILL, "distill", "a shallower student from the teacher's own blocks, distilled from it (EfficientVLM); "
+        "the teacher is the pipeline's current model, run unmasked and frozen",
         DISTILL_KEYS, false);
 
 static const cfg_key EVAL_KEYS[] = {

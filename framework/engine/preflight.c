@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 
 #include "engine/stage.h"
+#include "model/checkpoint.h"
+#include "model/student.h"
 
 /* A load stage's path must be a regular file: a directory or a device has no checkpoint to
  * read (and no content hash for the cache key). */
@@ -54,6 +56,74 @@ static pl_status check_results_dir(const pl_experiment *exp, pl_error *err) {
     return PL_OK;
 }
 
+/* Block counts per module of the model a run's pipeline holds, as far as they are known
+ * before anything runs: from pretrain's model config or a loaded checkpoint's metadata,
+ * then through each distill's scheme. */
+typedef struct {
+    int known;
+    int layers[MODULE_COUNT];
+} known_depth;
+
+static void depth_of_config(const model_config *c, known_depth *d) {
+    d->known = 1;
+    for (int m = 0; m < MODULE_COUNT; m++) d->layers[m] = module_layers(c, (pl_module)m);
+}
+
+static void depth_of_run_model(const cfg_node *run, known_depth *d) {
+    static const char *const keys[MODULE_COUNT] = {"model.layers_vision", "model.layers_query",
+                                                   "model.layers_language"};
+    d->known = 1;
+    for (int m = 0; m < MODULE_COUNT; m++) {
+        long long v;
+        if (cfg_get_int(run, keys[m], &v, NULL) != PL_OK) d->known = 0;
+        else d->layers[m] = (int)v;
+    }
+}
+
+/* Each scheme of a distill must keep at least one block and no block past the depth its
+ * input has; the error points at the scheme's line. */
+static pl_status check_distill(const pl_experiment *exp, int r, int i, const cfg_node *section,
+                               known_depth *d, pl_error *err) {
+    known_depth next = {.known = d->known};
+    for (int m = 0; m < MODULE_COUNT; m++) {
+        char key[64];
+        snprintf(key, sizeof key, "scheme.%s", module_name((pl_module)m));
+        const cfg_node *scheme = cfg_get(section, key);
+        if (scheme == NULL || scheme->kind != CFG_STRING || !d->known) continue;
+        int kept[VLM_MAX_LAYERS];
+        pl_error why;
+        pl_error_clear(&why);
+        if (student_scheme_select(scheme->u.s, d->layers[m], kept, &next.layers[m], &why) != PL_OK)
+            return cfg_error_at(err, scheme->pos, "run %d (%s): pipeline stage %d: distill.%s "
+                                "'%s' cannot apply to the %d %s blocks the stage receives: %s",
+                                r + 1, exp->runs[r].run_id, i, key, scheme->u.s, d->layers[m],
+                                module_name((pl_module)m), why.message);
+    }
+    *d = next;
+    return PL_OK;
+}
+
+static pl_status check_depths(const pl_experiment *exp, int r, pl_error *err) {
+    const cfg_node *run = exp->runs[r].config;
+    known_depth d = {0};
+    for (int i = 0; i < cfg_stage_count(run); i++) {
+        const char *kind;
+        const cfg_node *section = cfg_stage_at(run, i, &kind);
+        if (strcmp(kind, "pretrain") == 0) {
+            depth_of_run_model(run, &d);
+        } else if (strcmp(kind, "load") == 0) {
+            const cfg_node *path = cfg_map_get(section, "path");
+            model_config c;
+            d.known = path != NULL && path->kind == CFG_STRING &&
+                      vlm_checkpoint_config(path->u.s, &c, NULL) == PL_OK;
+            if (d.known) depth_of_config(&c, &d); /* an unreadable file fails when it loads */
+        } else if (strcmp(kind, "distill") == 0) {
+            PL_TRY(check_distill(exp, r, i, section, &d, err));
+        }
+    }
+    return PL_OK;
+}
+
 pl_status pl_preflight(const pl_experiment *exp, pl_error *err) {
     PL_TRY(pl_stage_validate(exp, err));
     PL_TRY(check_results_dir(exp, err));
@@ -64,6 +134,7 @@ pl_status pl_preflight(const pl_experiment *exp, pl_error *err) {
             const cfg_node *section = cfg_stage_at(exp->runs[r].config, i, &kind);
             if (strcmp(kind, "load") == 0) PL_TRY(check_load_path(exp, r, i, section, err));
         }
+        PL_TRY(check_depths(exp, r, err));
     }
     return PL_OK;
 }

@@ -2,8 +2,10 @@
  * `prunelab validate` and `prunelab run` so that validate never accepts what run refuses:
  * every run's pipeline in a runnable order (engine/stage.h: no eval before a model stage),
  * engine.results_dir (and its cache/ and experiment folder) a directory where it exists, and
- * every `load` stage naming an existing regular file. The error names the run, the stage and, where the value came from
- * a file or an override, its file:line:col. */
+ * every `load` stage naming an existing regular file, and every distill scheme able to
+ * apply to the depth its input model has (known from pretrain's model config or the loaded
+ * checkpoint's metadata). The error names the run, the stage and, where the value came
+ * from a file or an override, its file:line:col. */
 #ifndef PL_ENGINE_PREFLIGHT_H
 #define PL_ENGINE_PREFLIGHT_H
 

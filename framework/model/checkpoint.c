@@ -229,23 +229,36 @@ static pl_status check_no_extra_tensors(const safetensors_file *f, const vlm *m,
     return PL_OK;
 }
 
+/* The model config and block shapes of an opened checkpoint's metadata. */
+static pl_status config_of(safetensors_file *f, const char *path, model_config *cfg,
+                           pl_error *err) {
+    const char *kind = safetensors_metadata(f, "kind");
+    const char *config = safetensors_metadata(f, "config");
+    if (kind == NULL || strcmp(kind, CHECKPOINT_KIND) != 0 || config == NULL)
+        return PL_ERROR(err, PL_ERR_FORMAT,
+                        "%s is a safetensors file but not a prunelab model checkpoint (its "
+                        "metadata lacks kind = %s and a model config)", path, CHECKPOINT_KIND);
+    if (model_config_from_json(cfg, config, err) != PL_OK) return pl_error_wrap(err, "%s", path);
+    /* Checkpoints written before per-block shapes have no "blocks": they are uniform. */
+    const char *blocks = safetensors_metadata(f, "blocks");
+    if (blocks != NULL && model_blocks_from_json(cfg, blocks, err) != PL_OK)
+        return pl_error_wrap(err, "%s: its blocks metadata", path);
+    return PL_OK;
+}
+
+pl_status vlm_checkpoint_config(const char *path, model_config *cfg, pl_error *err) {
+    safetensors_file *f;
+    PL_TRY(safetensors_open(&f, path, err));
+    const pl_status st = config_of(f, path, cfg, err);
+    safetensors_close(f);
+    return st;
+}
+
 pl_status vlm_load(vlm *m, const char *path, int max_batch, pl_error *err) {
     safetensors_file *f;
     PL_TRY(safetensors_open(&f, path, err));
     model_config cfg;
-    pl_status st = PL_OK;
-    const char *kind = safetensors_metadata(f, "kind");
-    const char *config = safetensors_metadata(f, "config");
-    if (kind == NULL || strcmp(kind, CHECKPOINT_KIND) != 0 || config == NULL)
-        st = PL_ERROR(err, PL_ERR_FORMAT,
-                      "%s is a safetensors file but not a prunelab model checkpoint (its "
-                      "metadata lacks kind = %s and a model config)", path, CHECKPOINT_KIND);
-    if (st == PL_OK && model_config_from_json(&cfg, config, err) != PL_OK)
-        st = pl_error_wrap(err, "%s", path);
-    /* Checkpoints written before per-block shapes have no "blocks": they are uniform. */
-    const char *blocks = safetensors_metadata(f, "blocks");
-    if (st == PL_OK && blocks != NULL && model_blocks_from_json(&cfg, blocks, err) != PL_OK)
-        st = pl_error_wrap(err, "%s: its blocks metadata", path);
+    pl_status st = config_of(f, path, &cfg, err);
     if (st == PL_OK) st = vlm_create(m, &cfg, max_batch, err);
     if (st != PL_OK) {
         safetensors_close(f);

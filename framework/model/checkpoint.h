@@ -29,4 +29,8 @@ pl_status vlm_save(const vlm *m, const char *path, const checkpoint_meta *meta, 
  * exactly the tensors that shape has. */
 pl_status vlm_load(vlm *m, const char *path, int max_batch, pl_error *err);
 
+/* The model config and per-block shapes a checkpoint's metadata describes (no weights
+ * read): for checks before a run. */
+pl_status vlm_checkpoint_config(const char *path, model_config *cfg, pl_error *err);
+
 #endif
