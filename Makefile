@@ -10,6 +10,7 @@
 #   make bench-train     one training step, C vs the PyTorch twin (tiny, small)
 #   make bench-memory    finetune peak RSS: default teacher vs a teacher checkpoint (MODEL=tiny|small)
 #   make bench-decode    greedy decoding of the small teacher, KV cache vs full recomputation
+#   make bench-distill   a distill step of the small teacher's even student vs a lambda = 0 step
 #   make fuzz       run each fuzz target for FUZZ_SECONDS (libFuzzer, clang)
 
 NPROC      := $(shell nproc 2>/dev/null || echo 1)
@@ -44,7 +45,7 @@ TEST_BIN   := $(BUILD)/run_tests
 DEB_PACKAGES := gcc make libyaml-dev libhdf5-dev hdf5-tools libopenblas-openmp-dev \
                 libcriterion-dev gnuplot-nox zlib1g-dev libssl-dev dataset-fashion-mnist
 
-.PHONY: all demo figures deps test test-asan bench-kernels bench-train bench-memory bench-decode fuzz clean reference-fixtures
+.PHONY: all demo figures deps test test-asan bench-kernels bench-train bench-memory bench-decode bench-distill fuzz clean reference-fixtures
 .DEFAULT_GOAL := all
 
 all: $(BIN)
@@ -132,6 +133,9 @@ MODEL ?= tiny
 # teacher (scenes/s of both, their ratio, and how the two decodings agree).
 bench-decode: $(BUILD)/bench/bench_decode
 	$(BUILD)/bench/bench_decode experiments/teachers/small.safetensors 1000 64 3
+
+bench-distill: $(BUILD)/bench/bench_distill
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(BUILD)/bench/bench_distill experiments/teachers/small.safetensors even 32 20 5
 
 bench-memory: $(BIN)
 	/usr/bin/python3 bench/bench_memory.py $(BIN) $(MODEL)
