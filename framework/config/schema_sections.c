@@ -364,6 +364,9 @@ static const cfg_key FINETUNE_KEYS[] = {
      .help = "attention-map MSE weight w_a: the same over each block's self-attention "
              "probabilities; logged as loss_attn"},
     {K("teacher", CFG_T_STRING, "same"), .help = "'same' (the unpruned weights without adapters) or a checkpoint path"},
+    {K("train_samples", CFG_T_INT, NULL), GE(1), .flags = CFG_KEY_OPTIONAL,
+     .help = "data budget: train on these many fixed samples, cycled in epochs (absent: a fresh "
+             "sample every time); at least one batch"},
 };
 SECTION(FINETUNE, "finetune", "recover accuracy with adapters and distillation", FINETUNE_KEYS, false);
 
@@ -391,6 +394,9 @@ static const cfg_key DISTILL_KEYS[] = {
      .help = "hidden-state MSE weight: student block k against the teacher block it was copied from"},
     {K("attn_weight", CFG_T_FLOAT, "0.0"), GE(0),
      .help = "attention-map MSE weight, over the same block pairs"},
+    {K("train_samples", CFG_T_INT, NULL), GE(1), .flags = CFG_KEY_OPTIONAL,
+     .help = "data budget: train on these many fixed samples, cycled in epochs (absent: a fresh "
+             "sample every time); at least one batch"},
 };
 SECTION(DISTILL, "distill", "a shallower student from the teacher's own blocks, distilled from it (EfficientVLM); "
         "the teacher is the pipeline's current model, run unmasked and frozen",

@@ -186,8 +186,11 @@ static pl_status fill_row(const pl_data *d, pl_split split, int64_t index, pl_ba
     return pl_batch_set_text(b, row, qa.question, qa.nq, qa.answer, qa.na, err);
 }
 
-pl_status pl_data_fill_batch(const pl_data *d, pl_split split, int64_t first_index, int count,
-                             pl_batch *b, pl_error *err) {
+pl_status pl_data_fill_batch_cyclic(const pl_data *d, pl_split split, int64_t first_index,
+                                    int64_t period, int64_t offset, int count, pl_batch *b,
+                                    pl_error *err) {
+    if (period < 0 || offset < 0)
+        return PL_ERROR(err, PL_ERR_INVALID, "a cyclic fill needs period >= 0 and offset >= 0");
     if (split < 0 || split >= PL_SPLIT_COUNT)
         return PL_ERROR(err, PL_ERR_INVALID, "unknown split %d", (int)split);
     if (count < 0 || count > b->capacity)
@@ -208,16 +211,25 @@ pl_status pl_data_fill_batch(const pl_data *d, pl_split split, int64_t first_ind
                         d->config.tsv, pl_split_name(split),
                         split == PL_SPLIT_CALIB ? " (calibration samples are the train rows)" : "",
                         pl_split_name(user_split(split)));
-    if (first_index < 0 || first_index > size - count)
+    /* row r holds sample first + (offset + r), or first + (offset + r) mod period */
+    const int64_t span = period > 0 && period < offset + count ? period : offset + count;
+    if (first_index < 0 || first_index > size - span)
         return PL_ERROR(err, PL_ERR_INVALID,
                         "samples %lld..%lld are outside the %s split (%lld samples)",
-                        (long long)first_index, (long long)first_index + count - 1,
+                        (long long)first_index, (long long)(first_index + span - 1),
                         pl_split_name(split), (long long)size);
+#define ROW_INDEX(r) (first_index + (period > 0 ? (offset + (r)) % period : offset + (r)))
     int failed = -1;
 #pragma omp parallel for schedule(static) reduction(max : failed) if (count >= 16)
     for (int r = 0; r < count; r++)
-        if (fill_row(d, split, first_index + r, b, r, NULL) != PL_OK) failed = r;
-    if (failed >= 0) return fill_row(d, split, first_index + failed, b, failed, err);
+        if (fill_row(d, split, ROW_INDEX(r), b, r, NULL) != PL_OK) failed = r;
+    if (failed >= 0) return fill_row(d, split, ROW_INDEX(failed), b, failed, err);
+#undef ROW_INDEX
     b->size = count;
     return PL_OK;
+}
+
+pl_status pl_data_fill_batch(const pl_data *d, pl_split split, int64_t first_index, int count,
+                             pl_batch *b, pl_error *err) {
+    return pl_data_fill_batch_cyclic(d, split, first_index, 0, 0, count, b, err);
 }

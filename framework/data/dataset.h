@@ -82,6 +82,13 @@ const uint8_t *pl_data_split_images(const pl_data *d, pl_split split);
 pl_status pl_data_fill_batch(const pl_data *d, pl_split split, int64_t first_index, int count,
                              pl_batch *b, pl_error *err);
 
+/* The same over a window of `period` samples of a split read cyclically: row r holds sample
+ * first_index + (offset + r) mod period (period 0: first_index + offset + r, no wrap). A
+ * training data budget is such a window. */
+pl_status pl_data_fill_batch_cyclic(const pl_data *d, pl_split split, int64_t first_index,
+                                    int64_t period, int64_t offset, int count, pl_batch *b,
+                                    pl_error *err);
+
 /* pl_batch_alloc with the config's text_len and answer_start. */
 pl_status pl_data_batch_alloc(const pl_data *d, pl_batch *b, int capacity, pl_error *err);
 

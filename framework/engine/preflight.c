@@ -103,6 +103,20 @@ static pl_status check_distill(const pl_experiment *exp, int r, int i, const cfg
     return PL_OK;
 }
 
+/* A training stage's data budget must hold at least one batch. */
+static pl_status check_budget(const pl_experiment *exp, int r, int i, const char *kind,
+                              const cfg_node *section, pl_error *err) {
+    const cfg_node *budget = cfg_map_get(section, "train_samples");
+    const cfg_node *batch = cfg_map_get(section, "batch_size");
+    if (budget == NULL || budget->kind != CFG_INT || batch == NULL || batch->kind != CFG_INT ||
+        budget->u.i >= batch->u.i)
+        return PL_OK;
+    return cfg_error_at(err, budget->pos, "run %d (%s): pipeline stage %d: %s.train_samples = %lld "
+                        "is smaller than one batch (batch_size %lld): every step would repeat "
+                        "samples within its batch; raise it to at least %lld", r + 1,
+                        exp->runs[r].run_id, i, kind, budget->u.i, batch->u.i, batch->u.i);
+}
+
 static pl_status check_depths(const pl_experiment *exp, int r, pl_error *err) {
     const cfg_node *run = exp->runs[r].config;
     known_depth d = {0};
@@ -133,6 +147,7 @@ pl_status pl_preflight(const pl_experiment *exp, pl_error *err) {
             const char *kind;
             const cfg_node *section = cfg_stage_at(exp->runs[r].config, i, &kind);
             if (strcmp(kind, "load") == 0) PL_TRY(check_load_path(exp, r, i, section, err));
+            PL_TRY(check_budget(exp, r, i, kind, section, err));
         }
         PL_TRY(check_depths(exp, r, err));
     }

@@ -41,6 +41,9 @@ static pl_status training_keys(const cfg_node *stage, const cfg_node *run, finet
     PL_TRY(get_f(stage, "temperature", &c->temperature, err));
     PL_TRY(get_f(stage, "hidden_weight", &c->hidden_weight, err));
     PL_TRY(get_f(stage, "attn_weight", &c->attn_weight, err));
+    long long budget = 0; /* absent: unlimited */
+    if (cfg_get(stage, "train_samples") != NULL) PL_TRY(cfg_get_int(stage, "train_samples", &budget, err));
+    c->train_samples = budget;
     long long seed;
     PL_TRY(cfg_get_int(run, "seed", &seed, err));
     c->seed = (uint64_t)seed;

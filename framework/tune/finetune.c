@@ -32,6 +32,7 @@ static void schedule_of(const finetune_config *cfg, const char *stage, train_sch
     s->min_lr = cfg->min_lr, s->clip = cfg->clip;
     s->adam = (adamw_config){0.9f, 0.999f, 1e-8f, cfg->weight_decay};
     s->first_sample = cfg->first_sample;
+    s->sample_budget = cfg->train_samples;
     s->log_every = cfg->log_every;
     s->eval_every = cfg->eval_every, s->eval_samples = cfg->eval_samples;
     s->eval_split = cfg->eval_split;

@@ -37,6 +37,7 @@ typedef struct {
     pl_split eval_split;
     uint64_t seed;            /* adapter initialisation */
     int64_t first_sample;     /* training samples first_sample, first_sample+1, ... */
+    int64_t train_samples;    /* > 0: only first_sample .. + train_samples - 1, cyclically */
     const vlm_layer_map *layer_map; /* student block -> teacher block; NULL: the identity */
     const char *stage;        /* the stage's name in errors and progress lines (NULL: finetune) */
 } finetune_config;

@@ -97,6 +97,11 @@ void train_format_duration(char *out, size_t cap, double seconds) {
     else snprintf(out, cap, "%dm%02ds", sec / 60, sec % 60);
 }
 
+/* The 1-based pass over the sample budget that step s's first sample belongs to. */
+static int64_t epoch_of(const train_schedule *s, int64_t step) {
+    return step * s->batch_size / s->sample_budget + 1;
+}
+
 static pl_status log_step(const pl_metrics_sink *sink, const train_schedule *s,
                           const train_loop_phase *ph, int64_t step, const vlm_losses *l,
                           float lr, double gnorm, double elapsed, pl_error *err) {
@@ -109,6 +114,8 @@ static pl_status log_step(const pl_metrics_sink *sink, const train_schedule *s,
     if (s->log_parts & TRAIN_LOG_KD) PL_TRY(pl_metric_step(sink, "loss_kd", step, l->kd, err));
     if (ph->loss.hidden_weight > 0.0f) PL_TRY(pl_metric_step(sink, "loss_hidden", step, l->hidden, err));
     if (ph->loss.attn_weight > 0.0f) PL_TRY(pl_metric_step(sink, "loss_attn", step, l->attn, err));
+    if (s->sample_budget > 0)
+        PL_TRY(pl_metric_step(sink, "epoch", step, (double)epoch_of(s, step), err));
     PL_TRY(pl_metric_step(sink, "lr", step, lr, err));
     PL_TRY(pl_metric_step(sink, "grad_norm", step, gnorm, err));
     return pl_metric_step(sink, "time_s", step, elapsed, err);
@@ -185,8 +192,11 @@ static void progress_line(const train_schedule *s, const train_loop_phase *ph, i
     char eta[32], parts[160], line[384];
     train_format_duration(eta, sizeof eta, (double)(total - step - 1) * s->batch_size / rate);
     loss_parts(parts, sizeof parts, s, ph, loss);
-    char phase[48] = "";
-    if (s->num_phases > 1) snprintf(phase, sizeof phase, " [%s]", ph->name);
+    char phase[64] = "";
+    int at = 0;
+    if (s->num_phases > 1) at = snprintf(phase, sizeof phase, " [%s]", ph->name);
+    if (s->sample_budget > 0 && at >= 0 && at < (int)sizeof phase)
+        snprintf(phase + at, sizeof phase - (size_t)at, " epoch %lld", (long long)epoch_of(s, step));
     snprintf(line, sizeof line,
              "%s step %lld/%d%s loss %.4f (%s) lr %.2e gnorm %.2f | %.0f samples/s | ETA %s",
              s->stage, (long long)step + 1, total, phase, c->loss_window / c->window_steps, parts,
@@ -208,8 +218,14 @@ static pl_status train(vlm *m, const weight_set *w, train_target *tg, adam_state
         if (ph->mix != NULL) memcpy(view.config.mix, ph->mix, sizeof view.config.mix);
         for (int k = 0; k < ph->steps; k++, step++) {
             const float lr = lr_schedule(k, ph->steps, ph->warmup, ph->lr, s->min_lr);
-            PL_TRY(pl_data_fill_batch(&view, PL_SPLIT_TRAIN, s->first_sample + step * s->batch_size,
-                                      s->batch_size, batch, err));
+            if (s->sample_budget > 0)
+                PL_TRY(pl_data_fill_batch_cyclic(&view, PL_SPLIT_TRAIN, s->first_sample,
+                                                 s->sample_budget,
+                                                 step * s->batch_size % s->sample_budget,
+                                                 s->batch_size, batch, err));
+            else
+                PL_TRY(pl_data_fill_batch(&view, PL_SPLIT_TRAIN, s->first_sample + step * s->batch_size,
+                                          s->batch_size, batch, err));
             vlm_input in = {.images = batch->images, .tokens = batch->tokens,
                             .targets = batch->targets, .cells = batch->cells,
                             .batch = s->batch_size};
@@ -249,6 +265,9 @@ pl_status train_loop_run(vlm *m, const weight_set *w, train_target *target,
                         TRAIN_MAX_PHASES, s->num_phases);
     if (s->log_every <= 0)
         return PL_ERROR(err, PL_ERR_CONFIG, "%s.log_every must be positive", s->stage);
+    if (s->sample_budget < 0 || (s->sample_budget > 0 && s->sample_budget < s->batch_size))
+        return PL_ERROR(err, PL_ERR_CONFIG, "%s.train_samples = %lld must be at least one batch "
+                        "(%d samples)", s->stage, (long long)s->sample_budget, s->batch_size);
     adam_state st;
     memset(&st, 0, sizeof st);
     pl_batch batch;

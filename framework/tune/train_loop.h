@@ -3,7 +3,9 @@
  * modules that learn), what trains (a train_target) and hooks. Per step s of a phase:
  *
  *   lr     warm-up over the phase's warm-up steps, then cosine to min_lr at its last step
- *   batch  training samples first_sample + s·B, ..., + s·B + B-1 (the phase's question mix)
+ *   batch  training samples first_sample + s·B, ..., + s·B + B-1 (the phase's question mix);
+ *          with a sample budget N those offsets are taken mod N, so the stage cycles through
+ *          the same N samples (an `epoch` metric counts the passes)
  *   hooks.before_forward   e.g. a teacher's pass, which fills the input's teacher fields
  *   loss   forward with the phase's weights; NaN/inf, or a loss 10x above the first after
  *          200 steps, fails the stage with the step and the phase
@@ -46,6 +48,8 @@ typedef struct {
     float min_lr, clip;
     adamw_config adam;      /* weight_decay applies to the tensors the target marks decayed */
     int64_t first_sample;
+    int64_t sample_budget;  /* > 0: the training samples are first_sample .. + budget - 1,
+                               read cyclically (epochs); 0: a fresh sample every time */
     int log_every;          /* steps between progress lines (> 0) */
     int eval_every, eval_samples; /* eval_every 0: no periodic evaluation */
     pl_split eval_split;
