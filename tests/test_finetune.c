@@ -15,13 +15,7 @@
 #include "tune/finetune.h"
 
 static void micro_pruned(vlm *m) {
-    model_config c;
-    cr_assert_eq(model_config_preset(&c, "tiny", NULL), PL_OK);
-    c.dim_vision = c.dim_query = c.dim_language = 16;
-    c.layers_vision = c.layers_query = c.layers_language = 1;
-    c.vocab_size = PL_VOCAB_SIZE, c.text_len = data.config.text_len;
-    cr_assert_eq(vlm_create(m, &c, 8, NULL), PL_OK);
-    vlm_init(m, 4);
+    fashion_micro_vlm(m, 8, 4);
     cr_assert_eq(vlm_enable_masks(m, NULL), PL_OK);
     pl_rng r = {8, 8};
     for (int t = 0; t < m->index.layout.count; t++) {

@@ -16,15 +16,7 @@
 
 enum { BATCH = 4 };
 
-static void micro(vlm *m) {
-    model_config c;
-    cr_assert_eq(model_config_preset(&c, "tiny", NULL), PL_OK);
-    c.dim_vision = c.dim_query = c.dim_language = 16;
-    c.layers_vision = c.layers_query = c.layers_language = 1;
-    c.vocab_size = PL_VOCAB_SIZE, c.text_len = data.config.text_len;
-    cr_assert_eq(vlm_create(m, &c, BATCH, NULL), PL_OK);
-    vlm_init(m, 11);
-}
+static void micro(vlm *m) { fashion_micro_vlm(m, BATCH, 11); }
 
 /* One hand-written optimizer step over tensors [0, count) of values/grads: global-norm clip
  * over the tensors whose module is in `mask`, then AdamW at step t[module]. */
