@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/experiment.h"
 #include "engine/engine.h"
 #include "engine/run_dir.h"
+#include "engine/stage.h"
 
 #define ENGINE_FIXTURE "tests/data/engine/tiny_sweep.yaml"
 

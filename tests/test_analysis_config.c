@@ -3,7 +3,7 @@
  * expressions and duplicate names are errors at file:line:col; axis labels are read. */
 #include "analysis_fixture.h"
 
-#include "config/experiment.h"
+#include "engine/stage.h"
 
 static pl_status load(const char *figures, pl_experiment **exp, pl_error *err, char *path, size_t cap) {
     char dir[512], cwd[400], text[4096];

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "config/experiment.h"
+#include "engine/stage.h"
 
 /* Loads tests/data/config/bad/<file>.yaml with at most one override and checks the refusal. */
 static void expect_refused(const char *file, const char *override, const char *where, const char *key) {

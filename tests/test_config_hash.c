@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "config/canon.h"
-#include "config/experiment.h"
+#include "engine/stage.h"
 #include "config/hash.h"
 #include "config/scalar.h"
 #include "config/yaml_load.h"

@@ -3,7 +3,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "config/experiment.h"
+#include "engine/stage.h"
 
 static pl_experiment *load(const char *file, const char *const *ov, int n) {
     char path[256];

@@ -3,6 +3,7 @@
  * and the images' contents (IDX file and PGM directory); the data settings refuse a files
  * dataset without its paths and paths without a files dataset. */
 #include "user_data_fixture.h"
+#include "engine/stage.h"
 
 #include "engine/cache.h"
 #include "engine/settings.h"

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/experiment.h"
+#include "engine/stage.h"
 #include "engine/cache.h"
 
 #define IDENTITY_FILE "tests/data/identity.tsv"

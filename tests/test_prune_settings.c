@@ -2,7 +2,7 @@
  * prune_config the library takes (defaults, N:M patterns, per-module targets). */
 #include <criterion/criterion.h>
 
-#include "config/experiment.h"
+#include "engine/stage.h"
 #include "config/path.h"
 #include "engine/settings_prune.h"
 

@@ -11,7 +11,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "config/experiment.h"
+#include "engine/stage.h"
 #include "config/path.h"
 #include "core/threads.h"
 #include "engine/settings_prune.h"

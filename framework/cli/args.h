@@ -2,7 +2,7 @@
 #ifndef PL_CLI_ARGS_H
 #define PL_CLI_ARGS_H
 
-#include "config/experiment.h"
+#include "engine/stage.h"
 
 /* Parses value (of option `flag`) as a whole number in [lo, hi]; on anything else prints
  * "prunelab <command>: <flag> expects a whole number from lo to hi, got 'value'" and

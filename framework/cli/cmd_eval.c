@@ -7,7 +7,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
-#include "config/experiment.h"
+#include "engine/stage.h"
 #include "data/scoring.h"
 #include "engine/settings.h"
 #include "model/checkpoint.h"

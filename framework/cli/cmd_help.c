@@ -7,14 +7,11 @@
 #include "config/schema.h"
 #include "engine/stage.h"
 
-/* The schema declares some stage kinds before they are built; help lists those that run. */
-static bool registered(const char *kind) { return pl_stage_find(kind) != NULL; }
-
 int cmd_help(int argc, char **argv) {
     if (argc >= 1 && strcmp(argv[0], "config") == 0) {
         pl_error err;
         pl_error_clear(&err);
-        if (cfg_schema_help(stdout, argc >= 2 ? argv[1] : NULL, registered, &err) != PL_OK) {
+        if (cfg_schema_help(stdout, pl_stage_catalog(), argc >= 2 ? argv[1] : NULL, &err) != PL_OK) {
             pl_error_print(stderr, &err);
             return 1;
         }

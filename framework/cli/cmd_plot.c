@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 
 #include "cli/commands.h"
-#include "config/experiment.h"
+#include "engine/stage.h"
 #include "config/path.h"
 #include "io/gnuplot_run.h"
 #include "io/plot.h"

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
-#include "config/experiment.h"
+#include "engine/stage.h"
 #include "engine/engine.h"
 
 /* The first line git prints for cmd, or "" when git or the checkout is absent. */

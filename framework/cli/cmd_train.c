@@ -6,7 +6,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
-#include "config/experiment.h"
+#include "engine/stage.h"
 #include "config/path.h"
 #include "core/threads.h"
 #include "engine/settings.h"

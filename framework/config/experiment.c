@@ -38,7 +38,8 @@ static pl_status apply_overrides(pl_experiment *exp, cfg_node **root, const char
     if (n > MAX_OVERRIDES) return PL_ERROR(err, PL_ERR_CONFIG, "more than %d overrides", MAX_OVERRIDES);
     for (int i = 0; i < n; i++) {
         cfg_node *next;
-        PL_TRY(cfg_override_apply(&exp->arena, *root, overrides[i], i + 1, &next, &extra[*n_extra], err));
+        PL_TRY(cfg_override_apply(&exp->arena, exp->stages, *root, overrides[i], i + 1, &next,
+                                  &extra[*n_extra], err));
         *root = next;
         if (strncmp(overrides[i], "sweep.", 6) != 0) (*n_extra)++;
     }
@@ -50,7 +51,7 @@ static pl_status apply_overrides(pl_experiment *exp, cfg_node **root, const char
  * hashes the same text without that line. */
 static pl_status identify(pl_experiment *exp, pl_run *run, cfg_strbuf *sb, pl_error *err) {
     char hex[CFG_HASH_HEX];
-    PL_TRY(cfg_strip_nonsemantic(&exp->arena, run->config, &run->semantic, err));
+    PL_TRY(cfg_strip_nonsemantic(&exp->arena, exp->stages, run->config, &run->semantic, err));
     cfg_strbuf_reset(sb);
     cfg_canon_append(run->semantic, sb);
     PL_TRY(cfg_strbuf_check(sb, err));
@@ -128,10 +129,10 @@ static pl_status load(pl_experiment *exp, const char *path, const char *const *o
     cfg_extra_axis extra[MAX_OVERRIDES];
     int n_extra;
     PL_TRY(apply_overrides(exp, &root, overrides, n_overrides, extra, &n_extra, err));
-    cfg_validator *v = cfg_validator_new(a, err);
+    cfg_validator *v = cfg_validator_new(a, exp->stages, err);
     if (v == NULL) return PL_ERR_NOMEM;
     const cfg_node *stages = cfg_map_get(root, "stages");
-    if (stages != NULL) PL_TRY(cfg_check_partial(v, cfg_schema_section("stages"), stages, "stages", err));
+    if (stages != NULL) PL_TRY(cfg_check_stage_defaults(v, stages, err));
     PL_TRY(cfg_apply_stage_defaults(a, root, &root, err));
     cfg_node *full;
     PL_TRY(resolve(v, a, root, &full, err)); /* the whole file, once, before any run */
@@ -147,7 +148,8 @@ static pl_status load(pl_experiment *exp, const char *path, const char *const *o
     template = template ? cfg_map_without(a, template, "figures", err) : NULL;
     if (base == NULL || template == NULL) return PL_ERR_NOMEM;
     exp->base = base;
-    PL_TRY(cfg_sweep_parse(a, cfg_map_get(full, "sweep"), base, extra, n_extra, &exp->sweep, err));
+    PL_TRY(cfg_sweep_parse(a, exp->stages, cfg_map_get(full, "sweep"), base, extra, n_extra,
+                           &exp->sweep, err));
     exp->n_axes = exp->sweep->n_axes;
     exp->aliases = exp->sweep->aliases;
     PL_TRY(cfg_figures_check(exp->figures, exp->sweep, err));
@@ -170,13 +172,15 @@ static pl_status load(pl_experiment *exp, const char *path, const char *const *o
     return count_groups(exp, err);
 }
 
-pl_status pl_experiment_load(const char *path, const char *const *overrides, int n_overrides,
-                             pl_experiment **out, pl_error *err) {
+pl_status cfg_experiment_load(const cfg_stage_catalog *stages, const char *path,
+                              const char *const *overrides, int n_overrides, pl_experiment **out,
+                              pl_error *err) {
     *out = NULL;
     pl_experiment *exp = pl_alloc(1, sizeof *exp, err);
     if (exp == NULL) return PL_ERR_NOMEM;
     cfg_arena_init(&exp->arena);
     exp->path = path;
+    exp->stages = stages;
     pl_status st = load(exp, path, overrides, n_overrides, err);
     if (st != PL_OK) {
         pl_experiment_free(exp);

@@ -1,10 +1,12 @@
 /* experiment.h - the config layer's entry point for the engine and the CLI.
  *
- * pl_experiment_load reads an experiment file, composes its defaults, applies command-line
+ * cfg_experiment_load reads an experiment file, composes its defaults, applies command-line
  * overrides, validates everything against the schema and expands the sweep into a run
  * table. Nothing is returned unless every run validates. Each run carries its fully
  * resolved config (write it with cfg_to_yaml), its 12-hex run id (hash of the config
- * without non-semantic keys, seed included) and group id (the same without the seed).
+ * without non-semantic keys, seed included) and group id (the same without the seed). The
+ * stage kinds a pipeline may hold and their settings come from a catalog: the engine's
+ * registry (engine/stage.h's pl_experiment_load passes it).
  *
  *   pl_experiment *exp;
  *   if (pl_experiment_load("experiments/quickstart.yaml", NULL, 0, &exp, &err) != PL_OK) ...
@@ -22,6 +24,7 @@
 #include "config/hash.h"
 #include "config/node.h"
 #include "config/path.h"
+#include "config/schema.h"
 #include "config/sweep.h"
 
 typedef struct {
@@ -35,6 +38,7 @@ typedef struct {
 
 typedef struct {
     cfg_arena arena;          /* owns every tree and string below */
+    const cfg_stage_catalog *stages; /* the stage kinds it was validated against */
     const char *path;         /* as given */
     const char *name;         /* name: key, or the file name without directory and .yaml */
     const cfg_node *base;     /* the resolved config before any sweep value is applied */
@@ -49,8 +53,9 @@ typedef struct {
 } pl_experiment;
 
 /* overrides: "key.path=value" strings (NULL when n_overrides is 0). */
-pl_status pl_experiment_load(const char *path, const char *const *overrides, int n_overrides,
-                             pl_experiment **out, pl_error *err);
+pl_status cfg_experiment_load(const cfg_stage_catalog *stages, const char *path,
+                              const char *const *overrides, int n_overrides, pl_experiment **out,
+                              pl_error *err);
 
 void pl_experiment_free(pl_experiment *exp);
 

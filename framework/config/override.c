@@ -57,7 +57,8 @@ static int top_commas(const char *s, int *at, int max) {
     return n;
 }
 
-pl_status cfg_override_apply(cfg_arena *a, const cfg_node *root, const char *text, int index,
+pl_status cfg_override_apply(cfg_arena *a, const cfg_stage_catalog *stages, const cfg_node *root,
+                             const char *text, int index,
                              cfg_node **out, cfg_extra_axis *axis, pl_error *err) {
     pl_error local;
     if (err == NULL) err = &local;
@@ -77,7 +78,7 @@ pl_status cfg_override_apply(cfg_arena *a, const cfg_node *root, const char *tex
     key[klen] = '\0';
     pl_error why;
     pl_error_clear(&why);
-    const cfg_key *k = cfg_schema_find(root, key, &why);
+    const cfg_key *k = cfg_schema_find(stages, root, key, &why);
     if (k == NULL) {
         snprintf(msg, sizeof msg, "override '%.100s': %.700s", key, why.message);
         return fail(err, at_key, msg);

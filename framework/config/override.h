@@ -12,12 +12,14 @@
 
 #include <stdbool.h>
 
+#include "config/schema.h"
 #include "config/sweep.h"
 
 /* Applies override number index (1-based, for messages). *axis describes the value: a
  * one-item list with single set (the value is also set in *out), or the list of
  * alternatives (then *out is root unchanged). Overrides of sweep.* keys are set, never axes. */
-pl_status cfg_override_apply(cfg_arena *a, const cfg_node *root, const char *text, int index,
-                             cfg_node **out, cfg_extra_axis *axis, pl_error *err);
+pl_status cfg_override_apply(cfg_arena *a, const cfg_stage_catalog *stages, const cfg_node *root,
+                             const char *text, int index, cfg_node **out, cfg_extra_axis *axis,
+                             pl_error *err);
 
 #endif

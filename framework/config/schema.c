@@ -1,5 +1,5 @@
 /* schema.c - validation, default filling, key lookup, help text and hash exclusions, all
- * driven by the section tables of schema_sections.c. */
+ * driven by the section tables: schema_sections.c's and the stage catalog's. */
 #include "config/schema.h"
 
 #include <math.h>
@@ -17,6 +17,7 @@ enum { CACHE_MAX = 512 };
 
 struct cfg_validator {
     cfg_arena *a;
+    const cfg_stage_catalog *stages;
     const cfg_key *cache_keys[CACHE_MAX];
     cfg_node *cache_nodes[CACHE_MAX];
     int n_cache;
@@ -80,6 +81,7 @@ static const char *type_name(cfg_type t) {
     case CFG_T_MAP: return "map";
     case CFG_T_LIST: return "list";
     case CFG_T_PIPELINE: return "stages";
+    case CFG_T_STAGES: return "stage defaults";
     }
     return "?";
 }
@@ -156,9 +158,9 @@ static pl_status unknown_key(pl_error *err, cfg_pos pos, const vpath *p, const c
     return verr(err, pos, p, "unknown key '%s' in %s; %s", key, sec->name, hint);
 }
 
-cfg_validator *cfg_validator_new(cfg_arena *a, pl_error *err) {
+cfg_validator *cfg_validator_new(cfg_arena *a, const cfg_stage_catalog *stages, pl_error *err) {
     cfg_validator *v = cfg_arena_alloc(a, sizeof *v, err);
-    if (v != NULL) v->a = a;
+    if (v != NULL) v->a = a, v->stages = stages;
     return v;
 }
 
@@ -325,14 +327,41 @@ static pl_status walk_list(cfg_validator *v, int mode, const cfg_key *k, const c
     return PL_OK;
 }
 
-static pl_status stage_kind_error(pl_error *err, cfg_pos pos, const vpath *p, const char *kind) {
-    int n;
-    const char *const *kinds = cfg_schema_stage_kinds(&n);
-    const char *best = cfg_suggest(kind, kinds, n);
-    char hint[80] = "";
+const cfg_section *cfg_stage_section(const cfg_stage_catalog *stages, const char *kind) {
+    for (int i = 0; i < stages->count; i++) {
+        const cfg_section *sec = stages->section_at(i);
+        if (strcmp(sec->name, kind) == 0) return sec;
+    }
+    return NULL;
+}
+
+/* "pretrain, load, ... and bench" into out. */
+static void kind_list(const cfg_stage_catalog *stages, char *out, size_t size) {
+    size_t at = 0;
+    out[0] = '\0';
+    for (int i = 0; i < stages->count && at < size; i++) {
+        const char *sep = i == 0 ? "" : i + 1 == stages->count ? " or " : ", ";
+        int w = snprintf(out + at, size - at, "%s%s", sep, stages->section_at(i)->name);
+        if (w < 0) break;
+        at += (size_t)w;
+    }
+}
+
+/* The catalog kind nearest to word, or NULL. */
+static const char *kind_suggestion(const cfg_stage_catalog *stages, const char *word) {
+    const char *names[64];
+    int n = 0;
+    for (int i = 0; i < stages->count && n < 64; i++) names[n++] = stages->section_at(i)->name;
+    return cfg_suggest(word, names, n);
+}
+
+static pl_status stage_kind_error(const cfg_validator *v, pl_error *err, cfg_pos pos,
+                                  const vpath *p, const char *kind) {
+    const char *best = kind_suggestion(v->stages, kind);
+    char hint[80] = "", kinds[400];
     if (best) snprintf(hint, sizeof hint, " (did you mean '%s'?)", best);
-    return verr(err, pos, p, "'%.60s' is not a stage kind; use one of pretrain, distill, prune, "
-                "finetune, eval, bench%s", kind, hint);
+    kind_list(v->stages, kinds, sizeof kinds);
+    return verr(err, pos, p, "'%.60s' is not a stage kind; use %s%s", kind, kinds, hint);
 }
 
 /* One pipeline item: `- kind: {settings}`, `- kind:` (null) or `- kind` (a bare string). */
@@ -355,8 +384,8 @@ static pl_status walk_stage(cfg_validator *v, int mode, const cfg_node *item, co
         return verr(err, item->pos, p, "each pipeline item is one stage written '- kind: {settings}' "
                     "(for example '- prune: {method: wanda}'), not %s; check the indentation", got);
     }
-    const cfg_section *sec = cfg_schema_stage(kind);
-    if (sec == NULL) return stage_kind_error(err, key_pos, p, kind);
+    const cfg_section *sec = cfg_stage_section(v->stages, kind);
+    if (sec == NULL) return stage_kind_error(v, err, key_pos, p, kind);
     vpath sp = {p, kind, 0};
     cfg_node *fresh = NULL;
     if (body == NULL || body->kind == CFG_NULL) {
@@ -399,6 +428,35 @@ static pl_status walk_pipeline(cfg_validator *v, int mode, const cfg_node *list,
     return PL_OK;
 }
 
+/* The `stages:` defaults: each key a stage kind, its value settings of that kind. */
+static pl_status walk_stages(cfg_validator *v, int mode, const cfg_node *map, const vpath *p,
+                             cfg_node **out, pl_error *err) {
+    *out = (cfg_node *)map;
+    if (map->kind != CFG_MAP) {
+        char got[100];
+        value_text(map, got, sizeof got);
+        return verr(err, map->pos, p, "must be a map of stage kind -> settings, not %s", got);
+    }
+    cfg_node *res = NULL;
+    for (int i = 0; i < map->u.map.count; i++) {
+        const cfg_entry *e = &map->u.map.entries[i];
+        const cfg_section *sec = cfg_stage_section(v->stages, e->key);
+        if (sec == NULL) return stage_kind_error(v, err, e->key_pos, p, e->key);
+        if (e->value->kind == CFG_NULL) continue;
+        vpath sp = {p, e->key, 0};
+        cfg_node *nv;
+        PL_TRY(walk_map(v, mode, sec, e->value, &sp, &nv, err));
+        if (nv == e->value) continue;
+        if (res == NULL && (res = cfg_shallow_copy(v->a, map, err)) == NULL) return PL_ERR_NOMEM;
+        res->u.map.entries[i].value = nv;
+    }
+    if (res != NULL) {
+        cfg_node_reweigh(res);
+        *out = res;
+    }
+    return PL_OK;
+}
+
 static pl_status walk_value(cfg_validator *v, int mode, const cfg_key *k, const cfg_node *node,
                             const vpath *p, cfg_node **out, pl_error *err) {
     *out = (cfg_node *)node;
@@ -410,6 +468,7 @@ static pl_status walk_value(cfg_validator *v, int mode, const cfg_key *k, const 
         break;
     case CFG_T_LIST: PL_TRY(walk_list(v, mode, k, node, p, out, err)); break;
     case CFG_T_PIPELINE: return walk_pipeline(v, mode, node, p, out, err);
+    case CFG_T_STAGES: return walk_stages(v, mode, node, p, out, err);
     default:
         if (mode == MODE_FILL) { /* ints given for float keys become floats once, here */
             if (k->type == CFG_T_FLOAT && node->kind == CFG_INT &&
@@ -450,22 +509,21 @@ pl_status cfg_check(cfg_validator *v, const cfg_node *root, cfg_node **out, pl_e
     return walk_root(v, MODE_CHECK, root, out, err);
 }
 
-pl_status cfg_check_partial(cfg_validator *v, const cfg_section *sec, const cfg_node *map,
-                            const char *path, pl_error *err) {
-    vpath p = {NULL, path, 0};
+pl_status cfg_check_stage_defaults(cfg_validator *v, const cfg_node *stages, pl_error *err) {
+    vpath p = {NULL, "stages", 0};
     cfg_node *ignored;
-    return walk_map(v, MODE_PARTIAL, sec, map, &p, &ignored, err);
+    return walk_stages(v, MODE_PARTIAL, stages, &p, &ignored, err);
 }
 
 /* ---- hash exclusions ---- */
 
-static pl_status strip_map(cfg_arena *a, const cfg_section *sec, const cfg_node *map,
-                           const cfg_node **out, pl_error *err);
+static pl_status strip_map(cfg_arena *a, const cfg_stage_catalog *stages, const cfg_section *sec,
+                           const cfg_node *map, const cfg_node **out, pl_error *err);
 
-static pl_status strip_value(cfg_arena *a, const cfg_key *k, const cfg_node *node,
-                             const cfg_node **out, pl_error *err) {
+static pl_status strip_value(cfg_arena *a, const cfg_stage_catalog *stages, const cfg_key *k,
+                             const cfg_node *node, const cfg_node **out, pl_error *err) {
     *out = node;
-    if (k->type == CFG_T_MAP && node->kind == CFG_MAP) return strip_map(a, k->sub, node, out, err);
+    if (k->type == CFG_T_MAP && node->kind == CFG_MAP) return strip_map(a, stages, k->sub, node, out, err);
     if (k->type != CFG_T_PIPELINE || node->kind != CFG_LIST) return PL_OK;
     cfg_node *res = NULL;
     for (int i = 0; i < node->u.list.count; i++) {
@@ -473,10 +531,10 @@ static pl_status strip_value(cfg_arena *a, const cfg_key *k, const cfg_node *nod
         const cfg_node *item = node->u.list.items[i];
         if (item->kind != CFG_MAP || item->u.map.count != 1) continue;
         kind = item->u.map.entries[0].key;
-        const cfg_section *sec = cfg_schema_stage(kind);
+        const cfg_section *sec = cfg_stage_section(stages, kind);
         const cfg_node *body = item->u.map.entries[0].value, *nb;
         if (sec == NULL) continue;
-        PL_TRY(strip_map(a, sec, body, &nb, err));
+        PL_TRY(strip_map(a, stages, sec, body, &nb, err));
         if (nb == body) continue;
         if (res == NULL && (res = cfg_shallow_copy(a, node, err)) == NULL) return PL_ERR_NOMEM;
         res->u.list.items[i] = cfg_map_with(a, item, kind, item->u.map.entries[0].key_pos, (cfg_node *)nb, err);
@@ -489,8 +547,8 @@ static pl_status strip_value(cfg_arena *a, const cfg_key *k, const cfg_node *nod
     return PL_OK;
 }
 
-static pl_status strip_map(cfg_arena *a, const cfg_section *sec, const cfg_node *map,
-                           const cfg_node **out, pl_error *err) {
+static pl_status strip_map(cfg_arena *a, const cfg_stage_catalog *stages, const cfg_section *sec,
+                           const cfg_node *map, const cfg_node **out, pl_error *err) {
     *out = map;
     if (map->kind != CFG_MAP) return PL_OK;
     cfg_node *res = NULL;
@@ -504,7 +562,7 @@ static pl_status strip_map(cfg_arena *a, const cfg_section *sec, const cfg_node 
             if (res == NULL) return PL_ERR_NOMEM;
             continue;
         }
-        PL_TRY(strip_value(a, k, child, &nc, err));
+        PL_TRY(strip_value(a, stages, k, child, &nc, err));
         if (nc == child) continue;
         res = cfg_map_with(a, cur, k->name, cur->pos, (cfg_node *)nc, err);
         if (res == NULL) return PL_ERR_NOMEM;
@@ -513,9 +571,9 @@ static pl_status strip_map(cfg_arena *a, const cfg_section *sec, const cfg_node 
     return PL_OK;
 }
 
-pl_status cfg_strip_nonsemantic(cfg_arena *a, const cfg_node *root, const cfg_node **out,
-                                pl_error *err) {
-    return strip_map(a, cfg_schema_root(), root, out, err);
+pl_status cfg_strip_nonsemantic(cfg_arena *a, const cfg_stage_catalog *stages,
+                                const cfg_node *root, const cfg_node **out, pl_error *err) {
+    return strip_map(a, stages, cfg_schema_root(), root, out, err);
 }
 
 /* ---- lookup by path ---- */
@@ -537,7 +595,8 @@ static int stage_index(const char *digits, int count) {
     return v < count ? (int)v : -1;
 }
 
-const cfg_key *cfg_schema_find(const cfg_node *tree, const char *path, pl_error *err) {
+const cfg_key *cfg_schema_find(const cfg_stage_catalog *stages, const cfg_node *tree,
+                               const char *path, pl_error *err) {
     char buf[CFG_PATH_MAX];
     char *segs[CFG_PATH_SEGMENTS];
     int n = cfg_path_split(path, buf, segs);
@@ -561,6 +620,20 @@ const cfg_key *cfg_schema_find(const cfg_node *tree, const char *path, pl_error 
         if (k->type == CFG_T_LIST && k->item == CFG_T_MAP && i + 1 < n && cfg_path_is_index(segs[i + 1])) {
             sec = k->sub;
             i++;
+        } else if (k->type == CFG_T_STAGES && i + 1 < n) {
+            sec = cfg_stage_section(stages, segs[++i]);
+            if (sec == NULL) {
+                const char *best = kind_suggestion(stages, segs[i]);
+                PL_ERROR(err, PL_ERR_CONFIG, "'%s' names no config key: '%s' is not a stage kind%s%s%s",
+                         path, segs[i], best ? " (did you mean '" : "", best ? best : "", best ? "'?)" : "");
+                return NULL;
+            }
+            k = NULL;
+            if (i + 1 == n) {
+                PL_ERROR(err, PL_ERR_CONFIG, "'%s' names a stage kind's defaults; name one of its keys",
+                         path);
+                return NULL;
+            }
         } else if (k->type == CFG_T_PIPELINE && i + 1 < n) {
             char kind[CFG_PATH_MAX];
             snprintf(kind, sizeof kind, "%s", segs[++i]);
@@ -581,11 +654,9 @@ const cfg_key *cfg_schema_find(const cfg_node *tree, const char *path, pl_error 
             }
             char *hash = strchr(kind, '#');
             if (hash) *hash = '\0';
-            sec = cfg_schema_stage(kind);
+            sec = cfg_stage_section(stages, kind);
             if (sec == NULL) {
-                int nk;
-                const char *const *kinds = cfg_schema_stage_kinds(&nk);
-                const char *best = cfg_suggest(kind, kinds, nk);
+                const char *best = kind_suggestion(stages, kind);
                 PL_ERROR(err, PL_ERR_CONFIG, "'%s' names no config key: '%s' is not a stage kind%s%s%s",
                          path, kind, best ? " (did you mean '" : "", best ? best : "", best ? "'?)" : "");
                 return NULL;
@@ -630,7 +701,15 @@ static void help_keys(FILE *out, const cfg_section *sec, const char *prefix) {
     }
 }
 
-pl_status cfg_schema_help(FILE *out, const char *name, bool (*runnable)(const char *kind),
+/* A top-level key without keys of its own (name, seed, labels, pipeline): its line. */
+static const cfg_key *root_leaf(const char *name) {
+    const cfg_section *root = cfg_schema_root();
+    for (int i = 0; i < root->n_keys; i++)
+        if (root->keys[i].sub == NULL && strcmp(root->keys[i].name, name) == 0) return &root->keys[i];
+    return NULL;
+}
+
+pl_status cfg_schema_help(FILE *out, const cfg_stage_catalog *stages, const char *name,
                           pl_error *err) {
     const cfg_section *root = cfg_schema_root();
     if (name == NULL) {
@@ -639,23 +718,32 @@ pl_status cfg_schema_help(FILE *out, const char *name, bool (*runnable)(const ch
             const cfg_key *k = &root->keys[i];
             fprintf(out, "  %-10s %s\n", k->name, k->help);
         }
-        int n;
-        const char *const *kinds = cfg_schema_stage_kinds(&n);
         fprintf(out, "stage kinds (items of pipeline:, defaults under stages:):\n");
-        for (int i = 0; i < n; i++)
-            if (runnable == NULL || runnable(kinds[i]))
-                fprintf(out, "  %-10s %s\n", kinds[i], cfg_schema_stage(kinds[i])->help);
+        for (int i = 0; i < stages->count; i++)
+            fprintf(out, "  %-10s %s\n", stages->section_at(i)->name, stages->section_at(i)->help);
         return PL_OK;
     }
-    const cfg_section *sec = cfg_schema_section(name);
+    const cfg_key *leaf = root_leaf(name);
+    if (leaf != NULL) {
+        char allowed[300];
+        cfg_schema_describe(leaf, allowed, sizeof allowed);
+        fprintf(out, "%s: %s\n\n  %-30s %-12s %s\n  %-30s %-12s %s\n", leaf->name, leaf->help, "key",
+                "default", "allowed", leaf->name,
+                leaf->def ? leaf->def : (leaf->flags & CFG_KEY_OPTIONAL ? "(optional)" : "(required)"),
+                allowed);
+        if (leaf->type == CFG_T_PIPELINE || leaf->type == CFG_T_STAGES) {
+            char kinds[400];
+            kind_list(stages, kinds, sizeof kinds);
+            fprintf(out, "\n  stage kinds: %s (prunelab help config <kind>)\n", kinds);
+        }
+        return PL_OK;
+    }
+    const cfg_section *sec = cfg_schema_section(stages, name);
     if (sec == NULL) {
-        const char *names[64];
+        const char *names[128];
         int n = 0;
-        for (int i = 0; i < root->n_keys && n < 48; i++)
-            if (root->keys[i].sub) names[n++] = root->keys[i].name;
-        int nk;
-        const char *const *kinds = cfg_schema_stage_kinds(&nk);
-        for (int i = 0; i < nk; i++) names[n++] = kinds[i];
+        for (int i = 0; i < root->n_keys && n < 64; i++) names[n++] = root->keys[i].name;
+        for (int i = 0; i < stages->count && n < 128; i++) names[n++] = stages->section_at(i)->name;
         const char *best = cfg_suggest(name, names, n);
         return PL_ERROR(err, PL_ERR_CONFIG, "there is no config section '%s'%s%s%s; "
                         "`prunelab help config` lists them", name, best ? " (did you mean '" : "",

@@ -1,9 +1,13 @@
 /* schema.h - the one declaration of every config section, and what is derived from it.
  *
- * Each section (model, data, each stage kind, engine, ...) is a table of cfg_key: name,
+ * Each section (model, data, engine, ... and each stage kind) is a table of cfg_key: name,
  * type, default, allowed values or range, and a one-line description. Validation, default
  * filling, `prunelab validate`, `prunelab help config <section>` and the list of keys the
- * run hash ignores all read these tables (config/schema_sections.c); nothing restates them. */
+ * run hash ignores all read these tables; nothing restates them. The experiment-level
+ * sections live in config/schema_sections.c. A stage kind's section lives with the stage
+ * (engine/stage_<kind>.c) and reaches the config layer through a cfg_stage_catalog, which
+ * the engine's registry provides: every function that meets pipeline items or the `stages:`
+ * defaults takes one. */
 #ifndef PL_CONFIG_SCHEMA_H
 #define PL_CONFIG_SCHEMA_H
 
@@ -22,7 +26,8 @@ typedef enum {
     CFG_T_ENUM,     /* a string from choices */
     CFG_T_MAP,      /* a nested section (sub) */
     CFG_T_LIST,     /* items of type item (choices for ENUM items, sub for MAP items) */
-    CFG_T_PIPELINE  /* a list of one-key maps {stage kind: settings} */
+    CFG_T_PIPELINE, /* a list of one-key maps {stage kind: settings} */
+    CFG_T_STAGES    /* a map of stage kind -> partial settings of that kind (defaults) */
 } cfg_type;
 
 enum { /* cfg_key.range */
@@ -64,31 +69,42 @@ struct cfg_section {
     bool open; /* unknown keys allowed (loosely validated blocks) */
 };
 
+/* The stage kinds a schema knows, in pipeline order: section i is kind i's settings, named
+ * by its pipeline key (section->name), with its one-line help (section->help). */
+typedef struct {
+    int count;
+    const cfg_section *(*section_at)(int i);
+} cfg_stage_catalog;
+
+/* Kind's section in the catalog, or NULL. */
+const cfg_section *cfg_stage_section(const cfg_stage_catalog *stages, const char *kind);
+
 /* The top-level section; its keys are the sections of an experiment file. */
 const cfg_section *cfg_schema_root(void);
-/* A section by name: a top-level key (model, data, engine, sweep, ...) or a stage kind. */
-const cfg_section *cfg_schema_section(const char *name);
-/* The stage kinds in pipeline order of the design: pretrain, distill, prune, finetune, eval, bench. */
-const cfg_section *cfg_schema_stage(const char *kind);
-const char *const *cfg_schema_stage_kinds(int *count);
+/* A section by name: a top-level key with keys (model, data, engine, sweep, ...) or a
+ * stage kind of the catalog. */
+const cfg_section *cfg_schema_section(const cfg_stage_catalog *stages, const char *name);
 
 /* The key a dotted path names in tree (which decides what pipeline indices mean), or NULL
  * with a reason (unknown key and a suggestion) in err. */
-const cfg_key *cfg_schema_find(const cfg_node *tree, const char *path, pl_error *err);
+const cfg_key *cfg_schema_find(const cfg_stage_catalog *stages, const cfg_node *tree,
+                               const char *path, pl_error *err);
 
 /* "one of a, b, c", "0 <= x < 1", "int >= 1", ... */
 void cfg_schema_describe(const cfg_key *key, char *out, size_t size);
 
-/* Prints the reference for section name (or the list of sections when name is NULL, with
- * the stage kinds for which runnable says true; NULL: all); PL_ERR_CONFIG with a
- * suggestion when there is no such section. */
-pl_status cfg_schema_help(FILE *out, const char *name, bool (*runnable)(const char *kind),
+/* Prints the reference for section name: an experiment section, a stage kind, or a
+ * top-level key without keys of its own (name, seed, labels, pipeline: its description);
+ * the list of sections and stage kinds when name is NULL. PL_ERR_CONFIG with a suggestion
+ * when there is no such section. */
+pl_status cfg_schema_help(FILE *out, const cfg_stage_catalog *stages, const char *name,
                           pl_error *err);
 
 typedef struct cfg_validator cfg_validator;
 
-/* A validator allocating its results (and cached default values) in a. */
-cfg_validator *cfg_validator_new(cfg_arena *a, pl_error *err);
+/* A validator allocating its results (and cached default values) in a, which knows the
+ * catalog's stage kinds. */
+cfg_validator *cfg_validator_new(cfg_arena *a, const cfg_stage_catalog *stages, pl_error *err);
 
 /* Adds schema defaults for every absent key, normalises pipeline items (`- eval` means
  * `- eval: {}`), and refuses unknown keys (with "did you mean"). Does not check types, so it
@@ -99,13 +115,12 @@ pl_status cfg_fill_defaults(cfg_validator *v, const cfg_node *root, cfg_node **o
  * stores ints given for float keys as floats. Run after cfg_fill_defaults and interpolation. */
 pl_status cfg_check(cfg_validator *v, const cfg_node *root, cfg_node **out, pl_error *err);
 
-/* Shape-only check of a partial block (e.g. the `stages:` defaults section): unknown keys and
- * types, no required keys, no defaults. */
-pl_status cfg_check_partial(cfg_validator *v, const cfg_section *sec, const cfg_node *map,
-                            const char *path, pl_error *err);
+/* Shape-only check of the `stages:` defaults (a map of stage kind -> partial settings):
+ * unknown kinds and keys, types; no required keys, no defaults. */
+pl_status cfg_check_stage_defaults(cfg_validator *v, const cfg_node *stages, pl_error *err);
 
 /* root without the keys marked CFG_KEY_NONSEMANTIC (at any depth the schema describes). */
-pl_status cfg_strip_nonsemantic(cfg_arena *a, const cfg_node *root, const cfg_node **out,
-                                pl_error *err);
+pl_status cfg_strip_nonsemantic(cfg_arena *a, const cfg_stage_catalog *stages,
+                                const cfg_node *root, const cfg_node **out, pl_error *err);
 
 #endif

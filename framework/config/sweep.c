@@ -129,14 +129,14 @@ static pl_status axis_values(cfg_arena *a, const cfg_node *spec, cfg_node ***out
                 "{range: {from, to, step, inclusive}}");
 }
 
-static pl_status check_path(const cfg_node *base, const char *path, cfg_pos pos, const char *alias,
+static pl_status check_path(const cfg_stage_catalog *stages, const cfg_node *base, const char *path, cfg_pos pos, const char *alias,
                             pl_error *err) {
     const cfg_node *node;
     char what[200];
     pl_error why;
     pl_error_clear(&why);
     snprintf(what, sizeof what, "sweep axis '%.100s'", alias);
-    if (cfg_schema_find(base, path, &why) == NULL || cfg_lookup(base, path, &node, &why) != PL_OK)
+    if (cfg_schema_find(stages, base, path, &why) == NULL || cfg_lookup(base, path, &node, &why) != PL_OK)
         return fail(err, pos, what, why.message);
     return PL_OK;
 }
@@ -230,7 +230,7 @@ static pl_status parse_axes(cfg_arena *a, cfg_sweep *s, const cfg_node *axes, co
         const cfg_node *label = cfg_map_get(spec, "label"), *desc = cfg_map_get(spec, "description");
         *ax = (cfg_axis){.alias = e->key, .path = path->u.s, .pos = e->key_pos, .dim = -1,
                          .label = label ? label->u.s : e->key, .description = desc ? desc->u.s : NULL};
-        PL_TRY(check_path(base, ax->path, path->pos, e->key, err));
+        PL_TRY(check_path(s->stages, base, ax->path, path->pos, e->key, err));
         if (values != NULL) PL_TRY(axis_values(a, values, &ax->values, &ax->n_values, err));
         s->aliases[s->n_axes++] = ax->alias;
     }
@@ -256,7 +256,7 @@ static pl_status parse_axes(cfg_arena *a, cfg_sweep *s, const cfg_node *axes, co
             return fail(err, extra[i].pos, "command-line axis", "this key is swept twice on the command line");
         cfg_axis *ax = &s->axes[s->n_axes];
         *ax = (cfg_axis){.alias = alias, .path = extra[i].path, .pos = extra[i].pos, .dim = -1, .label = alias};
-        PL_TRY(check_path(base, ax->path, extra[i].pos, alias, err));
+        PL_TRY(check_path(s->stages, base, ax->path, extra[i].pos, alias, err));
         PL_TRY(axis_values(a, extra[i].values, &ax->values, &ax->n_values, err));
         s->aliases[s->n_axes++] = alias;
     }
@@ -371,11 +371,13 @@ static pl_status build_dims(cfg_arena *a, cfg_sweep *s, const cfg_node *zip, con
     return PL_OK;
 }
 
-pl_status cfg_sweep_parse(cfg_arena *a, const cfg_node *spec, const cfg_node *base,
-                          const cfg_extra_axis *extra, int n_extra, cfg_sweep **out, pl_error *err) {
+pl_status cfg_sweep_parse(cfg_arena *a, const cfg_stage_catalog *stages, const cfg_node *spec,
+                          const cfg_node *base, const cfg_extra_axis *extra, int n_extra,
+                          cfg_sweep **out, pl_error *err) {
     *out = NULL;
     cfg_sweep *s = cfg_arena_alloc(a, sizeof *s, err);
     if (s == NULL) return PL_ERR_NOMEM;
+    s->stages = stages;
     s->max_runs = 1000;
     /* errors point into a file: the sweep block, else the experiment (never a schema default) */
     s->pos = spec != NULL && spec->pos.line > 0 ? spec->pos : base->pos;

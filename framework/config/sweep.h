@@ -25,6 +25,7 @@
 
 #include "config/expr.h"
 #include "config/node.h"
+#include "config/schema.h"
 
 typedef struct {
     const char *alias;
@@ -57,6 +58,7 @@ typedef struct {
     int n_seeds;
     long long max_runs;
     cfg_pos pos, where_pos, max_runs_pos; /* for expansion errors */
+    const cfg_stage_catalog *stages;      /* the stage kinds axis paths may name */
 } cfg_sweep;
 
 /* A command-line value for a key: key.path=a,b,c (an axis) or key.path=a (single). When the
@@ -71,8 +73,9 @@ typedef struct {
 
 /* Reads spec (the sweep: map, or NULL) against base, the validated config every run
  * starts from (axis paths must name keys present in it). */
-pl_status cfg_sweep_parse(cfg_arena *a, const cfg_node *spec, const cfg_node *base,
-                          const cfg_extra_axis *extra, int n_extra, cfg_sweep **out, pl_error *err);
+pl_status cfg_sweep_parse(cfg_arena *a, const cfg_stage_catalog *stages, const cfg_node *spec,
+                          const cfg_node *base, const cfg_extra_axis *extra, int n_extra,
+                          cfg_sweep **out, pl_error *err);
 
 /* The expanded points: *n_runs rows of n_axes values each (NULL = the axis keeps its base
  * value at this point) in *values, and each row's seed in *seeds. Refuses more than max_runs. */

@@ -51,13 +51,14 @@ pl_status pl_cache_key(const pl_run *run, int stage, pl_hash_memo *memo, char ou
         PL_TRY(fold(out, tsv_hash, err));
         PL_TRY(fold(out, images_hash, err));
     }
-    /* A load stage's output is its file: fold the file's SHA-256 into the key. */
+    /* A stage whose output is a file's content (load): fold the file's SHA-256 into the key. */
     for (int j = 0; j <= stage; j++) {
         const char *kind, *path;
         const cfg_node *section = cfg_stage_at(run->semantic, j, &kind);
-        if (strcmp(kind, "load") != 0) continue;
+        const pl_stage_kind *k = pl_stage_find(kind);
+        if (k == NULL || k->file_key == NULL) continue;
         char file_hash[CFG_HASH_HEX];
-        PL_TRY(cfg_get_string(section, "path", &path, err));
+        PL_TRY(cfg_get_string(section, k->file_key, &path, err));
         PL_TRY(pl_content_sha256(memo, path, NULL, file_hash, err));
         PL_TRY(fold(out, file_hash, err));
     }

@@ -1,27 +1,33 @@
-/* stage.c - the stage registry (one line per kind) and pipeline validation. */
+/* stage.c - the stage registry (one line per kind), its catalog for the config layer, and
+ * pipeline validation. */
 #include "engine/stage.h"
 
 #include <stdio.h>
 #include <string.h>
 
-/* The kinds prunelab can run. Later issues add theirs here (see stage.h). */
-static const pl_stage_kind STAGE_KINDS[] = {
-    {"pretrain", stage_pretrain, true, "batch_size", false},
-    {"load", stage_load, true, NULL, false},
-    {"distill", stage_distill, true, "batch_size", false},
-    {"prune", stage_prune, true, NULL, false},
-    {"finetune", stage_finetune, true, "batch_size", false},
-    {"compact", stage_compact, true, NULL, false},
-    {"eval", stage_eval, false, "batch_size", false},
-    {"bench", stage_bench, false, "batch_sizes", true},
+/* The kinds prunelab can run, in pipeline order (help lists them so). One line per kind;
+ * everything else about a kind is in its own file (see stage.h). */
+static const pl_stage_kind *const STAGE_KINDS[] = {
+    &PL_STAGE_PRETRAIN, &PL_STAGE_LOAD,     &PL_STAGE_DISTILL, &PL_STAGE_PRUNE,
+    &PL_STAGE_FINETUNE, &PL_STAGE_COMPACT, &PL_STAGE_EVAL,    &PL_STAGE_BENCH,
 };
-static const int STAGE_KIND_COUNT = (int)(sizeof STAGE_KINDS / sizeof STAGE_KINDS[0]);
+enum { STAGE_KIND_COUNT = (int)(sizeof STAGE_KINDS / sizeof STAGE_KINDS[0]) };
+
+static const cfg_section *section_at(int i) { return STAGE_KINDS[i]->schema; }
+static const cfg_stage_catalog CATALOG = {STAGE_KIND_COUNT, section_at};
+
+const cfg_stage_catalog *pl_stage_catalog(void) { return &CATALOG; }
+
+pl_status pl_experiment_load(const char *path, const char *const *overrides, int n_overrides,
+                             pl_experiment **out, pl_error *err) {
+    return cfg_experiment_load(&CATALOG, path, overrides, n_overrides, out, err);
+}
 
 enum { DEFAULT_INPUT_BATCH = 64 };
 
 const pl_stage_kind *pl_stage_find(const char *kind) {
     for (int i = 0; i < STAGE_KIND_COUNT; i++)
-        if (strcmp(STAGE_KINDS[i].kind, kind) == 0) return &STAGE_KINDS[i];
+        if (strcmp(pl_stage_name(STAGE_KINDS[i]), kind) == 0) return STAGE_KINDS[i];
     return NULL;
 }
 
@@ -30,9 +36,21 @@ void pl_stage_kind_names(char *buf, size_t cap) {
     if (cap == 0) return;
     buf[0] = '\0';
     for (int i = 0; i < STAGE_KIND_COUNT && at < cap; i++) {
-        int n = snprintf(buf + at, cap - at, "%s%s", i ? ", " : "", STAGE_KINDS[i].kind);
+        int n = snprintf(buf + at, cap - at, "%s%s", i ? ", " : "", pl_stage_name(STAGE_KINDS[i]));
         if (n < 0) break;
         at += (size_t)n;
+    }
+}
+
+/* "pretrain or load": the kinds a pipeline can start with. */
+static void starting_kinds(char *buf, size_t cap) {
+    size_t at = 0;
+    buf[0] = '\0';
+    for (int i = 0, n = 0; i < STAGE_KIND_COUNT && at < cap; i++) {
+        if (!STAGE_KINDS[i]->starts_pipeline) continue;
+        int w = snprintf(buf + at, cap - at, "%s%s", n++ ? " or " : "", pl_stage_name(STAGE_KINDS[i]));
+        if (w < 0) break;
+        at += (size_t)w;
     }
 }
 
@@ -59,13 +77,15 @@ pl_status pl_stage_validate(const pl_experiment *exp, pl_error *err) {
                 snprintf(why, sizeof why, "is not implemented yet (available stage kinds: %s)", names);
                 return stage_error(exp, r, i, kind, why, err);
             }
-            bool from_nothing = strcmp(kind, "pretrain") == 0 || strcmp(kind, "load") == 0;
+            const bool from_nothing = k->starts_pipeline;
             if (from_nothing && have_model)
                 return stage_error(exp, r, i, kind, "makes a new model (from scratch or a file), "
                                    "so it must come before every other stage", err);
-            if (!from_nothing && !have_model)
-                return stage_error(exp, r, i, kind, "needs a model: put a pretrain or load "
-                                   "stage before it", err);
+            if (!from_nothing && !have_model) {
+                starting_kinds(names, sizeof names);
+                snprintf(why, sizeof why, "needs a model: put a %s stage before it", names);
+                return stage_error(exp, r, i, kind, why, err);
+            }
             have_model = true;
         }
     }

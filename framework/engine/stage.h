@@ -17,22 +17,26 @@
  *            or pl_stage_take); others leave it alone. The engine saves and frees it.
  *   sink     metrics: step/eval series, summary scalars, progress lines
  *
- * Stages that produce a model (pretrain, prune, finetune, distill) are cached: the engine
- * stores their output as results/cache/<key>.safetensors and skips them when the file
- * exists. Other stages (eval, bench) run once per run on the latest model.
+ * Stages that produce a model (pretrain, load, distill, prune, finetune, compact) are
+ * cached: the engine stores their output as results/cache/<key>.safetensors and skips them
+ * when the file exists. Other stages (eval, bench) run once per run on the latest model.
  *
- * Adding a kind = one line in STAGE_KINDS in stage.c, e.g.
- *   {"prune", stage_prune, true, NULL, false},
- *   {"bench", stage_bench, false, "batch_sizes", true},
- * with the function declared in prune/ (or tune/, engine/) with the signature above: the
- * registry, validation, cache keys and scheduling need nothing else. A model-producing
- * stage must fill `out` (usually pl_stage_take(in, out), then change out in place). */
+ * Adding a kind is one file and one table line. engine/stage_<kind>.c holds the function
+ * above (static), its settings section (the schema's keys, config/schema_keys.h shows how)
+ * and its registry entry,
+ *   const pl_stage_kind PL_STAGE_FOO = {.schema = &FOO, .run = stage_foo, .produces_model = true};
+ * declared below; the line `&PL_STAGE_FOO,` in STAGE_KINDS (stage.c) registers it. From
+ * those two the config layer knows its pipeline key and settings (validation, defaults,
+ * `stages:` defaults, overrides, run ids, `prunelab help config`), and the engine its cache,
+ * batch size, scheduling and input model; nothing else names it. A model-producing stage
+ * must fill `out` (usually pl_stage_take(in, out), then change out in place). */
 #ifndef PL_ENGINE_STAGE_H
 #define PL_ENGINE_STAGE_H
 
 #include <stdbool.h>
 
 #include "config/experiment.h"
+#include "config/schema.h"
 #include "core/metrics.h"
 #include "data/dataset.h"
 #include "model/vlm.h"
@@ -42,15 +46,29 @@ typedef pl_status (*pl_stage_fn)(vlm *in, const cfg_node *section, const cfg_nod
                                  pl_error *err);
 
 typedef struct {
-    const char *kind;       /* pipeline key */
+    const cfg_section *schema; /* its pipeline key (schema->name), one-line help and settings */
     pl_stage_fn run;
     bool produces_model;    /* output cached as results/cache/<key>.safetensors */
+    bool starts_pipeline;   /* makes a model from nothing (a fresh one, a file): must come
+                               before every other stage of a pipeline */
     const char *batch_key;  /* section key holding the batch size the input model must be
                                able to run (its max_batch; a list: its largest), or NULL for
                                the default 64 */
+    const char *file_key;   /* section key naming a file whose content (SHA-256) is part of
+                               the stage's cache key, or NULL */
     bool runs_alone;        /* a timing stage: the scheduler runs a run holding it while no
                                other stage runs, whatever engine.jobs says */
 } pl_stage_kind;
+
+/* The kind's pipeline key. */
+static inline const char *pl_stage_name(const pl_stage_kind *k) { return k->schema->name; }
+
+/* The registered kinds' settings sections, for the config layer. */
+const cfg_stage_catalog *pl_stage_catalog(void);
+
+/* An experiment file with the registered stage kinds (cfg_experiment_load). */
+pl_status pl_experiment_load(const char *path, const char *const *overrides, int n_overrides,
+                             pl_experiment **out, pl_error *err);
 
 /* The registered kind, or NULL. */
 const pl_stage_kind *pl_stage_find(const char *kind);
@@ -73,24 +91,8 @@ pl_status pl_stage_require_merged(const vlm *in, const char *kind, pl_error *err
 /* Moves the model in into out (no copy) and leaves in empty. */
 void pl_stage_take(vlm *in, vlm *out);
 
-/* The built-in stages (stage_<kind>.c). */
-pl_status stage_load(vlm *in, const cfg_node *section, const cfg_node *run, const pl_data *data,
-                     vlm *out, const pl_metrics_sink *sink, pl_error *err);
-pl_status stage_prune(vlm *in, const cfg_node *section, const cfg_node *run, const pl_data *data,
-                      vlm *out, const pl_metrics_sink *sink, pl_error *err);
-pl_status stage_finetune(vlm *in, const cfg_node *section, const cfg_node *run,
-                         const pl_data *data, vlm *out, const pl_metrics_sink *sink,
-                         pl_error *err);
-pl_status stage_pretrain(vlm *in, const cfg_node *section, const cfg_node *run,
-                         const pl_data *data, vlm *out, const pl_metrics_sink *sink,
-                         pl_error *err);
-pl_status stage_compact(vlm *in, const cfg_node *section, const cfg_node *run,
-                        const pl_data *data, vlm *out, const pl_metrics_sink *sink, pl_error *err);
-pl_status stage_eval(vlm *in, const cfg_node *section, const cfg_node *run, const pl_data *data,
-                     vlm *out, const pl_metrics_sink *sink, pl_error *err);
-pl_status stage_distill(vlm *in, const cfg_node *section, const cfg_node *run,
-                        const pl_data *data, vlm *out, const pl_metrics_sink *sink, pl_error *err);
-pl_status stage_bench(vlm *in, const cfg_node *section, const cfg_node *run, const pl_data *data,
-                      vlm *out, const pl_metrics_sink *sink, pl_error *err);
+/* The built-in kinds (stage_<kind>.c). */
+extern const pl_stage_kind PL_STAGE_PRETRAIN, PL_STAGE_LOAD, PL_STAGE_DISTILL, PL_STAGE_PRUNE,
+    PL_STAGE_FINETUNE, PL_STAGE_COMPACT, PL_STAGE_EVAL, PL_STAGE_BENCH;
 
 #endif

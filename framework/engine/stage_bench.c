@@ -10,10 +10,58 @@
 #include <stdio.h>
 
 #include "config/path.h"
+#include "config/schema_keys.h"
 #include "core/threads.h"
 #include "engine/stage.h"
 #include "prune/sparsity.h"
 #include "tune/latency.h"
+
+/* ---- settings (the `bench` section of an experiment) ---- */
+
+/* A non-empty list of at most 16 values, each at most max (max 0: no bound); names the
+ * first offender. */
+static bool check_int_list(const cfg_node *v, long long max, const char *what, char *why,
+                           size_t size) {
+    if (v->u.list.count == 0 || v->u.list.count > 16) {
+        snprintf(why, size, "list 1 to 16 %s", what);
+        return false;
+    }
+    for (int i = 0; i < v->u.list.count; i++) {
+        const cfg_node *n = v->u.list.items[i];
+        if (n->kind == CFG_INT && max > 0 && n->u.i > max) {
+            snprintf(why, size, "item %d is %lld, above %lld (%s)", i, n->u.i, max, what);
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool check_bench_batches(const cfg_node *v, char *why, size_t size) {
+    return check_int_list(v, 1024, "batch sizes of at most 1024", why, size);
+}
+
+static bool check_bench_threads(const cfg_node *v, char *why, size_t size) {
+    const long cores = pl_cores(); /* what the bench stage resolves 0 to */
+    char what[96];
+    snprintf(what, sizeof what, "thread counts; this machine has %ld cores", cores > 0 ? cores : 1);
+    return check_int_list(v, cores > 0 ? cores : 1, what, why, size);
+}
+
+static const cfg_key BENCH_KEYS[] = {
+    {K("samples", CFG_T_INT, "64"), GE(1), .help = "the fixed set of samples timed: the first N of the split"},
+    {K("split", CFG_T_ENUM, "test"), .choices = "test|val", .help = "which held-out split the samples come from"},
+    {K("batch_sizes", CFG_T_LIST, "[1, 32]"), .item = CFG_T_INT, GE(1), .check = check_bench_batches,
+     .help = "batch sizes to time (each a point; at most 16, each at most 1024)"},
+    {K("threads", CFG_T_LIST, "[1, 0]"), .item = CFG_T_INT, GE(0), .check = check_bench_threads,
+     .help = "thread counts to time (0 = every core of the machine; at most its cores)"},
+    {K("warmup", CFG_T_INT, "1"), GE(0), .help = "untimed passes over the samples before each point"},
+    {K("repeats", CFG_T_INT, "5"), GE(1), .help = "timed passes over the samples per point (median, IQR)"},
+    {K("tag", CFG_T_STRING, ""),
+     .help = "prefix of this bench's summary metrics, so several benches of a pipeline keep apart"},
+};
+SECTION(BENCH, "bench", "inference latency and throughput as deployed (KV-cached greedy answers), run alone",
+        BENCH_KEYS, false);
+
 
 static pl_status int_list(const cfg_node *section, const char *key, int *out, int *n,
                           pl_error *err) {
@@ -58,7 +106,7 @@ static pl_status summary(const pl_metrics_sink *sink, const char *tag, const cha
     return pl_metric_summary(sink, full, value, err);
 }
 
-pl_status stage_bench(vlm *in, const cfg_node *section, const cfg_node *run, const pl_data *data,
+static pl_status stage_bench(vlm *in, const cfg_node *section, const cfg_node *run, const pl_data *data,
                       vlm *out, const pl_metrics_sink *sink, pl_error *err) {
     (void)run, (void)out; /* bench leaves the model as it is */
     if (in == NULL) return PL_ERROR(err, PL_ERR_INVALID, "bench needs a model from an earlier stage");
@@ -96,3 +144,5 @@ pl_status stage_bench(vlm *in, const cfg_node *section, const cfg_node *run, con
     pl_metric_progress(sink, line);
     return PL_OK;
 }
+
+const pl_stage_kind PL_STAGE_BENCH = {.schema = &BENCH, .run = stage_bench, .batch_key = "batch_sizes", .runs_alone = true};

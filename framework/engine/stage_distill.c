@@ -7,12 +7,62 @@
  * where the state terms pair student block k with the teacher block it was copied from. The
  * teacher stays frozen, with buffers of its own; the student is the stage's output. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config/path.h"
+#include "config/schema_keys.h"
 #include "engine/settings_finetune.h"
 #include "engine/stage.h"
 #include "model/student.h"
+
+/* ---- settings (the `distill` section of an experiment) ---- */
+
+static bool check_scheme(const cfg_node *v, char *why, size_t size) {
+    static const char *const fixed[] = {"even", "odd", "first", "last", "none"};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        if (strcmp(v->u.s, fixed[i]) == 0) return true;
+    if (strncmp(v->u.s, "uniform:", 8) == 0) {
+        char *end;
+        long k = strtol(v->u.s + 8, &end, 10);
+        if (v->u.s[8] >= '0' && v->u.s[8] <= '9' && *end == '\0' && k >= 1) return true;
+    }
+    snprintf(why, size, "use even, odd, first, last, none or uniform:<k> with k >= 1");
+    return false;
+}
+
+static const cfg_key SCHEME_KEYS[] = {
+    {K("vision", CFG_T_STRING, "even"), .choices = "even|odd|first|last|none|uniform:<k>", .check = check_scheme,
+     .help = "teacher vision blocks the student keeps (even = 2, 4, 6, ... counting from 1)"},
+    {K("bridge", CFG_T_STRING, "none"), .choices = "even|odd|first|last|none|uniform:<k>", .check = check_scheme,
+     .help = "teacher bridge layers kept (none = keep all)"},
+    {K("language", CFG_T_STRING, "even"), .choices = "even|odd|first|last|none|uniform:<k>", .check = check_scheme,
+     .help = "teacher language layers kept"},
+};
+SECTION(SCHEME, "scheme", "layer-halving scheme per module", SCHEME_KEYS, false);
+
+static const cfg_key DISTILL_KEYS[] = {
+    {K("scheme", CFG_T_MAP, "{}"), .sub = &SCHEME, .help = "which teacher blocks the student keeps, per module"},
+    {K("steps", CFG_T_INT, "2000"), GE(0), .help = "distillation steps"},
+    {K("batch_size", CFG_T_INT, "32"), GE(1), .help = "scenes per step"},
+    {K("lr", CFG_T_FLOAT, "1e-3"), GT(0), .help = "peak learning rate"},
+    {K("warmup", CFG_T_INT, "100"), GE(0), .help = "linear warm-up steps"},
+    {K("lambda", CFG_T_FLOAT, "0.5"), UNIT,
+     .help = "KD weight: L = (1-lambda) L_task + lambda T^2 KL(teacher || student) + hidden_weight "
+             "L_hid + attn_weight L_attn, as in finetune"},
+    {K("temperature", CFG_T_FLOAT, "1.0"), GT(0), .help = "KD softmax temperature T"},
+    {K("hidden_weight", CFG_T_FLOAT, "0.0"), GE(0),
+     .help = "hidden-state MSE weight: student block k against the teacher block it was copied from"},
+    {K("attn_weight", CFG_T_FLOAT, "0.0"), GE(0),
+     .help = "attention-map MSE weight, over the same block pairs"},
+    {K("train_samples", CFG_T_INT, NULL), GE(1), .flags = CFG_KEY_OPTIONAL,
+     .help = "data budget: train on these many fixed samples, cycled in epochs (absent: a fresh "
+             "sample every time); at least one batch"},
+};
+SECTION(DISTILL, "distill", "a shallower student from the teacher's own blocks, distilled from it (EfficientVLM); "
+        "the teacher is the pipeline's current model, run unmasked and frozen",
+        DISTILL_KEYS, false);
+
 
 /* The student plan of the section's scheme per module over the teacher's depths. */
 static pl_status plan_of(const cfg_node *section, const model_config *teacher, student_plan *plan,
@@ -30,7 +80,7 @@ static pl_status plan_of(const cfg_node *section, const model_config *teacher, s
     return PL_OK;
 }
 
-pl_status stage_distill(vlm *in, const cfg_node *section, const cfg_node *run, const pl_data *data,
+static pl_status stage_distill(vlm *in, const cfg_node *section, const cfg_node *run, const pl_data *data,
                         vlm *out, const pl_metrics_sink *sink, pl_error *err) {
     if (in == NULL) return PL_ERROR(err, PL_ERR_INVALID, "distill needs a teacher from an earlier stage");
     PL_TRY(pl_stage_require_merged(in, "distill", err));
@@ -52,3 +102,5 @@ pl_status stage_distill(vlm *in, const cfg_node *section, const cfg_node *run, c
     PL_TRY(pl_metric_summary(sink, "student_params", (double)out->index.layout.total, err));
     return pl_metric_summary(sink, "teacher_params", (double)in->index.layout.total, err);
 }
+
+const pl_stage_kind PL_STAGE_DISTILL = {.schema = &DISTILL, .run = stage_distill, .produces_model = true, .batch_key = "batch_size"};

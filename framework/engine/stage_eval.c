@@ -4,11 +4,25 @@
 #include <stdio.h>
 
 #include "config/path.h"
+#include "config/schema_keys.h"
 #include "engine/settings.h"
 #include "engine/stage.h"
 #include "tune/evaluate.h"
 
-pl_status stage_eval(vlm *in, const cfg_node *section, const cfg_node *run, const pl_data *data,
+/* ---- settings (the `eval` section of an experiment) ---- */
+
+static const cfg_key EVAL_KEYS[] = {
+    {K("samples", CFG_T_INT, "2000"), GE(1), .help = "scenes evaluated"},
+    {K("split", CFG_T_ENUM, "test"), .choices = "test|val", .help = "which held-out split"},
+    {K("batch_size", CFG_T_INT, "64"), GE(1), .help = "scenes per forward pass"},
+    {K("tag", CFG_T_STRING, ""),
+     .help = "prefix of this evaluation's summary metrics (e.g. 'pruned_' gives pruned_acc), "
+             "so evaluations at several points of a pipeline keep apart"},
+};
+SECTION(EVAL, "eval", "exact-match accuracy per question type and answer cross-entropy", EVAL_KEYS, false);
+
+
+static pl_status stage_eval(vlm *in, const cfg_node *section, const cfg_node *run, const pl_data *data,
                      vlm *out, const pl_metrics_sink *sink, pl_error *err) {
     (void)run, (void)out; /* eval leaves the model as it is */
     eval_settings es;
@@ -42,3 +56,5 @@ pl_status stage_eval(vlm *in, const cfg_node *section, const cfg_node *run, cons
     pl_metric_progress(sink, line);
     return PL_OK;
 }
+
+const pl_stage_kind PL_STAGE_EVAL = {.schema = &EVAL, .run = stage_eval, .batch_key = "batch_size"};

@@ -6,12 +6,55 @@
 #include <string.h>
 
 #include "config/path.h"
+#include "config/schema_keys.h"
 #include "engine/settings_finetune.h"
 #include "engine/stage.h"
 #include "model/checkpoint.h"
 #include "prune/sparsity.h"
 
-pl_status stage_finetune(vlm *in, const cfg_node *section, const cfg_node *run,
+/* ---- settings (the `finetune` section of an experiment) ---- */
+
+static const cfg_key RANK_KEYS[] = {
+    {K("vision", CFG_T_INT, "4"), RANK_RANGE, .help = "adapter rank in the vision encoder"},
+    {K("bridge", CFG_T_INT, "2"), RANK_RANGE, .help = "adapter rank in the bridge"},
+    {K("language", CFG_T_INT, "8"), RANK_RANGE, .help = "adapter rank in the language model"},
+};
+SECTION(RANK, "rank", "LoRA rank per module", RANK_KEYS, false);
+
+static const cfg_key FINETUNE_KEYS[] = {
+    {K("adapter", CFG_T_ENUM, "sparselora"), .choices = "none|lora|sparselora",
+     .help = "none = masked full fine-tuning; lora = W*M + s*BA; sparselora = (W + s*BA)*M"},
+    {K("rank", CFG_T_MAP, "{}"), .sub = &RANK, .help = "adapter rank per module"},
+    {K("alpha", CFG_T_FLOAT, "16"), GT(0), .help = "LoRA scale numerator (s = alpha / rank)"},
+    {K("targets", CFG_T_LIST, "[vision, language]"), .item = CFG_T_ENUM, .choices = "vision|bridge|language",
+     .help = "modules that get adapters"},
+    {K("layer_kinds", CFG_T_LIST, "[qkv, proj, fc1, fc2]"), .item = CFG_T_ENUM,
+     .choices = "qkv|proj|fc1|fc2|cross_q|cross_kv|cross_proj", .help = "linear layers that get adapters"},
+    {K("merge", CFG_T_BOOL, "true"),
+     .help = "fold adapters into the weights at the end; false keeps them as factors in the output checkpoint"},
+    {K("steps", CFG_T_INT, "500"), GE(0), .help = "fine-tuning steps"},
+    {K("batch_size", CFG_T_INT, "32"), GE(1), .help = "scenes per step"},
+    {K("lr", CFG_T_FLOAT, "1e-3"), GT(0), .help = "peak learning rate"},
+    {K("warmup", CFG_T_INT, "50"), GE(0), .help = "linear warm-up steps"},
+    {K("lambda", CFG_T_FLOAT, "0.5"), UNIT,
+     .help = "KD weight: L = (1-lambda) L_task + lambda T^2 KL(teacher || student) + hidden_weight "
+             "L_hid + attn_weight L_attn, as in distill"},
+    {K("temperature", CFG_T_FLOAT, "1.0"), GT(0), .help = "KD softmax temperature"},
+    {K("hidden_weight", CFG_T_FLOAT, "0.0"), GE(0),
+     .help = "hidden-state MSE weight w_h: L += w_h * mean over every block k of every module of "
+             "mean((out_k - teacher out_k)^2); logged as loss_hidden"},
+    {K("attn_weight", CFG_T_FLOAT, "0.0"), GE(0),
+     .help = "attention-map MSE weight w_a: the same over each block's self-attention "
+             "probabilities; logged as loss_attn"},
+    {K("teacher", CFG_T_STRING, "same"), .help = "'same' (the unpruned weights without adapters) or a checkpoint path"},
+    {K("train_samples", CFG_T_INT, NULL), GE(1), .flags = CFG_KEY_OPTIONAL,
+     .help = "data budget: train on these many fixed samples, cycled in epochs (absent: a fresh "
+             "sample every time); at least one batch"},
+};
+SECTION(FINETUNE, "finetune", "recover accuracy with adapters and distillation", FINETUNE_KEYS, false);
+
+
+static pl_status stage_finetune(vlm *in, const cfg_node *section, const cfg_node *run,
                          const pl_data *data, vlm *out, const pl_metrics_sink *sink,
                          pl_error *err) {
     finetune_settings fs;
@@ -54,3 +97,5 @@ pl_status stage_finetune(vlm *in, const cfg_node *section, const cfg_node *run,
     adapters_free(&adapters);
     return st;
 }
+
+const pl_stage_kind PL_STAGE_FINETUNE = {.schema = &FINETUNE, .run = stage_finetune, .produces_model = true, .batch_key = "batch_size"};

@@ -6,12 +6,22 @@
 #include <string.h>
 
 #include "config/path.h"
+#include "config/schema_keys.h"
 #include "engine/fsutil.h"
 #include "engine/settings.h"
 #include "engine/stage.h"
 #include "model/checkpoint.h"
 
-pl_status stage_load(vlm *in, const cfg_node *section, const cfg_node *run, const pl_data *data,
+/* ---- settings (the `load` section of an experiment) ---- */
+
+static const cfg_key LOAD_KEYS[] = {
+    {K("path", CFG_T_STRING, NULL), .help = "a prunelab checkpoint (safetensors), relative to the working directory"},
+    {K("sha256", CFG_T_STRING, ""), .help = "the file's expected SHA-256 in hex ('' = not checked)"},
+};
+SECTION(LOAD, "load", "start the pipeline from a saved model instead of pretraining", LOAD_KEYS, false);
+
+
+static pl_status stage_load(vlm *in, const cfg_node *section, const cfg_node *run, const pl_data *data,
                      vlm *out, const pl_metrics_sink *sink, pl_error *err) {
     (void)in, (void)sink;
     const char *path, *want;
@@ -48,3 +58,5 @@ pl_status stage_load(vlm *in, const cfg_node *section, const cfg_node *run, cons
         }
     return PL_OK;
 }
+
+const pl_stage_kind PL_STAGE_LOAD = {.schema = &LOAD, .run = stage_load, .produces_model = true, .starts_pipeline = true, .file_key = "path"};

@@ -12,6 +12,7 @@
 #include "config/schema.h"
 #include "config/yaml_load.h"
 #include "core/alloc.h"
+#include "engine/stage.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     cfg_arena a;
@@ -28,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 abort(); /* canonical text must load back equal */
             pl_free(text);
         }
-        cfg_validator *v = cfg_validator_new(&a, &err);
+        cfg_validator *v = cfg_validator_new(&a, pl_stage_catalog(), &err);
         cfg_node *filled, *resolved, *checked;
         if (v != NULL && root->kind == CFG_MAP && cfg_fill_defaults(v, root, &filled, &err) == PL_OK &&
             cfg_interpolate(&a, filled, &resolved, &err) == PL_OK)

@@ -1,0 +1,29 @@
+/* schema_keys.h - shorthand for writing section tables (cfg_key / cfg_section literals),
+ * for the files that declare them: config/schema_sections.c and each stage kind's file.
+ *
+ *   static const cfg_key FOO_KEYS[] = {
+ *       {K("steps", CFG_T_INT, "500"), GE(0), .help = "optimizer steps"},
+ *   };
+ *   SECTION(FOO, "foo", "what the foo stage does", FOO_KEYS, false);
+ *
+ * Include it only in such files: the macro names are short. */
+#ifndef PL_CONFIG_SCHEMA_KEYS_H
+#define PL_CONFIG_SCHEMA_KEYS_H
+
+#include "config/schema.h"
+
+#define K(n, t, d) .name = (n), .type = (t), .def = (d)
+#define GE(x) .lo = (x), .range = CFG_RANGE_LO
+#define GT(x) .lo = (x), .range = CFG_RANGE_LO | CFG_RANGE_LO_OPEN
+#define UNIT_OPEN .lo = 0, .hi = 1, .range = CFG_RANGE_LO | CFG_RANGE_HI | CFG_RANGE_HI_OPEN
+#define RANK_RANGE .lo = 1, .hi = 1024, .range = CFG_RANGE_LO | CFG_RANGE_HI /* see nn/linear.h */
+#define UNIT .lo = 0, .hi = 1, .range = CFG_RANGE_LO | CFG_RANGE_HI
+#define SECTION(var, nm, hlp, keys, is_open) \
+    static const cfg_section var = {nm, hlp, keys, (int)(sizeof keys / sizeof keys[0]), is_open}
+
+/* The question mix (data.question_mix, and a pretraining phase's own): weights per
+ * question type, and its check that at least one weight is positive. */
+extern const cfg_section CFG_QUESTION_MIX;
+bool cfg_check_question_mix(const cfg_node *v, char *why, size_t size);
+
+#endif
