@@ -142,7 +142,9 @@ Test(config_sweep, shipped_experiments_validate) {
     const char *files[] = {"experiments/quickstart.yaml", "experiments/modality_split.yaml",
                            "experiments/modality_single.yaml", "experiments/pruning_methods.yaml",
                            "experiments/ressa.yaml", "experiments/teacher_tiny.yaml",
-                           "experiments/teacher_small.yaml"};
+                           "experiments/teacher_small.yaml", "experiments/structured.yaml",
+                           "experiments/ressa_latency.yaml", "experiments/efficientvlm.yaml",
+                           "experiments/ressa_scarce.yaml"};
     for (int i = 0; i < (int)(sizeof files / sizeof files[0]); i++) {
         pl_error err;
         pl_experiment *e;
@@ -150,4 +152,23 @@ Test(config_sweep, shipped_experiments_validate) {
         cr_assert_gt(e->n_runs, 0);
         pl_experiment_free(e);
     }
+}
+
+/* An optional key without a default (finetune.train_samples) can be an axis although the
+ * base config lacks it: the cases that set it have it, the others stay without it. A key
+ * the schema does not know is still refused. */
+Test(config_sweep, an_axis_may_set_an_optional_key_the_base_lacks) {
+    pl_experiment *e = load("optional_axis.yaml", NULL, 0);
+    cr_assert_eq(e->n_runs, 2);
+    const cfg_node *set = cfg_get(e->runs[0].config, "pipeline.finetune.train_samples");
+    cr_assert(set != NULL && set->kind == CFG_INT && set->u.i == 256);
+    cr_assert_null(cfg_get(e->runs[1].config, "pipeline.finetune.train_samples"));
+    cr_assert_null(e->runs[1].values[1], "the unset axis has no value in that run");
+    pl_experiment_free(e);
+    const char *typo[] = {"sweep.axes.n.path=pipeline.finetune.train_sample"};
+    pl_error err;
+    pl_error_clear(&err);
+    pl_experiment *bad = NULL;
+    cr_assert_eq(pl_experiment_load("tests/data/config/good/optional_axis.yaml", typo, 1, &bad, &err), PL_ERR_CONFIG);
+    cr_assert(strstr(err.message, "train_sample") != NULL, "%s", err.message);
 }

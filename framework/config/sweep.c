@@ -129,16 +129,26 @@ static pl_status axis_values(cfg_arena *a, const cfg_node *spec, cfg_node ***out
                 "{range: {from, to, step, inclusive}}");
 }
 
-static pl_status check_path(const cfg_stage_catalog *stages, const cfg_node *base, const char *path, cfg_pos pos, const char *alias,
-                            pl_error *err) {
+static pl_status check_path(const cfg_stage_catalog *stages, const cfg_node *base, const char *path,
+                            cfg_pos pos, const char *alias, pl_error *err) {
     const cfg_node *node;
     char what[200];
     pl_error why;
     pl_error_clear(&why);
     snprintf(what, sizeof what, "sweep axis '%.100s'", alias);
-    if (cfg_schema_find(stages, base, path, &why) == NULL || cfg_lookup(base, path, &node, &why) != PL_OK)
-        return fail(err, pos, what, why.message);
-    return PL_OK;
+    const cfg_key *key = cfg_schema_find(stages, base, path, &why);
+    if (key == NULL) return fail(err, pos, what, why.message);
+    if (cfg_lookup(base, path, &node, &why) == PL_OK) return PL_OK;
+    /* An optional key without a default (finetune.train_samples) is absent until an axis
+     * sets it: the section holding it must be there. */
+    const char *dot = strrchr(path, '.');
+    if ((key->flags & CFG_KEY_OPTIONAL) && key->def == NULL && dot != NULL) {
+        char parent[CFG_PATH_MAX];
+        snprintf(parent, sizeof parent, "%.*s", (int)(dot - path), path);
+        pl_error_clear(&why);
+        if (cfg_lookup(base, parent, &node, &why) == PL_OK && node->kind == CFG_MAP) return PL_OK;
+    }
+    return fail(err, pos, what, why.message);
 }
 
 static int find_axis(const cfg_sweep *s, const char *alias) {

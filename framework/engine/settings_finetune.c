@@ -44,6 +44,9 @@ static pl_status training_keys(const cfg_node *stage, const cfg_node *run, finet
     long long budget = 0; /* absent: unlimited */
     if (cfg_get(stage, "train_samples") != NULL) PL_TRY(cfg_get_int(stage, "train_samples", &budget, err));
     c->train_samples = budget;
+    /* optional: absent keeps finetune_config_default's (no evaluation while training) */
+    if (cfg_get(stage, "eval_every") != NULL) PL_TRY(get_i(stage, "eval_every", &c->eval_every, err));
+    if (cfg_get(stage, "eval_samples") != NULL) PL_TRY(get_i(stage, "eval_samples", &c->eval_samples, err));
     long long seed;
     PL_TRY(cfg_get_int(run, "seed", &seed, err));
     c->seed = (uint64_t)seed;

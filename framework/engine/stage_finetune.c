@@ -50,6 +50,11 @@ static const cfg_key FINETUNE_KEYS[] = {
     {K("train_samples", CFG_T_INT, NULL), GE(1), .flags = CFG_KEY_OPTIONAL,
      .help = "data budget: train on these many fixed samples, cycled in epochs (absent: a fresh "
              "sample every time); at least one batch"},
+    {K("eval_every", CFG_T_INT, NULL), GE(1), .flags = CFG_KEY_OPTIONAL,
+     .help = "steps between validation evaluations while training (acc, ce on the val split; "
+             "absent: none)"},
+    {K("eval_samples", CFG_T_INT, NULL), GE(1), .flags = CFG_KEY_OPTIONAL,
+     .help = "validation scenes per evaluation while training (absent: 500)"},
 };
 SECTION(FINETUNE, "finetune", "recover accuracy with adapters and distillation", FINETUNE_KEYS, false);
 
