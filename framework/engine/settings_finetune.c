@@ -30,17 +30,13 @@ static pl_status get_i(const cfg_node *n, const char *path, int *out, pl_error *
     return PL_OK;
 }
 
-/* The keys finetune and distill share: the schedule, the loss weights, the run's seed. */
-static pl_status training_keys(const cfg_node *stage, const cfg_node *run, finetune_config *c,
+/* The schedule keys every training stage built on finetune_run has, and the run's seed. */
+static pl_status schedule_keys(const cfg_node *stage, const cfg_node *run, finetune_config *c,
                                pl_error *err) {
     PL_TRY(get_i(stage, "steps", &c->steps, err));
     PL_TRY(get_i(stage, "batch_size", &c->batch_size, err));
     PL_TRY(get_f(stage, "lr", &c->lr, err));
     PL_TRY(get_i(stage, "warmup", &c->warmup, err));
-    PL_TRY(get_f(stage, "lambda", &c->lambda, err));
-    PL_TRY(get_f(stage, "temperature", &c->temperature, err));
-    PL_TRY(get_f(stage, "hidden_weight", &c->hidden_weight, err));
-    PL_TRY(get_f(stage, "attn_weight", &c->attn_weight, err));
     long long budget = 0; /* absent: unlimited */
     if (cfg_get(stage, "train_samples") != NULL) PL_TRY(cfg_get_int(stage, "train_samples", &budget, err));
     c->train_samples = budget;
@@ -51,6 +47,16 @@ static pl_status training_keys(const cfg_node *stage, const cfg_node *run, finet
     PL_TRY(cfg_get_int(run, "seed", &seed, err));
     c->seed = (uint64_t)seed;
     return PL_OK;
+}
+
+/* The keys finetune and distill share: the schedule and the loss weights. */
+static pl_status training_keys(const cfg_node *stage, const cfg_node *run, finetune_config *c,
+                               pl_error *err) {
+    PL_TRY(schedule_keys(stage, run, c, err));
+    PL_TRY(get_f(stage, "lambda", &c->lambda, err));
+    PL_TRY(get_f(stage, "temperature", &c->temperature, err));
+    PL_TRY(get_f(stage, "hidden_weight", &c->hidden_weight, err));
+    return get_f(stage, "attn_weight", &c->attn_weight, err);
 }
 
 pl_status settings_finetune(const cfg_node *stage, const cfg_node *run, finetune_settings *out,
@@ -81,4 +87,19 @@ pl_status settings_distill(const cfg_node *stage, const cfg_node *run, finetune_
     c->adapter = ADAPTER_NONE; /* every student weight trains */
     c->stage = "distill";
     return training_keys(stage, run, c, err);
+}
+
+pl_status settings_loraprune_training(const cfg_node *stage, const cfg_node *run,
+                                      finetune_config *c, pl_error *err) {
+    finetune_config_default(c);
+    c->adapter = ADAPTER_LORA;
+    c->stage = "loraprune";
+    c->lambda = 0.0f; /* the task loss alone */
+    c->adapters.modules = (1u << MODULE_VISION) | (1u << MODULE_BRIDGE) | (1u << MODULE_LANGUAGE);
+    c->adapters.layer_kinds = LAYER_QKV | LAYER_PROJ | LAYER_FC1 | LAYER_FC2;
+    PL_TRY(get_i(stage, "rank.vision", &c->adapters.rank[MODULE_VISION], err));
+    PL_TRY(get_i(stage, "rank.bridge", &c->adapters.rank[MODULE_BRIDGE], err));
+    PL_TRY(get_i(stage, "rank.language", &c->adapters.rank[MODULE_LANGUAGE], err));
+    PL_TRY(get_f(stage, "alpha", &c->adapters.alpha, err));
+    return schedule_keys(stage, run, c, err);
 }

@@ -20,4 +20,9 @@ pl_status settings_finetune(const cfg_node *stage, const cfg_node *run, finetune
 pl_status settings_distill(const cfg_node *stage, const cfg_node *run, finetune_config *out,
                            pl_error *err);
 
+/* A `loraprune` section's training keys -> finetune_config: LoRA on the qkv, proj, fc1 and
+ * fc2 layers of every module, the task loss alone (the pruning keys are read by the stage). */
+pl_status settings_loraprune_training(const cfg_node *stage, const cfg_node *run,
+                                      finetune_config *out, pl_error *err);
+
 #endif

@@ -93,6 +93,6 @@ void pl_stage_take(vlm *in, vlm *out);
 
 /* The built-in kinds (stage_<kind>.c). */
 extern const pl_stage_kind PL_STAGE_PRETRAIN, PL_STAGE_LOAD, PL_STAGE_DISTILL, PL_STAGE_PRUNE,
-    PL_STAGE_FINETUNE, PL_STAGE_COMPACT, PL_STAGE_EVAL, PL_STAGE_BENCH;
+    PL_STAGE_FINETUNE, PL_STAGE_LORAPRUNE, PL_STAGE_COMPACT, PL_STAGE_EVAL, PL_STAGE_BENCH;
 
 #endif

@@ -117,6 +117,14 @@ pl_status adapters_restrict(adapter_set *a, const param_index *pi, const model_c
     return PL_OK;
 }
 
+void adapters_refresh_restrict(adapter_set *a, const param_index *pi, const model_config *cfg,
+                               const unit_masks *units) {
+    if (a->keep_rows == NULL || a->keep_cols == NULL) return;
+    for (int t = 0; t < a->param_count; t++)
+        if (a->keep_rows[t] != NULL && a->keep_cols[t] != NULL)
+            unit_masks_linear_keep(units, pi, cfg, t, a->keep_rows[t], a->keep_cols[t]);
+}
+
 void adapters_free(adapter_set *a) {
     for (int t = 0; a->keep_rows && a->keep_cols && t < a->param_count; t++) {
         pl_free(a->keep_rows[t]);

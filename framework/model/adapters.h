@@ -64,6 +64,10 @@ void adapters_move(adapter_set *dst, adapter_set *src);
  * and for a model without unit masks. */
 pl_status adapters_restrict(adapter_set *a, const param_index *pi, const model_config *cfg,
                             const unit_masks *units, pl_error *err);
+/* After more units were removed while the adapters train (LoRAPrune): the keep vectors
+ * adapters_restrict made are recomputed from units. No-op where it made none. */
+void adapters_refresh_restrict(adapter_set *a, const param_index *pi, const model_config *cfg,
+                               const unit_masks *units);
 
 /* Folds the adapters into params: sparselora W ← (W + s·B·A)⊙M, which keeps the sparsity
  * exactly; lora W ← W⊙M + s·B·A, which is dense again, so the layer's mask is set to all

@@ -46,6 +46,36 @@ static void schedule_of(const finetune_config *cfg, const char *stage, train_sch
                  .attn_weight = cfg->attn_weight}};
 }
 
+/* The teacher's pass and a stage's own hooks as one hook set. */
+typedef struct {
+    train_teacher *teacher;   /* NULL: no teacher term */
+    const train_hooks *extra; /* NULL: none */
+    pl_buffer *weight_grads;  /* zeroed before each step when computed (cfg->weight_grads) */
+} hook_chain;
+
+static pl_status chain_before(void *ctx, vlm_input *in, int64_t step, pl_error *err) {
+    hook_chain *c = ctx;
+    if (c->weight_grads != NULL) pl_buffer_zero(c->weight_grads);
+    if (c->teacher != NULL) PL_TRY(train_teacher_before_forward(c->teacher, in, step, err));
+    if (c->extra != NULL && c->extra->before_forward != NULL)
+        return c->extra->before_forward(c->extra->ctx, in, step, err);
+    return PL_OK;
+}
+
+static pl_status chain_backward(void *ctx, int64_t step, vlm_losses *loss, pl_error *err) {
+    const hook_chain *c = ctx;
+    if (c->extra != NULL && c->extra->after_backward != NULL)
+        return c->extra->after_backward(c->extra->ctx, step, loss, err);
+    return PL_OK;
+}
+
+static pl_status chain_step(void *ctx, int64_t step, pl_error *err) {
+    const hook_chain *c = ctx;
+    if (c->extra != NULL && c->extra->after_step != NULL)
+        return c->extra->after_step(c->extra->ctx, step, err);
+    return PL_OK;
+}
+
 pl_status finetune_run(vlm *m, vlm *teacher, const pl_data *d, const finetune_config *cfg,
                        adapter_set *adapters, const pl_metrics_sink *sink, pl_error *err) {
     const char *stage = cfg->stage != NULL ? cfg->stage : "finetune";
@@ -60,7 +90,8 @@ pl_status finetune_run(vlm *m, vlm *teacher, const pl_data *d, const finetune_co
                         "be >= 0", stage, (double)cfg->hidden_weight, (double)cfg->attn_weight);
     PL_TRY(vlm_enable_weff(m, err));
     train_target target;
-    weight_set student = vlm_weights(m, 1, cfg->adapter == ADAPTER_NONE);
+    const int weight_grads = cfg->adapter != ADAPTER_NONE && cfg->weight_grads;
+    weight_set student = vlm_weights(m, 1, cfg->adapter == ADAPTER_NONE || weight_grads);
     if (cfg->adapter == ADAPTER_NONE) {
         PL_TRY(train_target_params(&target, m, err));
     } else {
@@ -78,8 +109,12 @@ pl_status finetune_run(vlm *m, vlm *teacher, const pl_data *d, const finetune_co
     schedule_of(cfg, stage, &s);
     train_teacher ts;
     memset(&ts, 0, sizeof ts);
-    train_hooks hooks = {.ctx = &ts, .before_forward = train_teacher_before_forward};
     const int uses_teacher = finetune_uses_teacher(cfg);
+    hook_chain chain = {.teacher = uses_teacher ? &ts : NULL, .extra = cfg->hooks,
+                        .weight_grads = weight_grads ? &m->grads : NULL};
+    const train_hooks hooks = {.ctx = &chain, .before_forward = chain_before,
+                               .after_backward = chain_backward, .after_step = chain_step};
+    const int hooked = uses_teacher || cfg->hooks != NULL || weight_grads;
     pl_status rc = PL_OK;
     if (uses_teacher) {
         const teacher_needs needs = {.logits = cfg->lambda > 0.0f,
@@ -91,7 +126,7 @@ pl_status finetune_run(vlm *m, vlm *teacher, const pl_data *d, const finetune_co
         rc = train_teacher_setup(&ts, m, teacher, &needs, err);
     }
     if (rc == PL_OK)
-        rc = train_loop_run(m, &student, &target, &s, uses_teacher ? &hooks : NULL, d, sink, err);
+        rc = train_loop_run(m, &student, &target, &s, hooked ? &hooks : NULL, d, sink, err);
     if (uses_teacher) train_teacher_free(&ts);
     train_target_free(&target);
     if (rc != PL_OK && cfg->adapter != ADAPTER_NONE) adapters_free(adapters);

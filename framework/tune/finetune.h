@@ -26,6 +26,7 @@
 #include "model/adapters.h"
 #include "model/layer_map.h"
 #include "model/vlm.h"
+#include "tune/train_loop.h"
 
 typedef struct {
     adapter_kind adapter;
@@ -40,6 +41,10 @@ typedef struct {
     int64_t train_samples;    /* > 0: only first_sample .. + train_samples - 1, cyclically */
     const vlm_layer_map *layer_map; /* student block -> teacher block; NULL: the identity */
     const char *stage;        /* the stage's name in errors and progress lines (NULL: finetune) */
+    int weight_grads;         /* adapters: each step also computes dL/dW_eff into m->grads
+                                 (not stepped; zeroed before every step) for the hooks */
+    const train_hooks *hooks; /* per-step hooks of a stage built on finetune (LoRAPrune): run
+                                 after the teacher's pass; NULL: none */
 } finetune_config;
 
 void finetune_config_default(finetune_config *cfg);

@@ -1,0 +1,191 @@
+/* stage_loraprune.c - the loraprune stage (LoRAPrune): LoRA fine-tuning of the current model
+ * on the task loss, during which attention heads and MLP neurons are removed on a cubic
+ * schedule by their LoRA-gradient importance (prune/loraprune.h; or by the true weight
+ * gradient, or by magnitude); at the end the adapters are merged and the removed units cut
+ * out (model/compact.h). Summary: what each block keeps (heads_kept_*, neurons_kept_*,
+ * removed_fraction), the bytes of gradient and optimizer state the criterion needs, the
+ * process's peak resident memory, samples/s, and the compacted model's parameters. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "config/path.h"
+#include "config/schema_keys.h"
+#include "core/timing.h"
+#include "engine/settings_finetune.h"
+#include "engine/stage.h"
+#include "model/compact.h"
+#include "prune/loraprune.h"
+#include "prune/sparsity.h"
+#include "prune/structured.h"
+#include "tune/finetune.h"
+
+/* ---- settings (the `loraprune` section of an experiment) ---- */
+
+static const cfg_key LP_RANK_KEYS[] = {
+    {K("vision", CFG_T_INT, "8"), RANK_RANGE, .help = "adapter rank in the vision encoder"},
+    {K("bridge", CFG_T_INT, "8"), RANK_RANGE, .help = "adapter rank in the bridge"},
+    {K("language", CFG_T_INT, "8"), RANK_RANGE, .help = "adapter rank in the language model"},
+};
+SECTION(LP_RANK, "rank", "LoRA rank per module", LP_RANK_KEYS, false);
+
+static const cfg_key LORAPRUNE_KEYS[] = {
+    {K("ratio", CFG_T_FLOAT, "0.5"), UNIT_OPEN,
+     .help = "fraction of each block's attention heads and MLP neurons removed by the end "
+             "(int(n * ratio) of n), in [0, 1)"},
+    {K("criterion", CFG_T_ENUM, "lora"), .choices = "lora|grad|magnitude",
+     .help = "importance |G * W|: lora estimates G = dB A + B dA - dB dA from the factors' "
+             "gradients, grad uses the true weight gradient (held in memory), magnitude |W|"},
+    {K("one_shot", CFG_T_BOOL, "false"),
+     .help = "prune to the ratio once, at the end of the warm-up fraction, then fine-tune"},
+    {K("every", CFG_T_INT, "10"), GE(1), .help = "steps between pruning events"},
+    {K("warmup_frac", CFG_T_FLOAT, "0.1"), UNIT_OPEN, .help = "share of the steps before the first pruning"},
+    {K("cooldown_frac", CFG_T_FLOAT, "0.1"), UNIT_OPEN,
+     .help = "share of the steps at the end that fine-tune at the final ratio"},
+    {K("protect", CFG_T_LIST, "[]"), .item = CFG_T_STRING,
+     .help = "blocks never pruned, as module.block (vision.0, language.5; blocks from 0)"},
+    {K("steps", CFG_T_INT, "500"), GE(1), .help = "fine-tuning steps"},
+    {K("batch_size", CFG_T_INT, "32"), GE(1), .help = "scenes per step"},
+    {K("lr", CFG_T_FLOAT, "1e-3"), GT(0), .help = "peak learning rate of the LoRA factors"},
+    {K("warmup", CFG_T_INT, "50"), GE(0), .help = "linear learning-rate warm-up steps"},
+    {K("rank", CFG_T_MAP, "{}"), .sub = &LP_RANK, .help = "adapter rank per module"},
+    {K("alpha", CFG_T_FLOAT, "16"), GT(0), .help = "LoRA scale numerator (s = alpha / rank)"},
+    {K("train_samples", CFG_T_INT, NULL), GE(1), .flags = CFG_KEY_OPTIONAL,
+     .help = "data budget: train on these many fixed samples, cycled in epochs (absent: a fresh "
+             "sample every time); at least one batch"},
+};
+SECTION(LORAPRUNE, "loraprune",
+        "LoRA fine-tuning that removes heads and neurons by LoRA-gradient importance on a cubic "
+        "schedule, then merges and compacts (LoRAPrune)", LORAPRUNE_KEYS, false);
+
+/* ---- the stage ------------------------------------------------------------------------ */
+
+typedef struct { /* what the per-step hooks reach */
+    loraprune_state *state;
+    vlm *model;
+    adapter_set *adapters;
+    int weight_grads;
+    int removed;
+} lp_run;
+
+static pl_status observe_hook(void *ctx, int64_t step, vlm_losses *loss, pl_error *err) {
+    (void)step, (void)loss, (void)err;
+    lp_run *r = ctx;
+    loraprune_observe(r->state, r->model, r->adapters, r->weight_grads ? &r->model->grads : NULL);
+    return PL_OK;
+}
+
+static pl_status prune_hook(void *ctx, int64_t step, pl_error *err) {
+    lp_run *r = ctx;
+    if (!loraprune_prunes_at(&r->state->cfg, (int)step)) return PL_OK;
+    const int n = loraprune_apply(r->state, r->model, r->adapters, (int)step, err);
+    if (n < 0) return pl_error_wrap(err, "loraprune at step %lld", (long long)step);
+    r->removed += n;
+    return PL_OK;
+}
+
+/* protect: ["vision.0", ...] into c->protect; an unknown module or block fails naming it. */
+static pl_status protect_of(const cfg_node *section, const model_config *mc, loraprune_config *c,
+                            pl_error *err) {
+    const cfg_node *list = cfg_get(section, "protect");
+    for (int i = 0; list != NULL && i < list->u.list.count; i++) {
+        const char *text = list->u.list.items[i]->u.s;
+        const char *dot = strchr(text, '.');
+        int mod = -1;
+        for (int m = 0; dot != NULL && m < MODULE_COUNT; m++)
+            if (strlen(module_name((pl_module)m)) == (size_t)(dot - text) &&
+                strncmp(text, module_name((pl_module)m), (size_t)(dot - text)) == 0)
+                mod = m;
+        char *end = NULL;
+        const long block = dot != NULL ? strtol(dot + 1, &end, 10) : -1;
+        if (mod < 0 || end == dot + 1 || *end != '\0' || block < 0 ||
+            block >= module_layers(mc, (pl_module)mod))
+            return cfg_error_at(err, list->u.list.items[i]->pos,
+                                "loraprune.protect: '%s' names no block of this model; write "
+                                "module.block with module vision, bridge or language and a "
+                                "block from 0 (this model has %d/%d/%d blocks)", text,
+                                mc->layers_vision, mc->layers_query, mc->layers_language);
+        c->protect[mod][block] = 1;
+    }
+    return PL_OK;
+}
+
+static pl_status settings_of(const cfg_node *section, const cfg_node *run, const model_config *mc,
+                             loraprune_config *lc, finetune_config *fc, pl_error *err) {
+    memset(lc, 0, sizeof *lc);
+    double ratio, wf, cf;
+    long long every, steps;
+    bool one_shot;
+    const char *criterion;
+    PL_TRY(cfg_get_float(section, "ratio", &ratio, err));
+    PL_TRY(cfg_get_float(section, "warmup_frac", &wf, err));
+    PL_TRY(cfg_get_float(section, "cooldown_frac", &cf, err));
+    PL_TRY(cfg_get_int(section, "every", &every, err));
+    PL_TRY(cfg_get_int(section, "steps", &steps, err));
+    PL_TRY(cfg_get_bool(section, "one_shot", &one_shot, err));
+    PL_TRY(cfg_get_string(section, "criterion", &criterion, err));
+    if (wf + cf >= 1.0)
+        return PL_ERROR(err, PL_ERR_CONFIG, "loraprune.warmup_frac + cooldown_frac = %g leaves no "
+                        "steps to prune in; keep their sum below 1", wf + cf);
+    lc->criterion = (loraprune_criterion)loraprune_criterion_parse(criterion);
+    lc->ratio = (float)ratio, lc->warmup_frac = (float)wf, lc->cooldown_frac = (float)cf;
+    lc->every = (int)every, lc->steps = (int)steps, lc->one_shot = one_shot;
+    PL_TRY(protect_of(section, mc, lc, err));
+    PL_TRY(settings_loraprune_training(section, run, fc, err));
+    fc->weight_grads = lc->criterion == LORAPRUNE_GRAD;
+    return PL_OK;
+}
+
+/* The memory the criterion's importance needs besides the forward pass: gradients (the
+ * factors', plus the dense weight gradient for grad) and AdamW's two moments of the factors. */
+static pl_status report_memory(const vlm *m, const adapter_set *a, const loraprune_config *lc,
+                               const pl_metrics_sink *sink, pl_error *err) {
+    const double factors = (double)a->layout.total * sizeof(float);
+    double weight_grad = 0.0;
+    if (lc->criterion == LORAPRUNE_GRAD)
+        for (int t = 0; t < m->index.layout.count; t++)
+            if (a->a_of[t] >= 0) weight_grad += (double)m->index.layout.tensors[t].count * sizeof(float);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    PL_TRY(pl_metric_summary(sink, "grad_bytes", factors + weight_grad, err));
+    PL_TRY(pl_metric_summary(sink, "optimizer_bytes", 2.0 * factors, err));
+    return pl_metric_summary(sink, "peak_rss_mib", (double)ru.ru_maxrss / 1024.0, err);
+}
+
+static pl_status stage_loraprune(vlm *in, const cfg_node *section, const cfg_node *run,
+                                 const pl_data *data, vlm *out, const pl_metrics_sink *sink,
+                                 pl_error *err) {
+    PL_TRY(pl_stage_require_merged(in, "loraprune", err));
+    loraprune_config lc;
+    finetune_config fc;
+    PL_TRY(settings_of(section, run, &in->cfg, &lc, &fc, err));
+    pl_stage_take(in, out);
+    loraprune_state state;
+    PL_TRY(loraprune_state_init(&state, out, &lc, err));
+    adapter_set adapters;
+    memset(&adapters, 0, sizeof adapters);
+    lp_run r = {&state, out, &adapters, lc.criterion == LORAPRUNE_GRAD, 0};
+    const train_hooks hooks = {.ctx = &r, .after_backward = observe_hook, .after_step = prune_hook};
+    fc.hooks = &hooks;
+    const double start = pl_now();
+    pl_status st = finetune_run(out, NULL, data, &fc, &adapters, sink, err);
+    const double seconds = pl_now() - start;
+    loraprune_state_free(&state);
+    if (st != PL_OK) return st;
+    st = report_memory(out, &adapters, &lc, sink, err);
+    if (st == PL_OK) st = pl_metric_summary(sink, "samples_per_s", lc.steps * fc.batch_size / seconds, err);
+    if (st == PL_OK) st = pl_metric_summary(sink, "units_removed", r.removed, err);
+    if (st == PL_OK) st = prune_structured_report(out, sink, err);
+    if (st == PL_OK) adapters_merge(&adapters, &out->index, &out->params, &out->masks);
+    adapters_free(&adapters);
+    if (st != PL_OK) return st;
+    vlm compacted;
+    PL_TRY(vlm_compact(out, &compacted, err));
+    vlm_free(out);
+    pl_stage_take(&compacted, out);
+    return sparsity_report(out, sink, 0, err);
+}
+
+const pl_stage_kind PL_STAGE_LORAPRUNE = {.schema = &LORAPRUNE, .run = stage_loraprune,
+                                          .produces_model = true, .batch_key = "batch_size"};
