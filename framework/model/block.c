@@ -142,8 +142,39 @@ static float *dbias_of(const weight_set *w, const linear_ref *r) {
     return w->grads ? pl_buffer_view(w->grads, r->bias) : NULL;
 }
 
+/* y[r, u·width + i] *= z[u] for rows r < n, units u < units (a head's slice or a neuron). */
+static void gate_forward(float *y, const float *z, int n, int units, int width) {
+    const size_t row = (size_t)units * width;
+#pragma omp parallel for schedule(static)
+    for (int r = 0; r < n; r++)
+        for (int u = 0; u < units; u++)
+            for (int i = 0; i < width; i++) y[r * row + (size_t)u * width + i] *= z[u];
+}
+
+/* yg = z ⊙ y (yg what forward left): dz[u] += Σ_r,i y·dyg = Σ yg·dyg / z[u] (for z ≠ 0),
+ * then dyg becomes dy = z ⊙ dyg. Each unit's sum runs over the rows in order. */
+static void gate_backward(float *dz, float *dyg, const float *yg, const float *z, int n,
+                          int units, int width) {
+    const size_t row = (size_t)units * width;
+    if (dz != NULL) {
+#pragma omp parallel for schedule(static)
+        for (int u = 0; u < units; u++) {
+            if (z[u] == 0.0f) continue;
+            double sum = 0.0;
+            for (int r = 0; r < n; r++)
+                for (int i = 0; i < width; i++) {
+                    const size_t k = r * row + (size_t)u * width + i;
+                    sum += (double)yg[k] * dyg[k];
+                }
+            dz[u] += (float)(sum / z[u]);
+        }
+    }
+    gate_forward(dyg, z, n, units, width);
+}
+
 void block_forward(const weight_set *w, const block_ref *blk, const block_acts *a,
-                   const block_scratch *sc, const float *x, const float *ctx, block_shape s) {
+                   const block_scratch *sc, const float *x, const float *ctx, block_shape s,
+                   const block_gates *g) {
     const int n = s.batch * s.tokens, c = blk->dim;
     const int A = block_attn_dim(blk), X = block_cross_dim(blk);
     const size_t nc = (size_t)n * c;
@@ -153,6 +184,7 @@ void block_forward(const weight_set *w, const block_ref *blk, const block_acts *
         ws_linear_forward(w, &blk->qkv, a->qkv, a->ln_attn, n);
         attention_forward(a->attn_y, a->att, a->qkv, 3 * A, a->qkv + A, a->qkv + 2 * A, 3 * A,
                           s.batch, s.tokens, s.tokens, A, blk->heads, blk->causal);
+        if (g != NULL && g->heads != NULL) gate_forward(a->attn_y, g->heads, n, blk->heads, blk->head_dim);
         ws_linear_forward(w, &blk->proj, sc->tmp, a->attn_y, n);
         residual_forward(a->res_attn, x, sc->tmp, nc);
     } else {
@@ -166,6 +198,8 @@ void block_forward(const weight_set *w, const block_ref *blk, const block_acts *
         ws_linear_forward(w, &blk->cross_kv, a->cross_kv, ctx, s.batch * s.ctx_tokens);
         attention_forward(a->cross_y, a->cross_att, a->cross_q, X, a->cross_kv, a->cross_kv + X,
                           2 * X, s.batch, s.tokens, s.ctx_tokens, X, blk->cross_heads, 0);
+        if (g != NULL && g->cross != NULL)
+            gate_forward(a->cross_y, g->cross, n, blk->cross_heads, blk->head_dim);
         ws_linear_forward(w, &blk->cross_proj, sc->tmp, a->cross_y, n);
         residual_forward(a->res_cross, a->res_attn, sc->tmp, nc);
     } else if (blk->has_cross) {
@@ -177,6 +211,7 @@ void block_forward(const weight_set *w, const block_ref *blk, const block_acts *
                         n, c);
         ws_linear_forward(w, &blk->fc1, a->fc1, a->ln_mlp, n);
         gelu_forward(a->gelu, a->fc1, (size_t)n * blk->ffn);
+        if (g != NULL && g->neurons != NULL) gate_forward(a->gelu, g->neurons, n, blk->ffn, 1);
         ws_linear_forward(w, &blk->fc2, sc->tmp, a->gelu, n);
         residual_forward(a->out, a->res_cross, sc->tmp, nc);
     } else {
@@ -188,7 +223,7 @@ void block_forward(const weight_set *w, const block_ref *blk, const block_acts *
  * already holds ∂L/∂y (the identity path): ∂L/∂x = ∂L/∂y + J_fᵀ ∂L/∂y. */
 void block_backward(const weight_set *w, const block_ref *blk, const block_acts *a,
                     const block_scratch *sc, float *d_res, float *d_ctx, const float *d_att,
-                    const float *x, const float *ctx, block_shape s) {
+                    const float *x, const float *ctx, block_shape s, const block_gates *g) {
     const int n = s.batch * s.tokens, c = blk->dim;
     const int A = block_attn_dim(blk), X = block_cross_dim(blk);
     const size_t nc = (size_t)n * c, nf = (size_t)n * blk->ffn;
@@ -196,6 +231,8 @@ void block_backward(const weight_set *w, const block_ref *blk, const block_acts 
     if (blk->ffn > 0) {
         memset(sc->d_wide, 0, nf * sizeof(float));
         ws_linear_backward(w, &blk->fc2, sc->d_wide, d_res, a->gelu, n);
+        if (g != NULL && g->neurons != NULL)
+            gate_backward(g->d_neurons, sc->d_wide, a->gelu, g->neurons, n, blk->ffn, 1);
         memset(sc->d_wide2, 0, nf * sizeof(float));
         gelu_backward(sc->d_wide2, a->fc1, sc->d_wide, nf);
         memset(sc->d_narrow, 0, nc * sizeof(float));
@@ -210,6 +247,9 @@ void block_backward(const weight_set *w, const block_ref *blk, const block_acts 
         const int nkv = s.batch * s.ctx_tokens;
         memset(sc->d_narrow, 0, (size_t)n * X * sizeof(float));
         ws_linear_backward(w, &blk->cross_proj, sc->d_narrow, d_res, a->cross_y, n);
+        if (g != NULL && g->cross != NULL)
+            gate_backward(g->d_cross, sc->d_narrow, a->cross_y, g->cross, n, blk->cross_heads,
+                          blk->head_dim);
         memset(sc->d_qkv, 0, (size_t)n * X * sizeof(float));
         memset(sc->d_kv, 0, (size_t)nkv * 2 * X * sizeof(float));
         attention_backward(sc->d_qkv, sc->d_kv, sc->d_kv + X, sc->d_narrow, NULL, a->cross_att,
@@ -227,6 +267,8 @@ void block_backward(const weight_set *w, const block_ref *blk, const block_acts 
     if (blk->heads > 0) {
         memset(sc->d_narrow, 0, (size_t)n * A * sizeof(float));
         ws_linear_backward(w, &blk->proj, sc->d_narrow, d_res, a->attn_y, n);
+        if (g != NULL && g->heads != NULL)
+            gate_backward(g->d_heads, sc->d_narrow, a->attn_y, g->heads, n, blk->heads, blk->head_dim);
         memset(sc->d_qkv, 0, 3 * (size_t)n * A * sizeof(float));
         attention_backward(sc->d_qkv, sc->d_qkv + A, sc->d_qkv + 2 * A, sc->d_narrow, d_att,
                            a->att, a->qkv, 3 * A, a->qkv + A, a->qkv + 2 * A, 3 * A, s.batch,

@@ -26,6 +26,23 @@ typedef struct {
     float *ln_mlp, *ln_mlp_mean, *ln_mlp_rstd, *fc1, *gelu, *out;
 } block_acts;
 
+/* Gates on the block's units (learned structured pruning, nn/hard_concrete.h): a factor
+ * per self-attention head, cross-attention head and MLP neuron multiplying that unit's
+ * output before its sublayer's output projection (the head's slice of attn_y / cross_y, the
+ * neuron's GELU value), in place: those views then hold the gated values. A NULL vector: no
+ * gates of that kind. The d_ vectors (may be NULL) accumulate dL/dz; a gate at exactly 0
+ * gets none (its unit's ungated output is gone, and a hard-concrete gate at 0 has no
+ * gradient anyway). */
+typedef struct {
+    const float *heads, *cross, *neurons;
+    float *d_heads, *d_cross, *d_neurons;
+} block_gates;
+
+/* Every block's gates, by module and block (weight_set.gates). */
+typedef struct vlm_gates {
+    block_gates block[MODULE_COUNT][VLM_MAX_LAYERS];
+} vlm_gates;
+
 enum { BLOCK_SCRATCH_ROLES = 8 };
 
 typedef struct { /* backward scratch shared by all blocks, sized by block_scratch_sizes */
@@ -52,8 +69,10 @@ void block_scratch_sizes(const block_ref *blk, block_shape s, size_t sizes[BLOCK
 /* Floats of the block's self-attention map a->att for batch·tokens rows: B·heads·T·T. */
 size_t block_att_floats(const block_ref *blk, block_shape s);
 
+/* g may be NULL (no gates). */
 void block_forward(const weight_set *w, const block_ref *blk, const block_acts *a,
-                   const block_scratch *sc, const float *x, const float *ctx, block_shape s);
+                   const block_scratch *sc, const float *x, const float *ctx, block_shape s,
+                   const block_gates *g);
 
 /* A sublayer without units: out[n, c] = x + bias, the bias broadcast over the n rows
  * (out may be x). */
@@ -65,6 +84,6 @@ void block_bias_residual_forward(float *out, const float *x, const float *bias, 
  * attention-map distillation. */
 void block_backward(const weight_set *w, const block_ref *blk, const block_acts *a,
                     const block_scratch *sc, float *d_res, float *d_ctx, const float *d_att,
-                    const float *x, const float *ctx, block_shape s);
+                    const float *x, const float *ctx, block_shape s, const block_gates *g);
 
 #endif

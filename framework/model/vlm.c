@@ -285,12 +285,17 @@ static const float *last_out(const block_acts *acts, int layers, const float *x0
     return layers > 0 ? acts[layers - 1].out : x0;
 }
 
-static void run_blocks(const weight_set *w, const block_ref *blocks, const block_acts *acts,
-                       int layers, const block_scratch *sc, const float *x0, const float *ctx,
-                       block_shape s) {
+/* Block l of module mod's gates in w, or NULL. */
+static const block_gates *gates_of(const weight_set *w, pl_module mod, int l) {
+    return w->gates != NULL ? &w->gates->block[mod][l] : NULL;
+}
+
+static void run_blocks(const weight_set *w, pl_module mod, const block_ref *blocks,
+                       const block_acts *acts, int layers, const block_scratch *sc,
+                       const float *x0, const float *ctx, block_shape s) {
     const float *x = x0;
     for (int l = 0; l < layers; l++) {
-        block_forward(w, &blocks[l], &acts[l], sc, x, ctx, s);
+        block_forward(w, &blocks[l], &acts[l], sc, x, ctx, s, gates_of(w, mod, l));
         x = acts[l].out;
     }
 }
@@ -324,7 +329,8 @@ static void backward_blocks(const vlm *m, const weight_set *w, pl_module mod,
         const float *x = l > 0 ? acts[l - 1].out : x0;
         const float *d_att = state_loss_block_backward(&m->last_targets, &sm[mod], mod, l, d_res,
                                                        m->scratch.d_att);
-        block_backward(w, &blocks[l], &acts[l], &m->scratch, d_res, d_ctx, d_att, x, ctx, s);
+        block_backward(w, &blocks[l], &acts[l], &m->scratch, d_res, d_ctx, d_att, x, ctx, s,
+                       gates_of(w, mod, l));
     }
 }
 
@@ -336,7 +342,7 @@ static void vision_forward(vlm *m, const weight_set *w, const float *images, int
     ws_linear_forward(w, &pi->patch, m->vision_x0, m->patches, n);
     add_rows_over_batch(m->vision_x0, pl_buffer_view(w->params, pi->vision_pos), batch,
                         model_num_patches(c), c->dim_vision);
-    run_blocks(w, pi->vision_blocks, m->vision_acts, c->layers_vision, &m->scratch,
+    run_blocks(w, MODULE_VISION, pi->vision_blocks, m->vision_acts, c->layers_vision, &m->scratch,
                m->vision_x0, NULL, vision_shape(m, batch));
     ws_norm_forward(w, &pi->vision_norm, m->vision_out, m->vision_mean, m->vision_rstd,
                     last_out(m->vision_acts, c->layers_vision, m->vision_x0), n, c->dim_vision);
@@ -349,7 +355,7 @@ static void bridge_forward(vlm *m, const weight_set *w, int batch) {
     memset(m->bridge_x0, 0, (size_t)n * c->dim_query * sizeof(float));
     add_rows_over_batch(m->bridge_x0, pl_buffer_view(w->params, pi->queries), batch,
                         c->num_queries, c->dim_query);
-    run_blocks(w, pi->bridge_blocks, m->bridge_acts, c->layers_query, &m->scratch, m->bridge_x0,
+    run_blocks(w, MODULE_BRIDGE, pi->bridge_blocks, m->bridge_acts, c->layers_query, &m->scratch, m->bridge_x0,
                m->vision_out, bridge_shape(m, batch));
     ws_norm_forward(w, &pi->bridge_norm, m->bridge_out, m->bridge_mean, m->bridge_rstd,
                     last_out(m->bridge_acts, c->layers_query, m->bridge_x0), n, c->dim_query);
@@ -370,7 +376,7 @@ void vlm_language_forward_len(vlm *m, const weight_set *w, const int *tokens, in
         embedding_forward(row + (size_t)Nq * D, tokens + (size_t)b * T, emb, text, D);
     }
     add_rows_over_batch(m->language_x0, pl_buffer_view(w->params, pi->language_pos), batch, len, D);
-    run_blocks(w, pi->language_blocks, m->language_acts, c->layers_language, &m->scratch,
+    run_blocks(w, MODULE_LANGUAGE, pi->language_blocks, m->language_acts, c->layers_language, &m->scratch,
                m->language_x0, NULL, (block_shape){batch, len, 0});
     ws_norm_forward(w, &pi->language_norm, m->language_out, m->language_mean, m->language_rstd,
                     last_out(m->language_acts, c->layers_language, m->language_x0), n, D);

@@ -21,6 +21,8 @@ typedef struct {
      * weight - except unmerged LoRA layers, whose weff holds W⊙M and whose delta s·B·A
      * runs factored beside it, as an unmerged adapter is deployed. */
     int frozen;
+    const struct vlm_gates *gates; /* NULL: no unit gates (model/block.h); training passes
+                                      only: KV-cached decoding (model/decode.h) ignores them */
 } weight_set;
 
 /* Writes r's frozen weight into w->weff once: W⊙M + s·B·A (SparseLoRA: its masked sum,
