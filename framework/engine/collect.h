@@ -28,16 +28,19 @@ typedef struct {
     int n_metrics;
     char **metrics;       /* union of summary names, sorted */
     double started;       /* experiment.state: when the latest invocation began (0 = unknown) */
-    int n_current;        /* experiment.state: run ids of the latest spec (0 = not recorded) */
+    int n_current;        /* experiment.state: run ids of every invocation since the experiment
+                             file last changed (0 = not recorded: every folder counts) */
     char **current;
-    int superseded;       /* run folders left out: their runs are not in the latest spec */
+    int superseded;       /* run folders left out: runs of earlier versions of the file */
+    char **superseded_ids; /* their run ids, sorted */
     int jobs;             /* experiment.state: its engine.jobs */
 } pl_index;
 
 /* Reads exp_dir (results/<experiment>); with_metrics: also each completed run's /summary.
- * A run directory without a readable run.tsv is skipped, and so is one whose run is not in
- * the latest invocation's spec (counted in superseded): after an experiment file changes,
- * index.tsv, export and plot describe the current sweep only. */
+ * A run directory without a readable run.tsv is skipped, and so is one whose run no
+ * invocation since the experiment file last changed asked for (engine/exp_state.h; counted
+ * in superseded): runs of one file with different overrides all count, but after the file
+ * changes index.tsv, export and plot describe its current version only. */
 pl_status pl_collect(const char *exp_dir, bool with_metrics, pl_index *out, pl_error *err);
 void pl_index_free(pl_index *idx);
 
