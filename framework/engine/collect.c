@@ -133,11 +133,12 @@ static bool in_current_spec(const pl_index *idx, const char *run_id) {
 
 pl_status pl_collect(const char *exp_dir, bool with_metrics, pl_index *idx, pl_error *err) {
     memset(idx, 0, sizeof *idx);
+    PL_TRY(pl_exp_dir_check(exp_dir, err));
     PL_TRY(read_state(idx, exp_dir, err));
     char runs[4096];
     snprintf(runs, sizeof runs, "%s/runs", exp_dir);
     DIR *d = opendir(runs);
-    if (d == NULL) return PL_OK; /* no runs yet */
+    if (d == NULL) return PL_OK; /* no runs yet: only experiment.state */
     pl_status st = PL_OK;
     int cap = 0, mcap = 0;
     struct dirent *ent;

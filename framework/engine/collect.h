@@ -40,7 +40,8 @@ typedef struct {
  * A run directory without a readable run.tsv is skipped, and so is one whose run no
  * invocation since the experiment file last changed asked for (engine/exp_state.h; counted
  * in superseded): runs of one file with different overrides all count, but after the file
- * changes index.tsv, export and plot describe its current version only. */
+ * changes index.tsv, export and plot describe its current version only. exp_dir must be an
+ * experiment's results folder (pl_exp_dir_check: an error naming it otherwise). */
 pl_status pl_collect(const char *exp_dir, bool with_metrics, pl_index *out, pl_error *err);
 void pl_index_free(pl_index *idx);
 

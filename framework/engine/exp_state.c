@@ -1,9 +1,13 @@
-/* exp_state.c - reading, merging and writing experiment.state (see exp_state.h). */
+/* exp_state.c - reading, merging and writing experiment.state, and telling an experiment's
+ * results folder from other paths (see exp_state.h). */
+#define _POSIX_C_SOURCE 200809L
 #include "engine/exp_state.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "config/strbuf.h"
 #include "core/alloc.h"
@@ -146,4 +150,52 @@ pl_status pl_exp_state_write(const char *exp_dir, const pl_exp_state *s, pl_erro
     if (st == PL_OK) st = pl_write_atomic(path, sb.data, sb.len, err);
     cfg_strbuf_free(&sb);
     return st;
+}
+
+static bool is_dir(const char *path) {
+    struct stat sb;
+    return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+/* The names of up to max folders in dir that hold an experiment.state, as " a, b, c". */
+static void list_experiments(const char *dir, char *out, size_t cap, int max) {
+    out[0] = '\0';
+    DIR *d = opendir(dir);
+    if (d == NULL) return;
+    int found = 0;
+    size_t used = 0;
+    struct dirent *ent;
+    while ((ent = readdir(d)) != NULL && found < max) {
+        if (ent->d_name[0] == '.') continue;
+        char state[4096];
+        snprintf(state, sizeof state, "%s/%s/experiment.state", dir, ent->d_name);
+        struct stat sb;
+        if (stat(state, &sb) != 0 || !S_ISREG(sb.st_mode)) continue;
+        int n = snprintf(out + used, cap - used, "%s %s/%s", found ? "," : "", dir, ent->d_name);
+        if (n < 0 || (size_t)n >= cap - used) break;
+        used += (size_t)n;
+        found++;
+    }
+    closedir(d);
+}
+
+pl_status pl_exp_dir_check(const char *exp_dir, pl_error *err) {
+    static const char *const HINT = "give the folder prunelab run writes an experiment's results to, "
+                                    "results/<experiment> (such as results/quickstart)";
+    struct stat sb;
+    if (stat(exp_dir, &sb) != 0)
+        return PL_ERROR(err, PL_ERR_IO, "%s does not exist; %s", exp_dir, HINT);
+    if (!S_ISDIR(sb.st_mode))
+        return PL_ERROR(err, PL_ERR_IO, "%s is not a directory; %s", exp_dir, HINT);
+    char state[4096], runs[4096];
+    snprintf(state, sizeof state, "%s/experiment.state", exp_dir);
+    snprintf(runs, sizeof runs, "%s/runs", exp_dir);
+    if (pl_file_exists(state) || is_dir(runs)) return PL_OK;
+    char inside[1024];
+    list_experiments(exp_dir, inside, sizeof inside, 6);
+    if (inside[0])
+        return PL_ERROR(err, PL_ERR_INVALID, "%s holds no experiment.state and no runs/, so it is not one "
+                        "experiment's results; the experiments in it:%s", exp_dir, inside);
+    return PL_ERROR(err, PL_ERR_INVALID, "%s holds no experiment.state and no runs/, so it is not an "
+                    "experiment's results (nothing has run there); %s", exp_dir, HINT);
 }

@@ -13,7 +13,8 @@
  * the earlier runs. When the file's text changes, the record starts again from the new
  * invocation; the older run folders stay under runs/ and collect counts them as superseded
  * (engine/collect.h). Writers hold experiment.lock (pl_exp_state_lock_path) while they read,
- * merge and write, so two invocations starting at once both keep their runs. */
+ * merge and write, so two invocations starting at once both keep their runs.
+ * pl_exp_dir_check tells an experiment's results folder from a path that is none. */
 #ifndef PL_ENGINE_EXP_STATE_H
 #define PL_ENGINE_EXP_STATE_H
 
@@ -51,6 +52,12 @@ bool pl_exp_state_has_run(const pl_exp_state *s, const char *run_id);
 void pl_exp_state_clear_lists(pl_exp_state *s);
 
 void pl_exp_state_free(pl_exp_state *s);
+
+/* exp_dir must be an experiment's results folder: an existing directory holding
+ * experiment.state or runs/ (prunelab run writes the state first). The error names the path
+ * and what it is instead; for a folder such as results/ it lists the experiments in it.
+ * What `prunelab status` and `prunelab collect` check before reading anything. */
+pl_status pl_exp_dir_check(const char *exp_dir, pl_error *err);
 
 /* exp_dir/experiment.lock (engine/lock.h). */
 void pl_exp_state_lock_path(const char *exp_dir, char *buf, size_t cap);

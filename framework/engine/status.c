@@ -3,7 +3,6 @@
 
 #include <math.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "core/alloc.h"
 #include "engine/collect.h"
@@ -58,13 +57,9 @@ static void print_superseded(const pl_index *idx, const char *exp_dir, FILE *out
 }
 
 pl_status pl_status_print(const char *exp_dir, FILE *out, pl_error *err) {
-    struct stat sb;
-    if (stat(exp_dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
-        return PL_ERROR(err, PL_ERR_IO, "%s %s; give the folder prunelab run writes an experiment's "
-                        "results to, results/<experiment> (such as results/quickstart)", exp_dir,
-                        stat(exp_dir, &sb) != 0 ? "does not exist" : "is not a directory");
     pl_index idx;
-    PL_TRY(pl_collect(exp_dir, true, &idx, err)); /* summaries: the loss flag below */
+    /* Checks exp_dir first (engine/exp_state.h); summaries: the loss flag below. */
+    PL_TRY(pl_collect(exp_dir, true, &idx, err));
     if (idx.n_rows == 0) {
         fprintf(out, "%s: no runs yet\n", exp_dir);
         print_superseded(&idx, exp_dir, out);
