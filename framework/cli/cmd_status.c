@@ -4,6 +4,7 @@
 
 #include "cli/commands.h"
 #include "engine/collect.h"
+#include "engine/summary_table.h"
 #include "engine/status.h"
 
 int cmd_status(int argc, char **argv) {

@@ -229,28 +229,3 @@ pl_status pl_index_write(const pl_index *idx, const char *exp_dir, pl_error *err
     free(buf); /* from open_memstream: plain free */
     return st;
 }
-
-static bool listed(const char *id, const char *const *only, int n_only) {
-    if (only == NULL) return true;
-    for (int i = 0; i < n_only; i++)
-        if (strcmp(only[i], id) == 0) return true;
-    return false;
-}
-
-void pl_index_print(const pl_index *idx, const char *const *only, int n_only, FILE *out) {
-    fprintf(out, "%-12s", "run");
-    for (int a = 0; a < idx->n_aliases; a++) fprintf(out, "  %-8s", idx->aliases[a]);
-    fprintf(out, "  %4s  %-9s  %7s\n", "seed", "status", "acc");
-    for (int r = 0; r < idx->n_rows; r++) {
-        const pl_index_row *row = &idx->rows[r];
-        if (!listed(row->run_id, only, n_only)) continue;
-        fprintf(out, "%-12s", row->run_id);
-        for (int a = 0; a < idx->n_aliases; a++) fprintf(out, "  %-8s", row->values[a]);
-        double acc = pl_index_metric(row, "acc");
-        fprintf(out, "  %4lld  %-9s  ", row->seed, pl_run_state_name(row->status.state));
-        if (isnan(acc)) fprintf(out, "%7s", "-");
-        else fprintf(out, "%7.4f", acc);
-        if (row->status.state == PL_RUN_FAILED) fprintf(out, "  %s", row->status.reason);
-        fputc('\n', out);
-    }
-}

@@ -1,7 +1,8 @@
 /* collect.h - the experiment's index: one row per run directory under
  * results/<experiment>/runs/ (run id, group id, seed, alias values from run.tsv; status
  * from the status file; summary metrics from metrics.h5 /summary), written as index.tsv
- * and printed as the summary table. Also what `prunelab status` counts. */
+ * and printed as the summary table (engine/summary_table.h). Also what `prunelab status`
+ * counts. */
 #ifndef PL_ENGINE_COLLECT_H
 #define PL_ENGINE_COLLECT_H
 
@@ -48,10 +49,6 @@ void pl_index_free(pl_index *idx);
 /* Writes exp_dir/index.tsv atomically: run_id, group_id, seed, aliases..., status, reason,
  * metrics... (empty cells where a run lacks a metric). */
 pl_status pl_index_write(const pl_index *idx, const char *exp_dir, pl_error *err);
-
-/* The summary table: run, aliases, seed, status, acc (when known), reason of failures.
- * only (n_only ids; NULL = all rows): show just these run ids. */
-void pl_index_print(const pl_index *idx, const char *const *only, int n_only, FILE *out);
 
 /* The value of metric `name` in row, or NaN. */
 double pl_index_metric(const pl_index_row *row, const char *name);

@@ -21,6 +21,7 @@
 #include "engine/scheduler.h"
 #include "engine/settings.h"
 #include "engine/stage.h"
+#include "engine/summary_table.h"
 
 static void note(const engine_ctx *e, const char *fmt, const char *a, const char *b) {
     if (e->opt->log == NULL) return;
