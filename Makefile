@@ -12,7 +12,8 @@
 #   make bench-memory    finetune peak RSS: default teacher vs a teacher checkpoint (MODEL=tiny|small)
 #   make bench-decode    greedy decoding of the small teacher, KV cache vs full recomputation
 #   make bench-distill   a distill step of the small teacher's even student vs a lambda = 0 step
-#   make fuzz       run each fuzz target for FUZZ_SECONDS (libFuzzer, clang)
+#   make fuzz       run each fuzz target for FUZZ_SECONDS (libFuzzer, clang): YAML, JSON,
+#                   safetensors, IDX, overrides, where: expressions, user-data TSV
 
 NPROC      := $(shell nproc 2>/dev/null || echo 1)
 MAKEFLAGS  += -j$(NPROC) --no-print-directory
@@ -167,7 +168,8 @@ bench-memory: $(BIN)
 	/usr/bin/python3 bench/bench_memory.py $(BIN) $(MODEL)
 
 # Fuzz targets: tests/fuzz/fuzz_<name>.c defines LLVMFuzzerTestOneInput; seeds live in
-# tests/fuzz/corpus/<name>/. The library is compiled with clang without OpenMP pragmas.
+# tests/fuzz/corpus/<name>/ (put a crash's input there too: tests/test_fuzz_<name>.c replays
+# the corpus in the test suite). The library is compiled with clang without OpenMP pragmas.
 FUZZ_SECONDS ?= 60
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
