@@ -5,13 +5,15 @@
 #   make figures EXP=experiments/x.yaml   draw the experiment's figures (PNG + PDF) from its results
 #   make test       install missing Debian packages, build and run the Criterion suite
 #   make test-asan  the same suite under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make demo-asan  the quickstart in miniature with prunelab built under ASan + UBSan (CI)
 #   make deps       install the Debian packages prunelab needs (apt-get; root or sudo)
 #   make bench-kernels   linear-layer throughput vs raw SGEMM vs the FP32 peak
 #   make bench-train     one training step, C vs the PyTorch twin (tiny, small)
 #   make bench-memory    finetune peak RSS: default teacher vs a teacher checkpoint (MODEL=tiny|small)
 #   make bench-decode    greedy decoding of the small teacher, KV cache vs full recomputation
 #   make bench-distill   a distill step of the small teacher's even student vs a lambda = 0 step
-#   make fuzz       run each fuzz target for FUZZ_SECONDS (libFuzzer, clang)
+#   make fuzz       run each fuzz target for FUZZ_SECONDS (libFuzzer, clang): YAML, JSON,
+#                   safetensors, IDX, overrides, where: expressions, user-data TSV
 
 NPROC      := $(shell nproc 2>/dev/null || echo 1)
 MAKEFLAGS  += -j$(NPROC) --no-print-directory
@@ -45,7 +47,7 @@ TEST_BIN   := $(BUILD)/run_tests
 DEB_PACKAGES := gcc make libyaml-dev libhdf5-dev hdf5-tools libopenblas-openmp-dev \
                 libcriterion-dev gnuplot-nox zlib1g-dev libssl-dev dataset-fashion-mnist
 
-.PHONY: all demo figures deps test test-asan bench-kernels bench-train bench-memory bench-decode bench-distill fuzz clean reference-fixtures
+.PHONY: all demo demo-asan demo-asan-run figures deps test test-asan bench-kernels bench-train bench-memory bench-decode bench-distill fuzz clean reference-fixtures
 .DEFAULT_GOAL := all
 
 all: $(BIN)
@@ -112,6 +114,31 @@ test-asan:
 	@LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp $(MAKE) BUILD=build-asan OPT="-O1 -fno-omit-frame-pointer" \
 	  SANITIZE="-fsanitize=address,undefined -fno-sanitize-recover=undefined" test
 
+# The quickstart in miniature under AddressSanitizer + UndefinedBehaviorSanitizer: the
+# prunelab command built as test-asan builds it (build-asan/), the shipped tiny teacher
+# pruned at two points (sv 0.3 and 0.7, sl 0.5) with 16 calibration scenes, 4 finetune
+# steps, both evals on 32 scenes and a one-thread bench of 8 samples, then status, collect
+# and plot (scripts only) on the results, which go to a temporary directory. Any sanitizer
+# report or failed run fails it. Measured on 2 cores while another job used them: 7 s with
+# build-asan/ built (as .ci/run has it after test-asan), 36 s building it from nothing.
+DEMO_ASAN_OVERRIDES := 'pipeline.prune.sparsity.vision=0.3,0.7' 'pipeline.prune.sparsity.language=0.5' \
+  'pipeline.prune.calib_size=16' 'pipeline.finetune.steps=4' 'pipeline.finetune.warmup=1' \
+  'pipeline.finetune.batch_size=8' 'pipeline.2.eval.samples=32' 'pipeline.4.eval.samples=32' \
+  'pipeline.bench.samples=8' 'pipeline.bench.batch_sizes=[1,8]' 'pipeline.bench.threads=[1]' \
+  'pipeline.bench.repeats=1' 'pipeline.bench.warmup=0' 'engine.jobs=2'
+demo-asan:
+	@LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp $(MAKE) BUILD=build-asan OPT="-O1 -fno-omit-frame-pointer" \
+	  SANITIZE="-fsanitize=address,undefined -fno-sanitize-recover=undefined" demo-asan-run
+
+demo-asan-run: $(BIN) $(TEACHER)
+	@out=$$(mktemp -d /tmp/prunelab_demo_asan_XXXXXX) && \
+	  echo "demo-asan: the quickstart in miniature under ASan + UBSan, results in $$out" && \
+	  $(BIN) run experiments/quickstart.yaml $(DEMO_ASAN_OVERRIDES) engine.results_dir=$$out && \
+	  $(BIN) status $$out/quickstart && $(BIN) collect $$out/quickstart >/dev/null && \
+	  $(BIN) plot $$out/quickstart --no-render; \
+	  rc=$$?; rm -rf "$$out"; \
+	  if [ $$rc -eq 0 ]; then echo "demo-asan: passed"; else echo "demo-asan: FAILED (exit $$rc)"; fi; exit $$rc
+
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 $(BUILD)/bench/%: bench/%.c $(LIB) | deps
@@ -141,7 +168,8 @@ bench-memory: $(BIN)
 	/usr/bin/python3 bench/bench_memory.py $(BIN) $(MODEL)
 
 # Fuzz targets: tests/fuzz/fuzz_<name>.c defines LLVMFuzzerTestOneInput; seeds live in
-# tests/fuzz/corpus/<name>/. The library is compiled with clang without OpenMP pragmas.
+# tests/fuzz/corpus/<name>/ (put a crash's input there too: tests/test_fuzz_<name>.c replays
+# the corpus in the test suite). The library is compiled with clang without OpenMP pragmas.
 FUZZ_SECONDS ?= 60
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)

@@ -2,7 +2,9 @@
 # coordinates, so an uneven grid (0, 0.1, 0.5, 0.9) still gets equal, touching cells, and
 # configurations the sweep left out (a where: filter) stay blank. Each cell prints its value.
 # Variables: datafile, nx, ny, xtic_label[nx], ytic_label[ny], zmin, zmax, zlabel_text,
-#            value_format. Data columns: xi yi x y mean std n.
+#            value_format. Data columns: xi yi x y mean std n. zmin..zmax is the colour
+# range: shared by the experiment's heatmaps of one metric family (pruned_acc and acc), so
+# one colour means one value in all of them (framework/io/heatmap_range.h).
 set grid noytics
 set border 0
 set tics scale 0

@@ -1,10 +1,15 @@
 /* test_reliability.c - inputs that used to crash prunelab or that validate accepted and run
  * then refused: a load stage naming a directory or a missing file, a results directory that
  * is a file, an eval before any model stage. Each must be refused by the preflight checks
- * validate and run share, with a message naming the value and where it came from. */
+ * validate and run share, with a message naming the value and where it came from. Also
+ * `prunelab status` and `prunelab collect` of a path that is no experiment's results folder:
+ * both refuse it alike, naming the path. */
 #include "engine_testutil.h"
 
+#include <sys/stat.h>
+
 #include "engine/cache.h"
+#include "engine/collect.h"
 #include "engine/preflight.h"
 #include "engine/status.h"
 
@@ -93,4 +98,47 @@ Test(reliability, status_of_a_missing_directory_is_an_error) {
                        err.message);
     cr_expect_eq(strstr(text, "no runs yet"), NULL, "%s", text);
     free(text);
+}
+
+/* collect and status of one path: both refuse it with the same message. */
+static void expect_collect_and_status_refuse(const char *dir, pl_status want, const char *text) {
+    pl_error err;
+    pl_error_clear(&err);
+    pl_index idx;
+    cr_expect_eq(pl_collect(dir, true, &idx, &err), want, "collect of %s accepted", dir);
+    cr_expect_not_null(strstr(err.message, text), "collect: %s", err.message);
+    char *out_text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&out_text, &len);
+    cr_assert_not_null(out);
+    pl_error_clear(&err);
+    cr_expect_eq(pl_status_print(dir, out, &err), want, "status of %s accepted", dir);
+    fclose(out);
+    cr_expect_not_null(strstr(err.message, text), "status: %s", err.message);
+    free(out_text);
+}
+
+Test(reliability, collect_of_a_missing_directory_is_an_error) {
+    expect_collect_and_status_refuse("/tmp/prunelab_surely_absent/quickstart", PL_ERR_IO,
+                                     "/tmp/prunelab_surely_absent/quickstart does not exist");
+}
+
+Test(reliability, collect_of_a_folder_that_is_no_experiment_names_the_experiments_in_it) {
+    char dir[64], exp_dir[128], state[192];
+    engine_tmpdir(dir, sizeof dir);
+    expect_collect_and_status_refuse(dir, PL_ERR_INVALID, "holds no experiment.state and no runs/");
+    snprintf(exp_dir, sizeof exp_dir, "%s/quickstart", dir);
+    cr_assert_eq(mkdir(exp_dir, 0755), 0);
+    snprintf(state, sizeof state, "%s/experiment.state", exp_dir);
+    FILE *f = fopen(state, "w");
+    cr_assert_not_null(f);
+    fclose(f);
+    char want[192];
+    snprintf(want, sizeof want, "the experiments in it: %s", exp_dir);
+    expect_collect_and_status_refuse(dir, PL_ERR_INVALID, want);
+    pl_error err;
+    pl_index idx;
+    cr_expect_eq(pl_collect(exp_dir, true, &idx, &err), PL_OK, "%s", err.message);
+    pl_index_free(&idx);
+    engine_rmdir(dir);
 }

@@ -11,6 +11,8 @@
 #include "engine/stage.h"
 #include "config/path.h"
 #include "io/gnuplot_run.h"
+#include "io/heatmap_range.h"
+#include "io/metric_label.h"
 #include "io/plot.h"
 
 #ifndef PL_ANALYSIS_DIR
@@ -49,6 +51,25 @@ static bool recorded_spec(const char *dir, char *out, size_t cap) {
     return found;
 }
 
+/* One note per metric family whose heatmaps share a colour range, naming them. */
+static void note_shared_ranges(const pl_figure *figs, int n) {
+    for (int i = 0; i < n; i++) {
+        if (!figs[i].shared_zrange) continue;
+        char family[256], other[256], label[256];
+        pl_metric_family(figs[i].metric, family, sizeof family);
+        bool first = true;
+        for (int j = 0; j < i && first; j++)
+            first = !(figs[j].shared_zrange && strcmp(pl_metric_family(figs[j].metric, other, sizeof other), family) == 0);
+        if (!first) continue;
+        fprintf(stderr, "prunelab plot: note: heatmaps");
+        for (int j = i; j < n; j++)
+            if (figs[j].shared_zrange && strcmp(pl_metric_family(figs[j].metric, other, sizeof other), family) == 0)
+                fprintf(stderr, " %s", figs[j].name);
+        fprintf(stderr, " share one colour range (%s: %g to %g)\n", pl_metric_label(family, label, sizeof label),
+                figs[i].zlo, figs[i].zhi);
+    }
+}
+
 static int draw(const char *dir, const pl_experiment *exp, const pl_plot_opts *base, const char *only) {
     pl_error err;
     pl_error_clear(&err);
@@ -57,8 +78,12 @@ static int draw(const char *dir, const pl_experiment *exp, const pl_plot_opts *b
         pl_error_print(stderr, &err);
         return 1;
     }
+    int n = exp->figures ? exp->figures->u.list.count : 0, drawn = 0, failed = 0, n_figs = 0;
     const char **labels = calloc((size_t)exp->n_axes + 1, sizeof *labels);
-    if (labels == NULL) {
+    pl_figure *figs = calloc((size_t)n + 1, sizeof *figs);
+    if (labels == NULL || figs == NULL) {
+        free(labels);
+        free(figs);
         pl_results_free(&r);
         fprintf(stderr, "prunelab plot: out of memory\n");
         return 1;
@@ -66,27 +91,33 @@ static int draw(const char *dir, const pl_experiment *exp, const pl_plot_opts *b
     for (int i = 0; i < exp->n_axes; i++) labels[i] = exp->sweep->axes[i].label;
     pl_plot_opts o = *base;
     o.aliases = exp->aliases, o.labels = labels, o.n_aliases = exp->n_axes;
-    int n = exp->figures ? exp->figures->u.list.count : 0, drawn = 0, failed = 0;
     if (n == 0) fprintf(stderr, "prunelab plot: %s declares no figures: (see README, Figures and export)\n", exp->path);
-    for (int i = 0; i < n; i++) {
-        pl_figure f;
+    for (int i = 0; i < n; i++)
+        if (pl_figure_read(exp->figures->u.list.items[i], &figs[n_figs], &err) == PL_OK) n_figs++;
+    /* every heatmap takes part, also with --only: a figure drawn alone keeps its scale */
+    if (pl_heatmap_share_ranges(&r, figs, n_figs, &err) != PL_OK) {
+        pl_error_print(stderr, &err);
+        n_figs = 0, failed++;
+    }
+    if (only == NULL) note_shared_ranges(figs, n_figs);
+    for (int i = 0; i < n_figs; i++) {
+        const pl_figure *f = &figs[i];
         int mixed = 1;
-        if (pl_figure_read(exp->figures->u.list.items[i], &f, &err) != PL_OK ||
-            (only && strcmp(f.name, only) != 0))
-            continue;
-        if (pl_plot_figure(&r, &f, &o, &mixed, &err) != PL_OK) {
+        if (only && strcmp(f->name, only) != 0) continue;
+        if (pl_plot_figure(&r, f, &o, &mixed, &err) != PL_OK) {
             pl_error_print(stderr, &err);
             failed++;
             continue;
         }
         drawn++;
-        if (o.render) printf("%s/figures/%s.png\n%s/figures/%s.pdf\n", dir, f.name, dir, f.name);
-        else printf("%s/figures/%s.gp\n", dir, f.name);
+        if (o.render) printf("%s/figures/%s.png\n%s/figures/%s.pdf\n", dir, f->name, dir, f->name);
+        else printf("%s/figures/%s.gp\n", dir, f->name);
         if (mixed > 1)
             fprintf(stderr, "prunelab plot: note: in figure '%s' a point averages up to %d configurations; fix "
-                            "the other aliases with where: to compare like with like\n", f.name, mixed);
+                            "the other aliases with where: to compare like with like\n", f->name, mixed);
     }
     if (only && drawn + failed == 0) fprintf(stderr, "prunelab plot: no figure named '%s'\n", only), failed++;
+    free(figs);
     free(labels);
     pl_results_free(&r);
     return failed ? 1 : 0;

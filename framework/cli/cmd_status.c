@@ -4,6 +4,7 @@
 
 #include "cli/commands.h"
 #include "engine/collect.h"
+#include "engine/summary_table.h"
 #include "engine/status.h"
 
 int cmd_status(int argc, char **argv) {
@@ -37,8 +38,10 @@ int cmd_collect(int argc, char **argv) {
         pl_index_print(&idx, NULL, 0, stdout);
         printf("\n%s/index.tsv: %d runs, %d summary metrics\n", argv[0], idx.n_rows, idx.n_metrics);
         if (idx.superseded > 0)
-            printf("(%d run folders belong to earlier versions of the experiment file and are "
-                   "left out)\n", idx.superseded);
+            printf("(%d run folder%s under %s/runs/ belong%s to earlier versions of the experiment file "
+                   "and %s left out; `prunelab status %s` lists them)\n", idx.superseded,
+                   idx.superseded == 1 ? "" : "s", argv[0], idx.superseded == 1 ? "s" : "",
+                   idx.superseded == 1 ? "is" : "are", argv[0]);
     } else {
         pl_error_print(stderr, &err);
     }

@@ -1,5 +1,6 @@
 /* user_data.c - reading a user's TSV of samples line by line (columns, vocabulary, question
- * template, split) and the IDX file or PGM directory of images it refers to. */
+ * template, split) and the IDX file or PGM directory of images it refers to; counting a
+ * TSV's rows per split for the checks before a run. */
 #include "data/user_data.h"
 
 #include <ctype.h>
@@ -159,24 +160,32 @@ static pl_status append_tokens(loader *L, const int *ids, int n, pl_error *err) 
     return PL_OK;
 }
 
-static pl_status add_row(loader *L, char *line, pl_error *err) {
-    char *cols[MAX_COLUMNS + 1];
+/* Splits a content line into its columns and reads its split: the shape every row must
+ * have, whoever reads it. */
+static pl_status row_shape(const char *tsv, int line_no, char *line, char **cols, int *split,
+                           pl_error *err) {
     int ncols = split_columns(line, cols);
     if (ncols < 3 || ncols > MAX_COLUMNS)
         return PL_ERROR(err, PL_ERR_FORMAT,
                         "%s:%d: expected 3 or 4 tab-separated columns (image_id, question, "
                         "answer[, split]), found %s%d",
-                        L->tsv, L->line, ncols > MAX_COLUMNS ? "more than " : "",
+                        tsv, line_no, ncols > MAX_COLUMNS ? "more than " : "",
                         ncols > MAX_COLUMNS ? MAX_COLUMNS : ncols);
-    if (L->out.n_rows == PL_USER_MAX_ROWS)
-        return PL_ERROR(err, PL_ERR_FORMAT, "%s:%d: more than %d samples in one TSV", L->tsv,
-                        L->line, PL_USER_MAX_ROWS);
-    int split = ncols == 4 ? pl_split_parse(cols[3]) : PL_SPLIT_TEST;
-    if (split < 0 || split >= PL_USER_SPLITS)
+    *split = ncols == 4 ? pl_split_parse(cols[3]) : PL_SPLIT_TEST;
+    if (*split < 0 || *split >= PL_USER_SPLITS)
         return PL_ERROR(err, PL_ERR_FORMAT,
                         "%s:%d: split '%s' is not train, val or test (calib samples are the "
                         "train rows)",
-                        L->tsv, L->line, cols[3]);
+                        tsv, line_no, cols[3]);
+    return PL_OK;
+}
+
+static pl_status add_row(void *ctx, int line_no, char *line, pl_error *err) {
+    loader *L = ctx;
+    L->line = line_no;
+    char *cols[MAX_COLUMNS + 1];
+    int split;
+    PL_TRY(row_shape(L->tsv, L->line, line, cols, &split, err));
     PL_TRY(reserve((void **)&L->out.rows, &L->rows_cap, (size_t)L->out.n_rows + 1,
                    sizeof(pl_user_row), err));
     pl_user_row *row = &L->out.rows[L->out.n_rows];
@@ -201,42 +210,70 @@ static pl_status add_row(loader *L, char *line, pl_error *err) {
     return PL_OK;
 }
 
-/* Reads the TSV line by line into rows. */
-static pl_status read_rows(loader *L, pl_error *err) {
-    FILE *f = fopen(L->tsv, "r");
+/* Calls row(ctx, line number, text) for each content line of the TSV (not blank, not a '#'
+ * comment, not the header), stopping at the first error; a TSV without one is an error. */
+static pl_status each_row(const char *tsv, pl_status (*row)(void *, int, char *, pl_error *),
+                          void *ctx, pl_error *err) {
+    FILE *f = fopen(tsv, "r");
     if (f == NULL)
         return PL_ERROR(err, errno == ENOENT ? PL_ERR_MISSING : PL_ERR_IO,
-                        "cannot open the TSV %s: %s", L->tsv, strerror(errno));
+                        "cannot open the TSV %s: %s", tsv, strerror(errno));
     char line[PL_USER_MAX_LINE + 2];
     pl_status st = PL_OK;
-    int content_lines = 0;
+    int line_no = 0, content_lines = 0, rows = 0;
     while (st == PL_OK && fgets(line, sizeof line, f) != NULL) {
         size_t n = strlen(line);
-        if (L->line == INT_MAX) {
-            st = PL_ERROR(err, PL_ERR_FORMAT, "%s has more than %d lines", L->tsv, INT_MAX);
+        if (line_no == INT_MAX) {
+            st = PL_ERROR(err, PL_ERR_FORMAT, "%s has more than %d lines", tsv, INT_MAX);
             break;
         }
-        L->line++;
+        line_no++;
         if (n > 0 && line[n - 1] == '\n') line[--n] = '\0';
         else if (!feof(f)) {
             st = PL_ERROR(err, PL_ERR_FORMAT,
-                          "%s:%d: the line is longer than %d bytes or holds a NUL byte", L->tsv,
-                          L->line, PL_USER_MAX_LINE);
+                          "%s:%d: the line is longer than %d bytes or holds a NUL byte", tsv,
+                          line_no, PL_USER_MAX_LINE);
             break;
         }
         if (n > 0 && line[n - 1] == '\r') line[--n] = '\0';
         if (strspn(line, " \t") == n || line[0] == '#') continue;
         if (content_lines++ == 0 && strncmp(line, "image_id\t", 9) == 0) continue; /* header */
-        st = add_row(L, line, err);
+        if (rows == PL_USER_MAX_ROWS) {
+            st = PL_ERROR(err, PL_ERR_FORMAT, "%s:%d: more than %d samples in one TSV", tsv,
+                          line_no, PL_USER_MAX_ROWS);
+            break;
+        }
+        rows++;
+        st = row(ctx, line_no, line, err);
     }
-    if (st == PL_OK && ferror(f)) st = PL_ERROR(err, PL_ERR_IO, "cannot read %s", L->tsv);
+    if (st == PL_OK && ferror(f)) st = PL_ERROR(err, PL_ERR_IO, "cannot read %s", tsv);
     fclose(f);
-    if (st == PL_OK && L->out.n_rows == 0)
+    if (st == PL_OK && rows == 0)
         st = PL_ERROR(err, PL_ERR_FORMAT,
                       "%s holds no samples (one a line: image_id, question, answer[, split], "
                       "separated by tabs)",
-                      L->tsv);
+                      tsv);
     return st;
+}
+
+typedef struct {
+    const char *tsv;
+    int *split_size;
+} counter;
+
+static pl_status count_row(void *ctx, int line_no, char *line, pl_error *err) {
+    counter *c = ctx;
+    char *cols[MAX_COLUMNS + 1];
+    int split;
+    PL_TRY(row_shape(c->tsv, line_no, line, cols, &split, err));
+    c->split_size[split]++;
+    return PL_OK;
+}
+
+pl_status pl_user_data_count(const char *tsv, int split_size[PL_USER_SPLITS], pl_error *err) {
+    for (int s = 0; s < PL_USER_SPLITS; s++) split_size[s] = 0;
+    counter c = {tsv, split_size};
+    return each_row(tsv, count_row, &c, err);
 }
 
 /* Decides between a PGM directory and an IDX file, and loads the IDX file. */
@@ -322,7 +359,7 @@ pl_status pl_user_data_load(const char *tsv, const char *images, int question_le
     loader L = {.tsv = tsv, .images = images, .question_len = question_len,
                 .answer_room = answer_room};
     pl_status st = open_images(&L, err);
-    if (st == PL_OK) st = read_rows(&L, err);
+    if (st == PL_OK) st = each_row(tsv, add_row, &L, err);
     if (st == PL_OK && L.pgm_dir) st = load_pgms(&L, err);
     if (st == PL_OK && !L.pgm_dir) {
         L.out.images = L.idx.data;

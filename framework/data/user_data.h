@@ -60,6 +60,11 @@ typedef struct {
 pl_status pl_user_data_load(const char *tsv, const char *images, int question_len,
                             int answer_room, pl_user_data *out, pl_error *err);
 
+/* Counts each split's rows of a TSV without reading the images or the words: the lines,
+ * columns and split column pl_user_data_load reads, with its errors for those (the others
+ * wait for the load). For the checks made before anything runs (engine/preflight.h). */
+pl_status pl_user_data_count(const char *tsv, int split_size[PL_USER_SPLITS], pl_error *err);
+
 void pl_user_data_free(pl_user_data *u);
 
 /* The row of sample `index` of split train, val or test: val and test hold indices

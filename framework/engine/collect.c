@@ -9,6 +9,7 @@
 
 #include "config/strbuf.h"
 #include "core/alloc.h"
+#include "engine/exp_state.h"
 #include "engine/fsutil.h"
 #include "io/tsv.h"
 
@@ -26,6 +27,7 @@ void pl_index_free(pl_index *idx) {
     free_strings(idx->aliases, idx->n_aliases);
     free_strings(idx->metrics, idx->n_metrics);
     free_strings(idx->current, idx->n_current);
+    free_strings(idx->superseded_ids, idx->superseded);
     memset(idx, 0, sizeof *idx);
 }
 
@@ -39,49 +41,17 @@ static char *next_line(char **cursor) {
     return line;
 }
 
-/* experiment.state: "key<TAB>value..." lines; aliases are tab-separated. */
+/* The aliases, run ids, start time and jobs experiment.state records (engine/exp_state.h). */
 static pl_status read_state(pl_index *idx, const char *exp_dir, pl_error *err) {
-    char path[4096], *text;
-    snprintf(path, sizeof path, "%s/experiment.state", exp_dir);
-    if (pl_read_file(path, &text, NULL, NULL) != PL_OK) return PL_OK;
-    pl_status st = PL_OK;
-    char *cur = text, *line;
-    while (st == PL_OK && (line = next_line(&cur)) != NULL) {
-        char *tab = strchr(line, '\t');
-        if (tab == NULL) continue;
-        *tab = '\0';
-        char *value = tab + 1;
-        if (strcmp(line, "started") == 0) idx->started = strtod(value, NULL);
-        else if (strcmp(line, "jobs") == 0) idx->jobs = atoi(value);
-        else if (strcmp(line, "runs") == 0 && *value) {
-            int n = 1;
-            for (char *p = value; *p; p++) n += *p == '\t';
-            idx->current = pl_alloc((size_t)n, sizeof *idx->current, err);
-            if (idx->current == NULL) st = PL_ERR_NOMEM;
-            for (char *tok = value; st == PL_OK && tok;) {
-                char *t = strchr(tok, '\t');
-                if (t) *t = '\0';
-                if ((idx->current[idx->n_current] = pl_strdup(tok, err)) == NULL) st = PL_ERR_NOMEM;
-                else idx->n_current++;
-                tok = t ? t + 1 : NULL;
-            }
-        }
-        else if (strcmp(line, "aliases") == 0 && *value) {
-            int n = 1;
-            for (char *p = value; *p; p++) n += *p == '\t';
-            idx->aliases = pl_alloc((size_t)n, sizeof *idx->aliases, err);
-            if (idx->aliases == NULL) st = PL_ERR_NOMEM;
-            for (char *tok = value; st == PL_OK && tok;) {
-                char *t = strchr(tok, '\t');
-                if (t) *t = '\0';
-                if ((idx->aliases[idx->n_aliases] = pl_strdup(tok, err)) == NULL) st = PL_ERR_NOMEM;
-                else idx->n_aliases++;
-                tok = t ? t + 1 : NULL;
-            }
-        }
-    }
-    pl_free(text);
-    return st;
+    pl_exp_state state;
+    PL_TRY(pl_exp_state_read(exp_dir, &state, err));
+    idx->started = state.started;
+    idx->jobs = state.jobs;
+    idx->aliases = state.aliases, idx->n_aliases = state.n_aliases;
+    idx->current = state.runs, idx->n_current = state.n_runs;
+    state.aliases = state.runs = NULL, state.n_aliases = state.n_runs = 0;
+    pl_exp_state_free(&state);
+    return PL_OK;
 }
 
 static pl_status read_row(pl_index *idx, const char *dir, pl_index_row *row, bool *ok, pl_error *err) {
@@ -145,6 +115,15 @@ static pl_status add_metric(pl_index *idx, const char *name, int *cap, pl_error 
     return PL_OK;
 }
 
+static pl_status add_superseded(pl_index *idx, const char *run_id, pl_error *err) {
+    char **bigger = pl_realloc(idx->superseded_ids, (size_t)idx->superseded + 1, sizeof *bigger, err);
+    if (bigger == NULL) return PL_ERR_NOMEM;
+    idx->superseded_ids = bigger;
+    if ((bigger[idx->superseded] = pl_strdup(run_id, err)) == NULL) return PL_ERR_NOMEM;
+    idx->superseded++;
+    return PL_OK;
+}
+
 static bool in_current_spec(const pl_index *idx, const char *run_id) {
     if (idx->n_current == 0) return true; /* an older state file: keep everything */
     for (int i = 0; i < idx->n_current; i++)
@@ -154,11 +133,12 @@ static bool in_current_spec(const pl_index *idx, const char *run_id) {
 
 pl_status pl_collect(const char *exp_dir, bool with_metrics, pl_index *idx, pl_error *err) {
     memset(idx, 0, sizeof *idx);
+    PL_TRY(pl_exp_dir_check(exp_dir, err));
     PL_TRY(read_state(idx, exp_dir, err));
     char runs[4096];
     snprintf(runs, sizeof runs, "%s/runs", exp_dir);
     DIR *d = opendir(runs);
-    if (d == NULL) return PL_OK; /* no runs yet */
+    if (d == NULL) return PL_OK; /* no runs yet: only experiment.state */
     pl_status st = PL_OK;
     int cap = 0, mcap = 0;
     struct dirent *ent;
@@ -179,7 +159,7 @@ pl_status pl_collect(const char *exp_dir, bool with_metrics, pl_index *idx, pl_e
         bool ok;
         st = read_row(idx, dir, row, &ok, err);
         if (st == PL_OK && ok && !in_current_spec(idx, row->run_id)) {
-            idx->superseded++;
+            st = add_superseded(idx, row->run_id, err);
             ok = false;
         }
         if (st != PL_OK || !ok) {
@@ -202,6 +182,7 @@ pl_status pl_collect(const char *exp_dir, bool with_metrics, pl_index *idx, pl_e
     }
     if (idx->n_rows) qsort(idx->rows, (size_t)idx->n_rows, sizeof *idx->rows, cmp_rows);
     if (idx->n_metrics) qsort(idx->metrics, (size_t)idx->n_metrics, sizeof *idx->metrics, cmp_str);
+    if (idx->superseded) qsort(idx->superseded_ids, (size_t)idx->superseded, sizeof *idx->superseded_ids, cmp_str);
     return PL_OK;
 }
 
@@ -247,29 +228,4 @@ pl_status pl_index_write(const pl_index *idx, const char *exp_dir, pl_error *err
     if (st == PL_OK) st = pl_write_atomic(path, buf ? buf : "", len, err);
     free(buf); /* from open_memstream: plain free */
     return st;
-}
-
-static bool listed(const char *id, const char *const *only, int n_only) {
-    if (only == NULL) return true;
-    for (int i = 0; i < n_only; i++)
-        if (strcmp(only[i], id) == 0) return true;
-    return false;
-}
-
-void pl_index_print(const pl_index *idx, const char *const *only, int n_only, FILE *out) {
-    fprintf(out, "%-12s", "run");
-    for (int a = 0; a < idx->n_aliases; a++) fprintf(out, "  %-8s", idx->aliases[a]);
-    fprintf(out, "  %4s  %-9s  %7s\n", "seed", "status", "acc");
-    for (int r = 0; r < idx->n_rows; r++) {
-        const pl_index_row *row = &idx->rows[r];
-        if (!listed(row->run_id, only, n_only)) continue;
-        fprintf(out, "%-12s", row->run_id);
-        for (int a = 0; a < idx->n_aliases; a++) fprintf(out, "  %-8s", row->values[a]);
-        double acc = pl_index_metric(row, "acc");
-        fprintf(out, "  %4lld  %-9s  ", row->seed, pl_run_state_name(row->status.state));
-        if (isnan(acc)) fprintf(out, "%7s", "-");
-        else fprintf(out, "%7.4f", acc);
-        if (row->status.state == PL_RUN_FAILED) fprintf(out, "  %s", row->status.reason);
-        fputc('\n', out);
-    }
 }

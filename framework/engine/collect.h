@@ -1,7 +1,8 @@
 /* collect.h - the experiment's index: one row per run directory under
  * results/<experiment>/runs/ (run id, group id, seed, alias values from run.tsv; status
  * from the status file; summary metrics from metrics.h5 /summary), written as index.tsv
- * and printed as the summary table. Also what `prunelab status` counts. */
+ * and printed as the summary table (engine/summary_table.h). Also what `prunelab status`
+ * counts. */
 #ifndef PL_ENGINE_COLLECT_H
 #define PL_ENGINE_COLLECT_H
 
@@ -28,26 +29,26 @@ typedef struct {
     int n_metrics;
     char **metrics;       /* union of summary names, sorted */
     double started;       /* experiment.state: when the latest invocation began (0 = unknown) */
-    int n_current;        /* experiment.state: run ids of the latest spec (0 = not recorded) */
+    int n_current;        /* experiment.state: run ids of every invocation since the experiment
+                             file last changed (0 = not recorded: every folder counts) */
     char **current;
-    int superseded;       /* run folders left out: their runs are not in the latest spec */
+    int superseded;       /* run folders left out: runs of earlier versions of the file */
+    char **superseded_ids; /* their run ids, sorted */
     int jobs;             /* experiment.state: its engine.jobs */
 } pl_index;
 
 /* Reads exp_dir (results/<experiment>); with_metrics: also each completed run's /summary.
- * A run directory without a readable run.tsv is skipped, and so is one whose run is not in
- * the latest invocation's spec (counted in superseded): after an experiment file changes,
- * index.tsv, export and plot describe the current sweep only. */
+ * A run directory without a readable run.tsv is skipped, and so is one whose run no
+ * invocation since the experiment file last changed asked for (engine/exp_state.h; counted
+ * in superseded): runs of one file with different overrides all count, but after the file
+ * changes index.tsv, export and plot describe its current version only. exp_dir must be an
+ * experiment's results folder (pl_exp_dir_check: an error naming it otherwise). */
 pl_status pl_collect(const char *exp_dir, bool with_metrics, pl_index *out, pl_error *err);
 void pl_index_free(pl_index *idx);
 
 /* Writes exp_dir/index.tsv atomically: run_id, group_id, seed, aliases..., status, reason,
  * metrics... (empty cells where a run lacks a metric). */
 pl_status pl_index_write(const pl_index *idx, const char *exp_dir, pl_error *err);
-
-/* The summary table: run, aliases, seed, status, acc (when known), reason of failures.
- * only (n_only ids; NULL = all rows): show just these run ids. */
-void pl_index_print(const pl_index *idx, const char *const *only, int n_only, FILE *out);
 
 /* The value of metric `name` in row, or NaN. */
 double pl_index_metric(const pl_index_row *row, const char *name);

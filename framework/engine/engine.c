@@ -13,6 +13,7 @@
 #include "engine/cache_seal.h"
 #include "engine/collect.h"
 #include "engine/engine_parts.h"
+#include "engine/exp_state.h"
 #include "engine/fsutil.h"
 #include "engine/lock.h"
 #include "engine/preflight.h"
@@ -20,6 +21,7 @@
 #include "engine/scheduler.h"
 #include "engine/settings.h"
 #include "engine/stage.h"
+#include "engine/summary_table.h"
 
 static void note(const engine_ctx *e, const char *fmt, const char *a, const char *b) {
     if (e->opt->log == NULL) return;
@@ -62,37 +64,84 @@ static pl_status read_settings(engine_ctx *e, pl_error *err) {
     return PL_OK;
 }
 
-/* Compares the experiment file with the last invocation's and records this one. */
+/* The record of this invocation merged into experiment.state (engine/exp_state.h): with the
+ * experiment file unchanged, its runs and aliases join the earlier invocations'; after a
+ * change they replace them. */
+static pl_status merge_state(engine_ctx *e, pl_exp_state *state, const char *hash, bool *changed,
+                             pl_error *err) {
+    *changed = state->spec_sha256[0] && strcmp(state->spec_sha256, hash) != 0;
+    if (*changed) pl_exp_state_clear_lists(state);
+    if (!*changed && state->spec_sha256[0] && !state->has_runs) {
+        /* Written by a prunelab that recorded no runs, whose index kept every folder. */
+        pl_index old;
+        PL_TRY(pl_collect(e->exp_dir, false, &old, err));
+        pl_status st = PL_OK;
+        for (int r = 0; st == PL_OK && r < old.n_rows; r++) st = pl_exp_state_add_run(state, old.rows[r].run_id, err);
+        pl_index_free(&old);
+        PL_TRY(st);
+    }
+    snprintf(state->spec_sha256, sizeof state->spec_sha256, "%s", hash);
+    pl_free(state->spec_path);
+    if ((state->spec_path = pl_strdup(e->exp->path, err)) == NULL) return PL_ERR_NOMEM;
+    state->started = pl_wall_time();
+    state->jobs = e->jobs, state->threads = e->threads;
+    for (int a = 0; a < e->exp->n_axes; a++) PL_TRY(pl_exp_state_add_alias(state, e->exp->aliases[a], err));
+    for (int r = 0; r < e->exp->n_runs; r++) PL_TRY(pl_exp_state_add_run(state, e->exp->runs[r].run_id, err));
+    return PL_OK;
+}
+
+/* Tells at once where the runs of earlier invocations are: kept next to this invocation's
+ * (same file, other overrides), or left out of the index (an earlier version of the file). */
+static pl_status report_earlier_runs(engine_ctx *e, bool changed, pl_error *err) {
+    if (e->opt->log == NULL) return PL_OK;
+    pl_index idx;
+    PL_TRY(pl_collect(e->exp_dir, false, &idx, err));
+    int earlier = 0;
+    for (int r = 0; r < idx.n_rows; r++) {
+        bool mine = false;
+        for (int q = 0; q < e->exp->n_runs && !mine; q++) mine = strcmp(e->exp->runs[q].run_id, idx.rows[r].run_id) == 0;
+        earlier += !mine;
+    }
+    FILE *log = e->opt->log;
+    if (changed)
+        fprintf(log, "warning: %s changed since the last invocation; completed runs whose resolved config "
+                "is unchanged are kept, the others get new run ids\n", e->exp->path);
+    if (earlier > 0)
+        fprintf(log, "note: %s holds %d run%s of earlier invocations of %s (other overrides) besides "
+                "this one's; index.tsv, status, export and plot show them all\n", e->exp_dir, earlier,
+                earlier == 1 ? "" : "s", e->exp->path);
+    if (idx.superseded > 0)
+        fprintf(log, "note: %d run folder%s under %s/runs/ belong%s to earlier versions of %s and %s left "
+                "out of index.tsv, export and plot; `prunelab status %s` lists them\n", idx.superseded,
+                idx.superseded == 1 ? "" : "s", e->exp_dir, idx.superseded == 1 ? "s" : "", e->exp->path,
+                idx.superseded == 1 ? "is" : "are", e->exp_dir);
+    fflush(log);
+    pl_index_free(&idx);
+    return PL_OK;
+}
+
+/* Compares the experiment file with the last invocation's and records this one, holding
+ * experiment.lock so that invocations starting together both keep their runs. */
 static pl_status experiment_state(engine_ctx *e, bool *changed, pl_error *err) {
-    char *text, hash[CFG_HASH_HEX], path[ENGINE_DIR_MAX + 32], old[CFG_HASH_HEX] = "";
+    char *text, hash[CFG_HASH_HEX], lock_path[ENGINE_DIR_MAX + 32];
     size_t len;
     PL_TRY(pl_read_file(e->exp->path, &text, &len, err));
     pl_status st = cfg_sha256_hex(text, len, hash, err);
     pl_free(text);
     PL_TRY(st);
-    snprintf(path, sizeof path, "%s/experiment.state", e->exp_dir);
-    if (pl_read_file(path, &text, NULL, NULL) == PL_OK) {
-        const char *line = strstr(text, "spec_sha256\t");
-        if (line) snprintf(old, sizeof old, "%.64s", line + 12);
-        pl_free(text);
+    pl_exp_state_lock_path(e->exp_dir, lock_path, sizeof lock_path);
+    pl_lock lock;
+    PL_TRY(pl_lock_wait(lock_path, &lock, err));
+    pl_exp_state state;
+    st = pl_exp_state_read(e->exp_dir, &state, err);
+    if (st == PL_OK) {
+        st = merge_state(e, &state, hash, changed, err);
+        if (st == PL_OK) st = pl_exp_state_write(e->exp_dir, &state, err);
+        pl_exp_state_free(&state);
     }
-    *changed = old[0] && strcmp(old, hash) != 0;
-    if (*changed)
-        note(e, "warning: %s changed since the last invocation%s; completed runs whose resolved config "
-             "is unchanged are kept, the others get new run ids\n", e->exp->path, "");
-    cfg_strbuf sb;
-    cfg_strbuf_init(&sb);
-    cfg_strbuf_printf(&sb, "spec_sha256\t%s\nspec_path\t%s\nstarted\t%.3f\njobs\t%d\nthreads\t%d\naliases",
-                      hash, e->exp->path, pl_wall_time(), e->jobs, e->threads);
-    for (int a = 0; a < e->exp->n_axes; a++) cfg_strbuf_printf(&sb, "\t%s", e->exp->aliases[a]);
-    /* The runs of this version of the spec: collect leaves older run folders out of index.tsv. */
-    cfg_strbuf_puts(&sb, "\nruns");
-    for (int r = 0; r < e->exp->n_runs; r++) cfg_strbuf_printf(&sb, "\t%s", e->exp->runs[r].run_id);
-    cfg_strbuf_putc(&sb, '\n');
-    st = cfg_strbuf_check(&sb, err);
-    if (st == PL_OK) st = pl_write_atomic(path, sb.data, sb.len, err);
-    cfg_strbuf_free(&sb);
-    return st;
+    pl_lock_release(&lock);
+    PL_TRY(st);
+    return report_earlier_runs(e, *changed, err);
 }
 
 /* Which runs to do; prepares their directories with status queued. */
@@ -209,6 +258,16 @@ static pl_status finish_index(engine_ctx *e, pl_engine_report *rep, pl_error *er
         for (int q = 0; q < e->exp->n_runs; q++) ids[q] = e->exp->runs[q].run_id;
         fprintf(e->opt->log, "\n");
         pl_index_print(&idx, ids, e->exp->n_runs, e->opt->log);
+        int shown = 0;
+        for (int r = 0; r < idx.n_rows; r++)
+            for (int q = 0; q < e->exp->n_runs; q++)
+                if (strcmp(ids[q], idx.rows[r].run_id) == 0) {
+                    shown++;
+                    break;
+                }
+        if (shown < idx.n_rows)
+            fprintf(e->opt->log, "(this invocation's runs; %s/index.tsv also lists %d of earlier "
+                    "invocations)\n", e->exp_dir, idx.n_rows - shown);
         fflush(e->opt->log);
     }
     pl_free(ids);

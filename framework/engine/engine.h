@@ -17,8 +17,10 @@
  * Results layout (engine.results_dir, default "results"):
  *   cache/<key>.safetensors, cache/<key>.metrics.tsv     cached model-stage outputs
  *   cache/<key>.sha256, cache/<key>.lock                 their seal (engine/cache_seal.h), lock
- *   <experiment>/experiment.state                        spec hash, start time, jobs, aliases
- *   <experiment>/index.tsv                               one row per run (prunelab collect)
+ *   <experiment>/experiment.state, experiment.lock       spec hash, start time, jobs, the aliases
+ *                                                        and runs of every invocation since the
+ *                                                        file changed (engine/exp_state.h), lock
+ *   <experiment>/index.tsv                               one row per run of those (prunelab collect)
  *   <experiment>/runs/<run id>/{config.yaml,run.tsv,status,log.txt,metrics.h5,lock}
  */
 #ifndef PL_ENGINE_ENGINE_H

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "engine/preflight_data.h"
 #include "engine/stage.h"
 #include "model/checkpoint.h"
 #include "model/student.h"
@@ -141,6 +142,7 @@ static pl_status check_depths(const pl_experiment *exp, int r, pl_error *err) {
 pl_status pl_preflight(const pl_experiment *exp, pl_error *err) {
     PL_TRY(pl_stage_validate(exp, err));
     PL_TRY(check_results_dir(exp, err));
+    preflight_tsv_memo memo = {0};
     for (int r = 0; r < exp->n_runs; r++) {
         int n = cfg_stage_count(exp->runs[r].config);
         for (int i = 0; i < n; i++) {
@@ -150,6 +152,7 @@ pl_status pl_preflight(const pl_experiment *exp, pl_error *err) {
             PL_TRY(check_budget(exp, r, i, kind, section, err));
         }
         PL_TRY(check_depths(exp, r, err));
+        PL_TRY(preflight_data_splits(exp, r, &memo, err));
     }
     return PL_OK;
 }

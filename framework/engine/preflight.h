@@ -4,8 +4,11 @@
  * engine.results_dir (and its cache/ and experiment folder) a directory where it exists, and
  * every `load` stage naming an existing regular file, and every distill scheme able to
  * apply to the depth its input model has (known from pretrain's model config or the loaded
- * checkpoint's metadata), and every train_samples budget at least one batch. The error names the run, the stage and, where the value came
- * from a file or an override, its file:line:col. */
+ * checkpoint's metadata), every train_samples budget at least one batch, and every
+ * held-out sample count within its split and every training stage with train samples to
+ * draw (engine/preflight_data.h: data.val_scenes, data.test_size, or the rows of data.tsv).
+ * The error names the run, the stage and, where the value came from a file or an override,
+ * its file:line:col. */
 #ifndef PL_ENGINE_PREFLIGHT_H
 #define PL_ENGINE_PREFLIGHT_H
 

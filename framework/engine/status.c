@@ -3,7 +3,6 @@
 
 #include <math.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "core/alloc.h"
 #include "engine/collect.h"
@@ -45,16 +44,25 @@ static double summary_value(const pl_index_row *row, const char *name) {
     return NAN;
 }
 
+/* The run folders of earlier versions of the experiment file, which index.tsv leaves out:
+ * how many, where, and the first few run ids. */
+static void print_superseded(const pl_index *idx, const char *exp_dir, FILE *out) {
+    enum { SHOWN = 8 };
+    if (idx->superseded == 0) return;
+    fprintf(out, "%d run folder%s of earlier versions of the experiment file (left out of index.tsv, "
+            "export and plot) in %s/runs/:", idx->superseded, idx->superseded == 1 ? "" : "s", exp_dir);
+    for (int i = 0; i < idx->superseded && i < SHOWN; i++) fprintf(out, " %s", idx->superseded_ids[i]);
+    if (idx->superseded > SHOWN) fprintf(out, " and %d more", idx->superseded - SHOWN);
+    fputc('\n', out);
+}
+
 pl_status pl_status_print(const char *exp_dir, FILE *out, pl_error *err) {
-    struct stat sb;
-    if (stat(exp_dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
-        return PL_ERROR(err, PL_ERR_IO, "%s %s; give the folder prunelab run writes an experiment's "
-                        "results to, results/<experiment> (such as results/quickstart)", exp_dir,
-                        stat(exp_dir, &sb) != 0 ? "does not exist" : "is not a directory");
     pl_index idx;
-    PL_TRY(pl_collect(exp_dir, true, &idx, err)); /* summaries: the loss flag below */
+    /* Checks exp_dir first (engine/exp_state.h); summaries: the loss flag below. */
+    PL_TRY(pl_collect(exp_dir, true, &idx, err));
     if (idx.n_rows == 0) {
         fprintf(out, "%s: no runs yet\n", exp_dir);
+        print_superseded(&idx, exp_dir, out);
         pl_index_free(&idx);
         return PL_OK;
     }
@@ -94,6 +102,7 @@ pl_status pl_status_print(const char *exp_dir, FILE *out, pl_error *err) {
     }
     int left = count[PL_RUN_RUNNING] + count[PL_RUN_QUEUED] + count[PL_RUN_UNKNOWN];
     if (count[PL_RUN_RUNNING] || count[PL_RUN_QUEUED]) print_eta(&idx, done_now, left, now, out);
+    print_superseded(&idx, exp_dir, out);
     pl_free(gone);
     pl_index_free(&idx);
     return PL_OK;

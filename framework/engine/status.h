@@ -2,7 +2,9 @@
  * running / interrupted / failed / queued runs, the running ones with their heartbeat age,
  * the interrupted ones (stale heartbeat, lock free: killed) to resume, failures with
  * their reasons, completed runs whose training loss did not decrease (engine/loss_trend.h),
- * and an ETA (`prunelab status DIR`); and a run's state for `prunelab plan`. */
+ * an ETA, and where the run folders of earlier versions of the experiment file are
+ * (`prunelab status DIR`); and a run's state for `prunelab plan`. Every run of every
+ * invocation since the experiment file last changed counts (engine/exp_state.h). */
 #ifndef PL_ENGINE_STATUS_H
 #define PL_ENGINE_STATUS_H
 

@@ -54,29 +54,3 @@ pl_status pl_figure_read(const cfg_node *fig, pl_figure *f, pl_error *err) {
     if (f->kind == PL_FIG_HEATMAP && f->y == NULL) return cfg_error_at(err, fig->pos, "figure '%s' needs y:", f->name);
     return PL_OK;
 }
-
-const char *pl_metric_label(const char *metric, char *buf, int size) {
-    static const char *const names[][2] = {
-        {"acc", "accuracy"}, {"ce", "cross-entropy"}, {"loss", "loss"}, {"lr", "learning rate"},
-        {"grad_norm", "gradient norm"}, {"time_s", "time (s)"}, {"latency_ms", "latency (ms)"},
-        {"sparsity", "sparsity"}, {"params", "parameters"}, {"nonzeros", "non-zero weights"}, {"flops", "FLOPs"}};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (strcmp(metric, names[i][0]) == 0) return names[i][1];
-    /* bench metrics: latency_ms_b<B>_t<T>, throughput_b<B>_t<T> (tune/latency.h) */
-    int batch, threads, end = 0;
-    if (sscanf(metric, "latency_ms_b%d_t%d%n", &batch, &threads, &end) == 2 && metric[end] == '\0') {
-        snprintf(buf, (size_t)size, "latency (ms per batch of %d, %d thread%s)", batch, threads, threads == 1 ? "" : "s");
-        return buf;
-    }
-    if (sscanf(metric, "throughput_b%d_t%d%n", &batch, &threads, &end) == 2 && metric[end] == '\0') {
-        snprintf(buf, (size_t)size, "samples/s (batch %d, %d thread%s)", batch, threads, threads == 1 ? "" : "s");
-        return buf;
-    }
-    const char *under = strchr(metric, '_');
-    for (size_t i = 0; under && i < sizeof names / sizeof names[0]; i++)
-        if ((size_t)(under - metric) == strlen(names[i][0]) && strncmp(metric, names[i][0], (size_t)(under - metric)) == 0) {
-            snprintf(buf, (size_t)size, "%s (%s)", names[i][1], under + 1);
-            return buf;
-        }
-    return metric;
-}

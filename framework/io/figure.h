@@ -1,6 +1,7 @@
 /* figure.h - one entry of an experiment's `figures:` list as a struct for the plotter.
  * The entry has been validated (config/schema_sections.c, config/figures.c); this only
- * reads it, resolving the metric (z:/y:/metric:) and the default labels.
+ * reads it, resolving the metric (z:/y:/metric:); io/metric_label.h gives the default
+ * labels.
  *
  *   figures:
  *     - {name: split, kind: heatmap, x: sv, y: sl, z: acc, title: "Wanda, no recovery"}
@@ -32,13 +33,13 @@ typedef struct {
     bool by_run, band, logx, logy;
     int digits;
     const char *title, *xlabel, *ylabel, *zlabel; /* NULL: defaults */
+    bool shared_zrange;     /* heatmap: colour range zlo..zhi, shared with the experiment's other
+                               heatmaps of the metric's family (io/heatmap_range.h); false: the
+                               figure's own range */
+    double zlo, zhi;
 } pl_figure;
 
 /* Fills out from a validated figure map (strings point into the config tree). */
 pl_status pl_figure_read(const cfg_node *node, pl_figure *out, pl_error *err);
-
-/* A readable name for a metric's axis: "accuracy" for acc, "acc_what" -> "accuracy (what)",
- * "cross-entropy" for ce, the name itself otherwise. */
-const char *pl_metric_label(const char *metric, char *buf, int size);
 
 #endif

@@ -12,6 +12,7 @@
 #include "core/alloc.h"
 #include "io/gnuplot_run.h"
 #include "io/gp_quote.h"
+#include "io/metric_label.h"
 #include "io/plot_data.h"
 #include "io/tsv.h"
 
@@ -90,7 +91,7 @@ static void variables(cfg_strbuf *sb, const pl_figure *f, const pl_plot_meta *m,
     if (f->kind == PL_FIG_HEATMAP) {
         array_var(sb, "xtic_label", m->xtics, m->nx);
         array_var(sb, "ytic_label", m->ytics, m->ny);
-        double lo = m->zmin, hi = m->zmax;
+        double lo = f->shared_zrange ? f->zlo : m->zmin, hi = f->shared_zrange ? f->zhi : m->zmax;
         if (!(lo < hi)) { /* one value (or none): a range around it */
             lo = isfinite(lo) ? lo - 0.5 : 0, hi = isfinite(hi) ? hi + 0.5 : 1;
         }
