@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/experiment.h"
 #include "engine/preflight.h"
+#include "engine/stage.h"
 
 static char *read_text(const char *path) {
     FILE *f = fopen(path, "r");

@@ -6,6 +6,7 @@
 #include "user_data_fixture.h"
 
 #include "engine/preflight.h"
+#include "engine/stage.h"
 
 #define USER_FIXTURE "tests/data/engine/user_files.yaml"
 

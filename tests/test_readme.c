@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/experiment.h"
 #include "config/path.h"
+#include "engine/stage.h"
 
 /* README.md with every run of whitespace as one space (free it). */
 static char *readme_text(void) {

@@ -12,6 +12,7 @@
 #include "config/override.h"
 #include "config/schema.h"
 #include "config/yaml_load.h"
+#include "engine/stage.h"
 
 static const char EXPERIMENT[] =
     "pipeline:\n"
@@ -48,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         cfg_node *next;
         cfg_extra_axis axis;
         memset(&axis, 0, sizeof axis);
-        if (cfg_override_apply(&a, root, text, line, &next, &axis, &err) != PL_OK) {
+        if (cfg_override_apply(&a, pl_stage_catalog(), root, text, line, &next, &axis, &err) != PL_OK) {
             all_applied = false;
             continue;
         }
@@ -57,7 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             abort();
         root = next;
     }
-    cfg_validator *v = all_applied ? cfg_validator_new(&a, &err) : NULL;
+    cfg_validator *v = all_applied ? cfg_validator_new(&a, pl_stage_catalog(), &err) : NULL;
     cfg_node *filled, *resolved, *checked;
     if (v != NULL && cfg_fill_defaults(v, root, &filled, &err) == PL_OK &&
         cfg_interpolate(&a, filled, &resolved, &err) == PL_OK)
