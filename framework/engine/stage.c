@@ -9,8 +9,8 @@
  * everything else about a kind is in its own file (see stage.h). */
 static const pl_stage_kind *const STAGE_KINDS[] = {
     &PL_STAGE_PRETRAIN, &PL_STAGE_LOAD,    &PL_STAGE_DISTILL, &PL_STAGE_PRUNE,
-    &PL_STAGE_FINETUNE, &PL_STAGE_LORAPRUNE, &PL_STAGE_COMPACT, &PL_STAGE_EVAL,
-    &PL_STAGE_BENCH,
+    &PL_STAGE_FINETUNE, &PL_STAGE_LORAPRUNE, &PL_STAGE_L0PRUNE, &PL_STAGE_COMPACT,
+    &PL_STAGE_EVAL,     &PL_STAGE_BENCH,
 };
 enum { STAGE_KIND_COUNT = (int)(sizeof STAGE_KINDS / sizeof STAGE_KINDS[0]) };
 

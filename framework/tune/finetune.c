@@ -92,6 +92,7 @@ pl_status finetune_run(vlm *m, vlm *teacher, const pl_data *d, const finetune_co
     train_target target;
     const int weight_grads = cfg->adapter != ADAPTER_NONE && cfg->weight_grads;
     weight_set student = vlm_weights(m, 1, cfg->adapter == ADAPTER_NONE || weight_grads);
+    student.gates = cfg->gates;
     if (cfg->adapter == ADAPTER_NONE) {
         PL_TRY(train_target_params(&target, m, err));
     } else {

@@ -43,6 +43,7 @@ typedef struct {
     const char *stage;        /* the stage's name in errors and progress lines (NULL: finetune) */
     int weight_grads;         /* adapters: each step also computes dL/dW_eff into m->grads
                                  (not stepped; zeroed before every step) for the hooks */
+    const struct vlm_gates *gates; /* unit gates the student's passes apply (L0 gates), or NULL */
     const train_hooks *hooks; /* per-step hooks of a stage built on finetune (LoRAPrune): run
                                  after the teacher's pass; NULL: none */
 } finetune_config;

@@ -1,0 +1,203 @@
+/* stage_l0prune.c - the l0prune stage (EfficientVLM's modal-adaptive pruning): every weight
+ * of the current model trains together with a hard-concrete gate per attention head,
+ * cross-attention head and MLP neuron (prune/l0_gates.h), under the loss
+ *
+ *   (1−λ)·L_task + λ·T²·KL(teacher ‖ student) + hidden_weight·L_hid + attn_weight·L_attn
+ *     + l1·(s − t) + l2·(s − t)²
+ *
+ * where s is the expected fraction of the input's prunable weights removed and t the target
+ * (ramping from 0), so the split between vision, bridge and language comes out of training
+ * (or per-module targets set it). The teacher is the pipeline's first model (its `load`
+ * file), the stage's input as it came in, or a checkpoint; never the model being trained.
+ * At the end each block keeps its expected count of units, those of highest expected
+ * score, and the rest are cut out (model/compact.h). Per step: expected_sparsity (overall
+ * and per module), sparsity_target, lagrangian_l1, lagrangian_l2, penalty. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config/path.h"
+#include "config/schema_keys.h"
+#include "engine/settings_finetune.h"
+#include "engine/stage.h"
+#include "model/checkpoint.h"
+#include "model/compact.h"
+#include "prune/l0_gates.h"
+#include "prune/sparsity.h"
+#include "prune/structured.h"
+#include "tune/finetune.h"
+
+/* ---- settings (the `l0prune` section of an experiment) ---- */
+
+#define OPEN_UNIT .lo = 0, .hi = 1, .range = CFG_RANGE_LO | CFG_RANGE_LO_OPEN | CFG_RANGE_HI | CFG_RANGE_HI_OPEN
+
+static const cfg_key TARGETS_KEYS[] = {
+    {K("vision", CFG_T_FLOAT, "0.0"), UNIT_OPEN, .help = "expected fraction of the vision encoder's prunable weights removed"},
+    {K("bridge", CFG_T_FLOAT, "0.0"), UNIT_OPEN, .help = "the same for the bridge"},
+    {K("language", CFG_T_FLOAT, "0.0"), UNIT_OPEN, .help = "the same for the language model"},
+};
+SECTION(TARGETS, "targets", "per-module targets instead of the global one", TARGETS_KEYS, false);
+
+static const cfg_key LAGRANGIAN_KEYS[] = {
+    {K("lr", CFG_T_FLOAT, "0.05"), GT(0), .help = "gradient-ascent step of the multipliers l1, l2"},
+};
+SECTION(LAGRANGIAN, "lagrangian", "the multipliers holding the expected sparsity to its target", LAGRANGIAN_KEYS, false);
+
+static const cfg_key L0PRUNE_KEYS[] = {
+    {K("target", CFG_T_FLOAT, "0.5"), OPEN_UNIT,
+     .help = "expected fraction of the input's prunable weights removed, in (0, 1)"},
+    {K("targets", CFG_T_MAP, NULL), .sub = &TARGETS, .flags = CFG_KEY_OPTIONAL,
+     .help = "per-module targets instead of target (the hand-set splits of RESSA)"},
+    {K("target_warmup", CFG_T_INT, "200"), GE(0), .help = "steps over which the target ramps linearly from 0"},
+    {K("gate_lr", CFG_T_FLOAT, "0.02"), GT(0), .help = "AdamW learning rate of the gates' log_alpha"},
+    {K("lagrangian", CFG_T_MAP, "{}"), .sub = &LAGRANGIAN, .help = "the Lagrangian multipliers"},
+    {K("head_drop", CFG_T_FLOAT, "0.01"), OPEN_UNIT, .help = "initial drop rate of head gates (near keep)"},
+    {K("neuron_drop", CFG_T_FLOAT, "0.5"), OPEN_UNIT, .help = "initial drop rate of neuron gates (log_alpha 0)"},
+    {K("teacher", CFG_T_STRING, "first"),
+     .help = "'first' (the pipeline's first model, its load file), 'input' (this stage's input, "
+             "frozen) or a checkpoint path"},
+    {K("steps", CFG_T_INT, "1000"), GE(1), .help = "training steps"},
+    {K("batch_size", CFG_T_INT, "32"), GE(1), .help = "scenes per step"},
+    {K("lr", CFG_T_FLOAT, "5e-4"), GT(0), .help = "peak learning rate of the model's weights"},
+    {K("warmup", CFG_T_INT, "50"), GE(0), .help = "linear learning-rate warm-up steps"},
+    {K("lambda", CFG_T_FLOAT, "0.5"), UNIT,
+     .help = "KD weight: L = (1-lambda) L_task + lambda T^2 KL(teacher || student) + hidden_weight "
+             "L_hid + attn_weight L_attn + the Lagrangian penalty"},
+    {K("temperature", CFG_T_FLOAT, "1.0"), GT(0), .help = "KD softmax temperature T"},
+    {K("hidden_weight", CFG_T_FLOAT, "0.0"), GE(0), .help = "hidden-state MSE weight (teacher of the same depth)"},
+    {K("attn_weight", CFG_T_FLOAT, "0.0"), GE(0), .help = "attention-map MSE weight (teacher of the same depth)"},
+    {K("train_samples", CFG_T_INT, NULL), GE(1), .flags = CFG_KEY_OPTIONAL,
+     .help = "data budget: train on these many fixed samples, cycled in epochs (absent: a fresh "
+             "sample every time); at least one batch"},
+};
+SECTION(L0PRUNE, "l0prune",
+        "learned structured pruning: hard-concrete gates on every head and neuron under a "
+        "Lagrangian sparsity target, with distillation, then compaction (EfficientVLM)",
+        L0PRUNE_KEYS, false);
+
+/* ---- the stage ------------------------------------------------------------------------ */
+
+typedef struct {
+    l0_state *gates;
+    const pl_metrics_sink *sink;
+} l0_run;
+
+static pl_status sample_hook(void *ctx, vlm_input *in, int64_t step, pl_error *err) {
+    (void)in, (void)err;
+    l0_sample(((l0_run *)ctx)->gates, step);
+    return PL_OK;
+}
+
+static pl_status gate_step_hook(void *ctx, int64_t step, vlm_losses *loss, pl_error *err) {
+    (void)loss;
+    l0_run *r = ctx;
+    l0_report rep;
+    PL_TRY(l0_step(r->gates, step, &rep, err));
+    static const char *const names[MODULE_COUNT] = {"expected_sparsity_vision",
+                                                    "expected_sparsity_bridge",
+                                                    "expected_sparsity_language"};
+    PL_TRY(pl_metric_step(r->sink, "expected_sparsity", step, rep.sparsity, err));
+    for (int m = 0; m < MODULE_COUNT; m++)
+        PL_TRY(pl_metric_step(r->sink, names[m], step, rep.module_sparsity[m], err));
+    PL_TRY(pl_metric_step(r->sink, "sparsity_target", step, rep.target, err));
+    PL_TRY(pl_metric_step(r->sink, "lagrangian_l1", step, rep.l1, err));
+    PL_TRY(pl_metric_step(r->sink, "lagrangian_l2", step, rep.l2, err));
+    return pl_metric_step(r->sink, "penalty", step, rep.penalty, err);
+}
+
+static pl_status settings_of(const cfg_node *section, const cfg_node *run, l0_config *lc,
+                             finetune_config *fc, pl_error *err) {
+    memset(lc, 0, sizeof *lc);
+    double v;
+    long long i;
+    PL_TRY(cfg_get_float(section, "target", &v, err));
+    lc->target = (float)v;
+    if (cfg_get(section, "targets") != NULL) {
+        lc->per_module = 1;
+        for (int m = 0; m < MODULE_COUNT; m++) {
+            char key[64];
+            snprintf(key, sizeof key, "targets.%s", module_name((pl_module)m));
+            PL_TRY(cfg_get_float(section, key, &v, err));
+            lc->module_target[m] = (float)v;
+        }
+    }
+    PL_TRY(cfg_get_int(section, "target_warmup", &i, err));
+    lc->target_warmup = (int)i;
+    PL_TRY(cfg_get_float(section, "gate_lr", &v, err));
+    lc->gate_lr = (float)v;
+    PL_TRY(cfg_get_float(section, "lagrangian.lr", &v, err));
+    lc->lagrangian_lr = (float)v;
+    PL_TRY(cfg_get_float(section, "head_drop", &v, err));
+    lc->head_drop = (float)v;
+    PL_TRY(cfg_get_float(section, "neuron_drop", &v, err));
+    lc->neuron_drop = (float)v;
+    PL_TRY(settings_distill(section, run, fc, err)); /* full training, finetune's loss keys */
+    fc->stage = "l0prune";
+    lc->seed = fc->seed;
+    return PL_OK;
+}
+
+/* The teacher the section names: NULL for 'input' (finetune's default teacher, a frozen
+ * copy of the input), else a loaded model in *owned. */
+static pl_status teacher_of(const cfg_node *section, const cfg_node *run, int max_batch,
+                            vlm *owned, vlm **teacher, pl_error *err) {
+    const char *name;
+    PL_TRY(cfg_get_string(section, "teacher", &name, err));
+    *teacher = NULL;
+    if (strcmp(name, "input") == 0) return PL_OK;
+    const char *path = name;
+    if (strcmp(name, "first") == 0) {
+        const char *kind;
+        const cfg_node *first = cfg_stage_at(run, 0, &kind);
+        if (first == NULL || strcmp(kind, "load") != 0)
+            return PL_ERROR(err, PL_ERR_CONFIG, "l0prune.teacher 'first' needs a pipeline that "
+                            "starts with load (a pretrained model is not on disk); name a "
+                            "checkpoint path or use 'input'");
+        PL_TRY(cfg_get_string(first, "path", &path, err));
+    }
+    PL_TRY(vlm_load(owned, path, max_batch, err));
+    *teacher = owned;
+    return PL_OK;
+}
+
+static pl_status stage_l0prune(vlm *in, const cfg_node *section, const cfg_node *run,
+                               const pl_data *data, vlm *out, const pl_metrics_sink *sink,
+                               pl_error *err) {
+    PL_TRY(pl_stage_require_merged(in, "l0prune", err));
+    l0_config lc;
+    finetune_config fc;
+    PL_TRY(settings_of(section, run, &lc, &fc, err));
+    pl_stage_take(in, out);
+    l0_state gates;
+    PL_TRY(l0_init(&gates, out, &lc, err));
+    vlm owned, *teacher = NULL;
+    pl_status st = teacher_of(section, run, fc.batch_size, &owned, &teacher, err);
+    if (st != PL_OK) {
+        l0_free(&gates);
+        return st;
+    }
+    l0_run r = {&gates, sink};
+    const train_hooks hooks = {.ctx = &r, .before_forward = sample_hook, .after_backward = gate_step_hook};
+    fc.gates = &gates.gates;
+    fc.hooks = &hooks;
+    const int needs_teacher = finetune_uses_teacher(&fc);
+    st = finetune_run(out, needs_teacher ? teacher : NULL, data, &fc, NULL, sink, err);
+    if (teacher != NULL) vlm_free(teacher);
+    int removed = 0;
+    if (st == PL_OK) st = l0_finalise(&gates, out, &removed, err);
+    double expected = 0.0;
+    if (st == PL_OK) expected = l0_expected_sparsity(&gates, NULL);
+    l0_free(&gates);
+    if (st != PL_OK) return st;
+    PL_TRY(pl_metric_summary(sink, "units_removed", removed, err));
+    PL_TRY(pl_metric_summary(sink, "expected_sparsity_final", expected, err));
+    PL_TRY(prune_structured_report(out, sink, err));
+    vlm compacted;
+    PL_TRY(vlm_compact(out, &compacted, err));
+    vlm_free(out);
+    pl_stage_take(&compacted, out);
+    return sparsity_report(out, sink, 0, err);
+}
+
+const pl_stage_kind PL_STAGE_L0PRUNE = {.schema = &L0PRUNE, .run = stage_l0prune,
+                                        .produces_model = true, .batch_key = "batch_size"};
