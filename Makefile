@@ -14,6 +14,7 @@
 #   make bench-distill   a distill step of the small teacher's even student vs a lambda = 0 step
 #   make fuzz       run each fuzz target for FUZZ_SECONDS (libFuzzer, clang): YAML, JSON,
 #                   safetensors, IDX, overrides, where: expressions, user-data TSV
+#   make campaigns  20 kill -9 of a sweep with shared stages, 5 rounds of two concurrent sweeps
 
 NPROC      := $(shell nproc 2>/dev/null || echo 1)
 MAKEFLAGS  += -j$(NPROC) --no-print-directory
@@ -47,7 +48,7 @@ TEST_BIN   := $(BUILD)/run_tests
 DEB_PACKAGES := gcc make libyaml-dev libhdf5-dev hdf5-tools libopenblas-openmp-dev \
                 libcriterion-dev gnuplot-nox zlib1g-dev libssl-dev dataset-fashion-mnist
 
-.PHONY: all demo demo-asan demo-asan-run figures deps test test-asan bench-kernels bench-train bench-memory bench-decode bench-distill fuzz clean reference-fixtures
+.PHONY: all demo demo-asan demo-asan-run figures deps test test-asan bench-kernels bench-train bench-memory bench-decode bench-distill fuzz campaigns clean reference-fixtures
 .DEFAULT_GOAL := all
 
 all: $(BIN)
@@ -160,6 +161,13 @@ MODEL ?= tiny
 # teacher (scenes/s of both, their ratio, and how the two decodings agree).
 bench-decode: $(BUILD)/bench/bench_decode
 	$(BUILD)/bench/bench_decode experiments/teachers/small.safetensors 1000 64 3
+
+# The reliability campaigns: kill -9 of a sweep with shared stages at 20 random moments,
+# then a full re-run (nothing completed lost or recomputed, every file readable), and two
+# concurrent sweeps of one experiment 5 times (each stage and run done once).
+campaigns: $(TEST_BIN)
+	PRUNELAB_KILL_ROUNDS=20 $(TEST_BIN) --filter 'engine_kill/*' --verbose=0
+	PRUNELAB_LOCK_REPEATS=5 $(TEST_BIN) --filter 'engine_locks/two_processes*' --verbose=0
 
 bench-distill: $(BUILD)/bench/bench_distill
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(BUILD)/bench/bench_distill experiments/teachers/small.safetensors even 32 20 5

@@ -34,14 +34,18 @@ static void take(const char *dir, const pl_experiment *exp, snapshot *snap) {
     }
 }
 
-Test(engine_kill, kill_9_then_rerun_loses_nothing, .timeout = 120) {
+/* PRUNELAB_KILL_ROUNDS=N kills N times (default 4; the campaign: make campaigns runs 20). */
+Test(engine_kill, kill_9_then_rerun_loses_nothing, .timeout = 1200) {
+    const char *env = getenv("PRUNELAB_KILL_ROUNDS");
+    const int rounds = env != NULL && atoi(env) > 0 ? atoi(env) : 4;
+    int lost = 0, kills = 0;
     char dir[64];
     engine_tmpdir(dir, sizeof dir);
     pl_experiment *exp = engine_load(dir, OV, 2);
     snapshot before[16], after[16];
     cr_assert_leq(exp->n_runs, 16);
     srand((unsigned)time(NULL));
-    for (int round = 0; round < 4; round++) {
+    for (int round = 0; round < rounds; round++) {
         take(dir, exp, before);
         pid_t pid = fork();
         cr_assert_geq(pid, 0);
@@ -55,11 +59,13 @@ Test(engine_kill, kill_9_then_rerun_loses_nothing, .timeout = 120) {
         long delay_ms = 50 + rand() % 700;
         nanosleep(&(struct timespec){delay_ms / 1000, (delay_ms % 1000) * 1000000L}, NULL);
         kill(pid, SIGKILL);
+        kills++;
         int status;
         waitpid(pid, &status, 0);
         take(dir, exp, after);
         for (int r = 0; r < exp->n_runs; r++)
             if (before[r].done) {
+                lost += !after[r].done;
                 cr_expect(after[r].done, "a completed run stays completed");
                 cr_expect(after[r].ino == before[r].ino && after[r].mtime.tv_nsec == before[r].mtime.tv_nsec,
                           "run %s was completed and must not be recomputed", exp->runs[r].run_id);
@@ -92,6 +98,8 @@ Test(engine_kill, kill_9_then_rerun_loses_nothing, .timeout = 120) {
         cr_expect_eq(vlm_load(&m, model, 4, &err), PL_OK, "%s", err.message);
         vlm_free(&m);
     }
+    fprintf(stderr, "engine_kill: %d kills at random moments, %d completed runs lost, %d runs\n", kills,
+            lost, exp->n_runs);
     pl_experiment_free(exp);
     engine_rmdir(dir);
 }

@@ -83,7 +83,8 @@ static int starts_of(const char *dir, const char *run_id) {
     return n;
 }
 
-Test(engine_locks, two_processes_do_each_stage_and_run_once, .timeout = 120) {
+/* One round of two concurrent sweeps of the same experiment on a fresh directory. */
+static void two_processes_once(void) {
     char dir[64];
     engine_tmpdir(dir, sizeof dir);
     int go[2], out[2][2];
@@ -128,6 +129,14 @@ Test(engine_locks, two_processes_do_each_stage_and_run_once, .timeout = 120) {
     }
     pl_experiment_free(exp);
     engine_rmdir(dir);
+}
+
+/* PRUNELAB_LOCK_REPEATS=N repeats it (the campaign: make campaigns runs 5). */
+Test(engine_locks, two_processes_do_each_stage_and_run_once, .timeout = 900) {
+    const char *env = getenv("PRUNELAB_LOCK_REPEATS");
+    const int repeats = env != NULL && atoi(env) > 0 ? atoi(env) : 1;
+    for (int i = 0; i < repeats; i++) two_processes_once();
+    if (repeats > 1) fprintf(stderr, "engine_locks: %d rounds of two concurrent sweeps\n", repeats);
 }
 
 Test(engine_locks, a_run_locked_elsewhere_is_skipped) {
