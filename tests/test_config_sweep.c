@@ -143,7 +143,7 @@ Test(config_sweep, shipped_experiments_validate) {
                            "experiments/modality_single.yaml", "experiments/pruning_methods.yaml",
                            "experiments/ressa.yaml", "experiments/teacher_tiny.yaml",
                            "experiments/teacher_small.yaml", "experiments/structured.yaml",
-                           "experiments/ressa_latency.yaml", "experiments/efficientvlm.yaml", "experiments/loraprune.yaml",
+                           "experiments/ressa_latency.yaml", "experiments/efficientvlm.yaml", "experiments/loraprune.yaml", "experiments/modal_adaptive.yaml",
                            "experiments/ressa_scarce.yaml"};
     for (int i = 0; i < (int)(sizeof files / sizeof files[0]); i++) {
         pl_error err;

@@ -11,7 +11,9 @@
  * file), the stage's input as it came in, or a checkpoint; never the model being trained.
  * At the end each block keeps its expected count of units, those of highest expected
  * score, and the rest are cut out (model/compact.h). Per step: expected_sparsity (overall
- * and per module), sparsity_target, lagrangian_l1, lagrangian_l2, penalty. */
+ * and per module), sparsity_target, lagrangian_l1, lagrangian_l2, penalty; summary:
+ * expected_sparsity_final (and _vision, _bridge, _language: the learned split),
+ * units_removed, what each block keeps, and the compacted model's sparsity summary. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -185,12 +187,17 @@ static pl_status stage_l0prune(vlm *in, const cfg_node *section, const cfg_node 
     if (teacher != NULL) vlm_free(teacher);
     int removed = 0;
     if (st == PL_OK) st = l0_finalise(&gates, out, &removed, err);
-    double expected = 0.0;
-    if (st == PL_OK) expected = l0_expected_sparsity(&gates, NULL);
+    double expected = 0.0, per_module[MODULE_COUNT] = {0};
+    if (st == PL_OK) expected = l0_expected_sparsity(&gates, per_module);
     l0_free(&gates);
     if (st != PL_OK) return st;
     PL_TRY(pl_metric_summary(sink, "units_removed", removed, err));
     PL_TRY(pl_metric_summary(sink, "expected_sparsity_final", expected, err));
+    for (int m = 0; m < MODULE_COUNT; m++) { /* the learned split */
+        char name[64];
+        snprintf(name, sizeof name, "expected_sparsity_final_%s", module_name((pl_module)m));
+        PL_TRY(pl_metric_summary(sink, name, per_module[m], err));
+    }
     PL_TRY(prune_structured_report(out, sink, err));
     vlm compacted;
     PL_TRY(vlm_compact(out, &compacted, err));
