@@ -117,13 +117,14 @@ Test(l0_gates, a_model_without_units_is_refused) {
 
 /* ---- through the engine ---------------------------------------------------------------- */
 
-static pl_status run_fixture(const char *dir, const char *extra, pl_engine_report *rep,
-                             pl_experiment **out, pl_error *err) {
+static pl_status run_fixture2(const char *dir, const char *extra, const char *extra2,
+                              pl_engine_report *rep, pl_experiment **out, pl_error *err) {
     char override[128];
     snprintf(override, sizeof override, "engine.results_dir=%s", dir);
-    const char *ov[] = {override, extra};
+    const char *ov[] = {override, extra, extra2};
     pl_experiment *exp = NULL;
-    pl_status st = pl_experiment_load("tests/data/engine/l0prune.yaml", ov, extra ? 2 : 1, &exp, err);
+    pl_status st = pl_experiment_load("tests/data/engine/l0prune.yaml", ov, extra2 ? 3 : extra ? 2 : 1,
+                                      &exp, err);
     if (st == PL_OK) {
         pl_engine_options opt = {.git_commit = "test", .git_dirty = "no"};
         st = pl_engine_run(exp, &opt, rep, err);
@@ -131,6 +132,11 @@ static pl_status run_fixture(const char *dir, const char *extra, pl_engine_repor
     if (out != NULL) *out = exp;
     else pl_experiment_free(exp);
     return st;
+}
+
+static pl_status run_fixture(const char *dir, const char *extra, pl_engine_report *rep,
+                             pl_experiment **out, pl_error *err) {
+    return run_fixture2(dir, extra, NULL, rep, out, err);
 }
 
 Test(l0_gates, the_stage_trains_and_removes_its_expected_share, .timeout = 180) {
@@ -173,5 +179,10 @@ Test(l0_gates, bad_settings_fail_with_the_key_or_the_reason, .timeout = 180) {
     fclose(f);
     cr_assert(strstr(reason, "Lagrangian multipliers diverged") != NULL, "%s", reason);
     pl_experiment_free(exp);
+    /* without a teacher term no teacher is needed: 'first' on a pipeline that starts with
+     * pretrain is not an error then */
+    cr_assert_eq(run_fixture2(dir, "pipeline.l0prune.lambda=0", "pipeline.l0prune.teacher=first", &rep,
+                              NULL, &err), PL_OK, "%s", err.message);
+    cr_assert_eq(rep.failed, 0);
     engine_rmdir(dir);
 }

@@ -46,6 +46,10 @@ Test(loraprune, the_schedule_is_cubic_between_warmup_and_cooldown) {
     cr_assert_eq(loraprune_fraction_at(&c, 99), 0.5f);
     cr_assert(loraprune_prunes_at(&c, 10) && loraprune_prunes_at(&c, 20) && !loraprune_prunes_at(&c, 25));
     cr_assert(!loraprune_prunes_at(&c, 0) && loraprune_prunes_at(&c, 99), "and always at the last step");
+    /* no cool-down: the last step still reaches the ratio */
+    loraprune_config nc = {.ratio = 0.5f, .steps = 20, .every = 10, .warmup_frac = 0.1f, .cooldown_frac = 0.0f};
+    cr_assert_eq(loraprune_fraction_at(&nc, 19), 0.5f);
+    cr_assert_lt(loraprune_fraction_at(&nc, 18), 0.5f);
     c.one_shot = 1;
     cr_assert_eq(loraprune_fraction_at(&c, 9), 0.0f);
     cr_assert_eq(loraprune_fraction_at(&c, 10), 0.5f);

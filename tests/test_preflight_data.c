@@ -151,3 +151,16 @@ Test(preflight_data, bench_samples_beyond_data_val_scenes_are_refused) {
     cr_expect_eq(preflight_quickstart(ov, 2, msg, sizeof msg), PL_ERR_CONFIG);
     EXPECT_IN(msg, "bench.samples = 32 exceeds the 16 scenes of the val split (data.val_scenes at <override 2>:1:");
 }
+
+/* A training stage that evaluates while it trains (eval_every) reads the val split: its
+ * eval_samples, or the default 500 at eval_every's position, must fit it. */
+Test(preflight_data, training_evaluations_beyond_the_val_split_are_refused) {
+    char msg[1024];
+    const char *dflt[] = {"pipeline.finetune.eval_every=10", "data.val_scenes=300"};
+    cr_expect_eq(preflight_quickstart(dflt, 2, msg, sizeof msg), PL_ERR_CONFIG);
+    EXPECT_IN(msg, "<override 1>:1:");
+    EXPECT_IN(msg, "finetune.eval_samples = 500 (the default) exceeds the 300 samples of the val split");
+    const char *fits[] = {"pipeline.finetune.eval_every=10", "pipeline.finetune.eval_samples=200",
+                          "data.val_scenes=300"};
+    cr_expect_eq(preflight_quickstart(fits, 3, msg, sizeof msg), PL_OK, "%s", msg);
+}

@@ -9,6 +9,7 @@
 
 #include "config/path.h"
 #include "engine/settings.h"
+#include "engine/stage.h"
 
 /* How many samples each split of a run's data holds, and where that number was set. */
 typedef struct {
@@ -122,8 +123,22 @@ pl_status preflight_data_splits(const pl_experiment *exp, int r, preflight_tsv_m
             PL_TRY(check_held_out(exp, r, i, section, "pretrain.eval_samples",
                                   cfg_map_get(section, "eval_samples"), PL_SPLIT_VAL,
                                   " (pretrain evaluates on val at its end)", &sz, err));
-        if (strcmp(kind, "pretrain") == 0 || strcmp(kind, "finetune") == 0 || strcmp(kind, "distill") == 0)
-            PL_TRY(check_train_rows(exp, r, i, kind, section, &sz, err));
+        const pl_stage_kind *k = pl_stage_find(kind);
+        if (k != NULL && k->trains) PL_TRY(check_train_rows(exp, r, i, kind, section, &sz, err));
+        /* a training stage evaluating while it trains (eval_every) reads val */
+        if (k != NULL && k->trains && strcmp(kind, "pretrain") != 0 && cfg_map_get(section, "eval_every") != NULL) {
+            char name[48];
+            snprintf(name, sizeof name, "%s.eval_samples", kind);
+            const cfg_node *n = cfg_map_get(section, "eval_samples");
+            if (n == NULL) n = cfg_map_get(section, "eval_every"); /* its position, for the default */
+            const long long want = cfg_map_get(section, "eval_samples") != NULL ? n->u.i : 500;
+            if (want > sz.size[PL_SPLIT_VAL])
+                return cfg_error_at(err, n->pos, "run %d (%s): pipeline stage %d: %s = %lld%s exceeds "
+                                    "the %lld samples of the val split its eval_every passes read; "
+                                    "lower %s", r + 1, exp->runs[r].run_id, i, name, want,
+                                    cfg_map_get(section, "eval_samples") != NULL ? "" : " (the default)",
+                                    (long long)sz.size[PL_SPLIT_VAL], name);
+        }
     }
     return PL_OK;
 }

@@ -17,7 +17,8 @@
  *            or pl_stage_take); others leave it alone. The engine saves and frees it.
  *   sink     metrics: step/eval series, summary scalars, progress lines
  *
- * Stages that produce a model (pretrain, load, distill, prune, finetune, compact) are
+ * Stages that produce a model (pretrain, load, distill, prune, finetune, loraprune, l0prune,
+ * compact) are
  * cached: the engine stores their output as results/cache/<key>.safetensors and skips them
  * when the file exists. Other stages (eval, bench) run once per run on the latest model.
  *
@@ -58,6 +59,7 @@ typedef struct {
                                the stage's cache key, or NULL */
     bool runs_alone;        /* a timing stage: the scheduler runs a run holding it while no
                                other stage runs, whatever engine.jobs says */
+    bool trains;            /* draws training batches (a user's TSV needs train rows) */
 } pl_stage_kind;
 
 /* The kind's pipeline key. */

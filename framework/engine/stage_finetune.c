@@ -103,4 +103,4 @@ static pl_status stage_finetune(vlm *in, const cfg_node *section, const cfg_node
     return st;
 }
 
-const pl_stage_kind PL_STAGE_FINETUNE = {.schema = &FINETUNE, .run = stage_finetune, .produces_model = true, .batch_key = "batch_size"};
+const pl_stage_kind PL_STAGE_FINETUNE = {.schema = &FINETUNE, .run = stage_finetune, .produces_model = true, .batch_key = "batch_size", .trains = true};

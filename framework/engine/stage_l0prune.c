@@ -170,10 +170,17 @@ static pl_status stage_l0prune(vlm *in, const cfg_node *section, const cfg_node 
     finetune_config fc;
     PL_TRY(settings_of(section, run, &lc, &fc, err));
     pl_stage_take(in, out);
+    const int needs_teacher = finetune_uses_teacher(&fc);
+    const char *teacher_name;
+    PL_TRY(cfg_get_string(section, "teacher", &teacher_name, err));
+    if (needs_teacher && strcmp(teacher_name, "input") == 0 && out->masks.data != NULL)
+        return PL_ERROR(err, PL_ERR_CONFIG, "l0prune.teacher 'input' would be the input's "
+                        "unmasked weights, since it carries pruning masks; use 'first' or a "
+                        "checkpoint path");
     l0_state gates;
     PL_TRY(l0_init(&gates, out, &lc, err));
     vlm owned, *teacher = NULL;
-    pl_status st = teacher_of(section, run, fc.batch_size, &owned, &teacher, err);
+    pl_status st = needs_teacher ? teacher_of(section, run, fc.batch_size, &owned, &teacher, err) : PL_OK;
     if (st != PL_OK) {
         l0_free(&gates);
         return st;
@@ -182,7 +189,6 @@ static pl_status stage_l0prune(vlm *in, const cfg_node *section, const cfg_node 
     const train_hooks hooks = {.ctx = &r, .before_forward = sample_hook, .after_backward = gate_step_hook};
     fc.gates = &gates.gates;
     fc.hooks = &hooks;
-    const int needs_teacher = finetune_uses_teacher(&fc);
     st = finetune_run(out, needs_teacher ? teacher : NULL, data, &fc, NULL, sink, err);
     if (teacher != NULL) vlm_free(teacher);
     int removed = 0;
@@ -207,4 +213,4 @@ static pl_status stage_l0prune(vlm *in, const cfg_node *section, const cfg_node 
 }
 
 const pl_stage_kind PL_STAGE_L0PRUNE = {.schema = &L0PRUNE, .run = stage_l0prune,
-                                        .produces_model = true, .batch_key = "batch_size"};
+                                        .produces_model = true, .batch_key = "batch_size", .trains = true};

@@ -188,4 +188,4 @@ static pl_status stage_loraprune(vlm *in, const cfg_node *section, const cfg_nod
 }
 
 const pl_stage_kind PL_STAGE_LORAPRUNE = {.schema = &LORAPRUNE, .run = stage_loraprune,
-                                          .produces_model = true, .batch_key = "batch_size"};
+                                          .produces_model = true, .batch_key = "batch_size", .trains = true};

@@ -60,4 +60,4 @@ static pl_status stage_pretrain(vlm *in, const cfg_node *section, const cfg_node
     return pretrain_run(out, data, &pc, sink, err);
 }
 
-const pl_stage_kind PL_STAGE_PRETRAIN = {.schema = &PRETRAIN, .run = stage_pretrain, .produces_model = true, .starts_pipeline = true, .batch_key = "batch_size"};
+const pl_stage_kind PL_STAGE_PRETRAIN = {.schema = &PRETRAIN, .run = stage_pretrain, .produces_model = true, .starts_pipeline = true, .batch_key = "batch_size", .trains = true};

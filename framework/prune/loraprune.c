@@ -31,6 +31,7 @@ static int cooldown_start(const loraprune_config *c) {
 
 float loraprune_fraction_at(const loraprune_config *c, int step) {
     const int tw = warmup_end(c), tc = cooldown_start(c);
+    if (step >= c->steps - 1) return c->ratio; /* the last step prunes to the ratio, whatever rounds */
     if (step < tw) return 0.0f;
     if (c->one_shot || step >= tc || tc <= tw) return c->ratio;
     const double x = 1.0 - (double)(step - tw) / (double)(tc - tw);
@@ -143,7 +144,6 @@ void loraprune_observe(loraprune_state *s, const vlm *m, const adapter_set *a,
                 for (int u = 0; u < block_units(b, PRUNED_KINDS[q]); u++)
                     s->ema[off + u] = 0.9 * s->ema[off + u] + 0.1 * s->total[u];
             }
-    s->observed++;
 }
 
 /* ---- removal -------------------------------------------------------------------------- */

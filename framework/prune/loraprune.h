@@ -6,7 +6,8 @@
  * product by B'A' − BA = −(dB·A + B·dA − dB·dA), so
  *
  *   G = dB·A + B·dA − dB·dA          (lora: W's gradient estimated from the factors')
- *   G = dL/dW_eff                    (grad: the true weight gradient; needs it in memory)
+ *   G = dL/dW                        (grad: the true weight gradient, as backward gives it for
+ *                                     W, zero where masked; needs it in memory)
  *
  * and a weight's importance is |G ⊙ (W⊙M + s·B·A)| (magnitude: |W⊙M + s·B·A|, no gradient).
  * A unit's score in one matrix is the sum of its weights' importance (its rows on the input
@@ -18,7 +19,7 @@
  * removed at step t (0-based) is
  *   0                                  t < t_w = round(w·steps)
  *   ratio · (1 − (1 − (t − t_w)/(t_c − t_w))³)   t_w <= t < t_c = steps − round(c·steps)
- *   ratio                              t >= t_c
+ *   ratio                              t >= t_c, and at the last step whatever the rounding
  * (one_shot: ratio from t_w on). Every `every` steps, and at the last step, each block
  * removes its lowest-average kept units until int(units · fraction) are gone; removed units
  * never return (masks only grow), protected blocks are left whole. Removing a unit clears
@@ -58,7 +59,6 @@ typedef struct {
     int offset[MODULE_COUNT][VLM_MAX_LAYERS][UNIT_KIND_COUNT]; /* into ema, -1: not pruned */
     float *g, *w;    /* [largest out·in]: G and the current weight */
     double *sums, *total; /* [largest units] */
-    int observed;    /* steps averaged so far */
 } loraprune_state;
 
 /* Scores for m's heads and neurons (m's unit masks and masks are enabled here). */
