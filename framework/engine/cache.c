@@ -62,6 +62,18 @@ pl_status pl_cache_key(const pl_run *run, int stage, pl_hash_memo *memo, char ou
         PL_TRY(pl_content_sha256(memo, path, NULL, file_hash, err));
         PL_TRY(fold(out, file_hash, err));
     }
+    /* A stage kind whose computation changed since it first shipped says so by its numerics
+     * version; folding it in keeps old cached outputs from being mixed with new ones. Kinds
+     * at version 0 fold nothing, so their keys are what they always were. */
+    for (int j = 0; j <= stage; j++) {
+        const char *kind;
+        cfg_stage_at(run->semantic, j, &kind);
+        const pl_stage_kind *k = pl_stage_find(kind);
+        if (k == NULL || k->numerics == 0 || (j < stage && !k->produces_model)) continue;
+        char version[64];
+        snprintf(version, sizeof version, "numerics:%s=%d", kind, k->numerics);
+        PL_TRY(fold(out, version, err));
+    }
     return PL_OK;
 }
 

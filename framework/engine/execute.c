@@ -304,9 +304,20 @@ static pl_status run_all_stages(run_state *rs, const char *dir, pl_error *err) {
     char path[ENGINE_PATH_MAX + 16];
     char *yaml = cfg_to_yaml(run->config, err);
     if (yaml == NULL) return PL_ERR_NOMEM;
+    char numerics[256] = "";
+    for (int i = 0, at = 0; i < cfg_stage_count(run->config); i++) {
+        const char *kind;
+        cfg_stage_at(run->config, i, &kind);
+        const pl_stage_kind *k = pl_stage_find(kind);
+        if (k == NULL || k->numerics == 0 || strstr(numerics, kind) != NULL) continue;
+        int w = snprintf(numerics + at, sizeof numerics - (size_t)at, "%s%s=%d", at ? ", " : "",
+                         kind, k->numerics);
+        if (w < 0 || at + w >= (int)sizeof numerics) break;
+        at += w;
+    }
     pl_h5_run_info info = {run->run_id, e->exp->name, yaml, (uint64_t)run->seed,
                            e->opt->git_commit, e->opt->git_dirty, e->jobs, e->threads,
-                           e->flush_every, 5.0};
+                           e->flush_every, 5.0, numerics};
     snprintf(path, sizeof path, "%s/metrics.h5", dir);
     pl_status st = pl_h5_run_create(path, &info, &rs->h5, err);
     pl_free(yaml);

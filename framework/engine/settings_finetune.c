@@ -86,7 +86,11 @@ pl_status settings_distill(const cfg_node *stage, const cfg_node *run, finetune_
     finetune_config_default(c);
     c->adapter = ADAPTER_NONE; /* every student weight trains */
     c->stage = "distill";
-    return training_keys(stage, run, c, err);
+    PL_TRY(training_keys(stage, run, c, err));
+    /* Nothing else in a distill is random (the student copies teacher blocks): replicate
+     * seed s trains on its own stream, 2^34 samples further per seed (numerics 1). */
+    c->first_sample += (int64_t)(c->seed % (1u << 20)) << 34;
+    return PL_OK;
 }
 
 pl_status settings_loraprune_training(const cfg_node *stage, const cfg_node *run,

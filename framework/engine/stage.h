@@ -60,6 +60,9 @@ typedef struct {
     bool runs_alone;        /* a timing stage: the scheduler runs a run holding it while no
                                other stage runs, whatever engine.jobs says */
     bool trains;            /* draws training batches (a user's TSV needs train rows) */
+    int numerics;           /* bumped when what the kind computes changes (0: as it first
+                               shipped); folded into cache keys when > 0 and recorded in
+                               provenance */
 } pl_stage_kind;
 
 /* The kind's pipeline key. */

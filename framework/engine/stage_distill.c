@@ -108,4 +108,5 @@ static pl_status stage_distill(vlm *in, const cfg_node *section, const cfg_node 
     return pl_metric_summary(sink, "teacher_params", (double)in->index.layout.total, err);
 }
 
-const pl_stage_kind PL_STAGE_DISTILL = {.schema = &DISTILL, .run = stage_distill, .produces_model = true, .batch_key = "batch_size", .trains = true};
+const pl_stage_kind PL_STAGE_DISTILL = {.schema = &DISTILL, .run = stage_distill, .produces_model = true, .batch_key = "batch_size", .trains = true,
+    .numerics = 1 /* 1: the run seed picks the training stream */};

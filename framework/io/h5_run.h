@@ -50,6 +50,8 @@ typedef struct {
     int threads;             /* engine.threads (per job) */
     int flush_every;         /* rows per flush; 0 -> 100 */
     double flush_seconds;    /* also flush after this long; 0 -> only by rows */
+    const char *numerics;    /* the numerics versions of the run's stage kinds that have one
+                                ("distill=1"); NULL or "" -> "none" */
 } pl_h5_run_info;
 
 typedef struct {
