@@ -10,7 +10,7 @@
 #include "config/scalar.h"
 #include "core/alloc.h"
 
-enum { MAX_DEPTH = 200, MAX_FILE_BYTES = 16 << 20 };
+enum { MAX_DEPTH = 200, MAX_FILE_BYTES = 16 << 20, CFG_KEY_MAX_CHARS = 256 };
 
 typedef struct {
     const char *name;
@@ -148,6 +148,14 @@ static pl_status parse_mapping(loader *ld, yaml_event_t *start, int depth, cfg_n
                 return fail_at(ld, key_pos, "a map key must be plain text, not a %s", cfg_kind_name(key->kind));
             if (key->kind != CFG_STRING)
                 return fail_at(ld, key_pos, "%s", "an alias used as a map key must name a text scalar");
+        }
+        /* YAML's simple keys end at 1024 characters, and a quoted key's canonical text is
+         * longer than the key: refuse keys no config has long before that */
+        if (strlen(key->u.s) > CFG_KEY_MAX_CHARS) {
+            char detail[96];
+            snprintf(detail, sizeof detail, "a map key of %zu characters; keys are at most %d",
+                     strlen(key->u.s), (int)CFG_KEY_MAX_CHARS);
+            return fail_at(ld, key_pos, "%s", detail);
         }
         yaml_event_t vev;
         PL_TRY(next_event(ld, &vev));
