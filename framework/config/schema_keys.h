@@ -21,6 +21,19 @@
 #define SECTION(var, nm, hlp, keys, is_open) \
     static const cfg_section var = {nm, hlp, keys, (int)(sizeof keys / sizeof keys[0]), is_open}
 
+/* Keys every training stage built on the shared loop takes, all optional without a default
+ * (absent: no data budget, no evaluation while training), so adding them moved no run id. */
+#define KEY_TRAIN_SAMPLES                                                                  \
+    {K("train_samples", CFG_T_INT, NULL), GE(1), .flags = CFG_KEY_OPTIONAL,                \
+     .help = "data budget: train on these many fixed samples, cycled in epochs (absent: a " \
+             "fresh sample every time); at least one batch"}
+#define KEYS_EVAL_WHILE_TRAINING                                                           \
+    {K("eval_every", CFG_T_INT, NULL), GE(1), .flags = CFG_KEY_OPTIONAL,                   \
+     .help = "steps between validation evaluations while training (acc, ce on the val "    \
+             "split; absent: none)"},                                                      \
+    {K("eval_samples", CFG_T_INT, NULL), GE(1), .flags = CFG_KEY_OPTIONAL,                 \
+     .help = "validation scenes per evaluation while training (absent: 500)"}
+
 /* The question mix (data.question_mix, and a pretraining phase's own): weights per
  * question type, and its check that at least one weight is positive. */
 extern const cfg_section CFG_QUESTION_MIX;

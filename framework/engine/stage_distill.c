@@ -55,14 +55,8 @@ static const cfg_key DISTILL_KEYS[] = {
      .help = "hidden-state MSE weight: student block k against the teacher block it was copied from"},
     {K("attn_weight", CFG_T_FLOAT, "0.0"), GE(0),
      .help = "attention-map MSE weight, over the same block pairs"},
-    {K("train_samples", CFG_T_INT, NULL), GE(1), .flags = CFG_KEY_OPTIONAL,
-     .help = "data budget: train on these many fixed samples, cycled in epochs (absent: a fresh "
-             "sample every time); at least one batch"},
-    {K("eval_every", CFG_T_INT, NULL), GE(1), .flags = CFG_KEY_OPTIONAL,
-     .help = "steps between validation evaluations while training (acc, ce on the val split; "
-             "absent: none)"},
-    {K("eval_samples", CFG_T_INT, NULL), GE(1), .flags = CFG_KEY_OPTIONAL,
-     .help = "validation scenes per evaluation while training (absent: 500)"},
+    KEY_TRAIN_SAMPLES,
+    KEYS_EVAL_WHILE_TRAINING,
 };
 SECTION(DISTILL, "distill", "a shallower student from the teacher's own blocks, distilled from it (EfficientVLM); "
         "the teacher is the pipeline's current model, run unmasked and frozen",

@@ -47,14 +47,8 @@ static const cfg_key FINETUNE_KEYS[] = {
      .help = "attention-map MSE weight w_a: the same over each block's self-attention "
              "probabilities; logged as loss_attn"},
     {K("teacher", CFG_T_STRING, "same"), .help = "'same' (the unpruned weights without adapters) or a checkpoint path"},
-    {K("train_samples", CFG_T_INT, NULL), GE(1), .flags = CFG_KEY_OPTIONAL,
-     .help = "data budget: train on these many fixed samples, cycled in epochs (absent: a fresh "
-             "sample every time); at least one batch"},
-    {K("eval_every", CFG_T_INT, NULL), GE(1), .flags = CFG_KEY_OPTIONAL,
-     .help = "steps between validation evaluations while training (acc, ce on the val split; "
-             "absent: none)"},
-    {K("eval_samples", CFG_T_INT, NULL), GE(1), .flags = CFG_KEY_OPTIONAL,
-     .help = "validation scenes per evaluation while training (absent: 500)"},
+    KEY_TRAIN_SAMPLES,
+    KEYS_EVAL_WHILE_TRAINING,
 };
 SECTION(FINETUNE, "finetune", "recover accuracy with adapters and distillation", FINETUNE_KEYS, false);
 

@@ -68,9 +68,7 @@ static const cfg_key L0PRUNE_KEYS[] = {
     {K("temperature", CFG_T_FLOAT, "1.0"), GT(0), .help = "KD softmax temperature T"},
     {K("hidden_weight", CFG_T_FLOAT, "0.0"), GE(0), .help = "hidden-state MSE weight (teacher of the same depth)"},
     {K("attn_weight", CFG_T_FLOAT, "0.0"), GE(0), .help = "attention-map MSE weight (teacher of the same depth)"},
-    {K("train_samples", CFG_T_INT, NULL), GE(1), .flags = CFG_KEY_OPTIONAL,
-     .help = "data budget: train on these many fixed samples, cycled in epochs (absent: a fresh "
-             "sample every time); at least one batch"},
+    KEY_TRAIN_SAMPLES,
 };
 SECTION(L0PRUNE, "l0prune",
         "learned structured pruning: hard-concrete gates on every head and neuron under a "

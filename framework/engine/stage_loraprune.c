@@ -51,9 +51,7 @@ static const cfg_key LORAPRUNE_KEYS[] = {
     {K("warmup", CFG_T_INT, "50"), GE(0), .help = "linear learning-rate warm-up steps"},
     {K("rank", CFG_T_MAP, "{}"), .sub = &LP_RANK, .help = "adapter rank per module"},
     {K("alpha", CFG_T_FLOAT, "16"), GT(0), .help = "LoRA scale numerator (s = alpha / rank)"},
-    {K("train_samples", CFG_T_INT, NULL), GE(1), .flags = CFG_KEY_OPTIONAL,
-     .help = "data budget: train on these many fixed samples, cycled in epochs (absent: a fresh "
-             "sample every time); at least one batch"},
+    KEY_TRAIN_SAMPLES,
 };
 SECTION(LORAPRUNE, "loraprune",
         "LoRA fine-tuning that removes heads and neurons by LoRA-gradient importance on a cubic "
