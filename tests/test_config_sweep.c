@@ -172,3 +172,15 @@ Test(config_sweep, an_axis_may_set_an_optional_key_the_base_lacks) {
     cr_assert_eq(pl_experiment_load("tests/data/config/good/optional_axis.yaml", typo, 1, &bad, &err), PL_ERR_CONFIG);
     cr_assert(strstr(err.message, "train_sample") != NULL, "%s", err.message);
 }
+
+Test(config_sweep, a_case_interpolates_against_its_own_run) {
+    pl_experiment *e = load("case_interpolation.yaml", NULL, 0);
+    cr_assert_eq(e->n_runs, 2);
+    const double want[2] = {0.3, 0.7};
+    for (int r = 0; r < 2; r++) {
+        const cfg_node *v = cfg_get(e->runs[r].config, "pipeline.prune.sparsity.vision");
+        cr_assert(v != NULL && cfg_is_number(v));
+        cr_assert_float_eq(cfg_number(v), want[r], 1e-12, "run %d: %g, not its label's %g", r, cfg_number(v), want[r]);
+    }
+    pl_experiment_free(e);
+}

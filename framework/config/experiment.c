@@ -144,11 +144,15 @@ static pl_status load(pl_experiment *exp, const char *path, const char *const *o
     base = base ? cfg_map_without(a, base, "figures", err) : NULL;
     cfg_node *template;
     PL_TRY(cfg_fill_defaults(v, root, &template, err));
+    /* The sweep as written, not interpolated: a ${...} in an axis value or a case resolves
+     * per run, against that run's own config (interpolating it once with the whole file
+     * would give every run the file's value). */
+    const cfg_node *sweep_raw = cfg_map_get(template, "sweep");
     template = cfg_map_without(a, template, "sweep", err);
     template = template ? cfg_map_without(a, template, "figures", err) : NULL;
     if (base == NULL || template == NULL) return PL_ERR_NOMEM;
     exp->base = base;
-    PL_TRY(cfg_sweep_parse(a, exp->stages, cfg_map_get(full, "sweep"), base, extra, n_extra,
+    PL_TRY(cfg_sweep_parse(a, exp->stages, sweep_raw, base, extra, n_extra,
                            &exp->sweep, err));
     exp->n_axes = exp->sweep->n_axes;
     exp->aliases = exp->sweep->aliases;
