@@ -5,6 +5,8 @@
 #   make figures EXP=experiments/x.yaml   draw the experiment's figures (PNG + PDF) from its results
 #   make test       install missing Debian packages, build and run the Criterion suite
 #   make test-asan  the same suite under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make test-slurm prunelab slurm on a real one-node Slurm (root; installs slurm-wlm, munge)
+#   make test-mpi   prunelab run --mpi under OpenMPI's mpirun -n 3
 #   make demo-asan  the quickstart in miniature with prunelab built under ASan + UBSan (CI)
 #   make deps       install the Debian packages prunelab needs (apt-get; root or sudo)
 #   make bench-kernels   linear-layer throughput vs raw SGEMM vs the FP32 peak
@@ -23,6 +25,9 @@ BLAS_DIR   := /usr/lib/$(MULTIARCH)/openblas-openmp
 BLAS_INC   := /usr/include/$(MULTIARCH)/openblas-openmp
 HDF5_INC   := /usr/include/hdf5/serial
 HDF5_LIB   := /usr/lib/$(MULTIARCH)/hdf5/serial
+# OpenMPI (Debian's libopenmpi-dev) for `prunelab run --mpi`; only engine/mpi_comm.c sees mpi.h.
+MPI_INC    := /usr/lib/$(MULTIARCH)/openmpi/include
+MPI_LIB    := /usr/lib/$(MULTIARCH)/openmpi/lib
 
 BUILD      ?= build
 CC         := gcc
@@ -32,8 +37,8 @@ OPT        ?= -O2 -march=native -fvect-cost-model=dynamic
 SANITIZE   ?=
 CPPFLAGS   := -Iframework -I$(BLAS_INC) -I$(HDF5_INC) -D_FILE_OFFSET_BITS=64
 CFLAGS     := -std=c11 $(OPT) -g -Wall -Wextra -Werror -fopenmp $(SANITIZE) -MMD -MP
-LDFLAGS    := -fopenmp $(SANITIZE) -L$(BLAS_DIR) -Wl,-rpath,$(BLAS_DIR) -L$(HDF5_LIB)
-LDLIBS     := -lopenblas -lhdf5_hl -lhdf5 -lyaml -lcrypto -lz -lm
+LDFLAGS    := -fopenmp $(SANITIZE) -L$(BLAS_DIR) -Wl,-rpath,$(BLAS_DIR) -L$(HDF5_LIB) -L$(MPI_LIB)
+LDLIBS     := -lopenblas -lhdf5_hl -lhdf5 -lyaml -lmpi -lcrypto -lz -lm
 
 LIB_SRC    := $(filter-out framework/cli/%,$(wildcard framework/*/*.c))
 CLI_SRC    := $(wildcard framework/cli/*.c)
@@ -46,9 +51,10 @@ BIN        := $(BUILD)/prunelab
 TEST_BIN   := $(BUILD)/run_tests
 
 DEB_PACKAGES := gcc make libyaml-dev libhdf5-dev hdf5-tools libopenblas-openmp-dev \
-                libcriterion-dev gnuplot-nox zlib1g-dev libssl-dev dataset-fashion-mnist
+                libcriterion-dev gnuplot-nox zlib1g-dev libssl-dev dataset-fashion-mnist \
+                libopenmpi-dev openmpi-bin
 
-.PHONY: all demo demo-asan demo-asan-run figures deps test test-asan bench-kernels bench-train bench-memory bench-decode bench-distill fuzz campaigns clean reference-fixtures
+.PHONY: all demo demo-asan demo-asan-run figures deps test test-asan test-slurm test-mpi bench-kernels bench-train bench-memory bench-decode bench-distill fuzz campaigns clean reference-fixtures
 .DEFAULT_GOAL := all
 
 all: $(BIN)
@@ -71,6 +77,8 @@ $(BUILD)/%.o: %.c | deps
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  CC  $<")
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/framework/engine/mpi_comm.o: CPPFLAGS += -I$(MPI_INC)
 
 # The compile flags every metrics.h5 records as its `cflags` attribute (io/provenance.c).
 $(BUILD)/framework/io/provenance.o: CPPFLAGS += -DPL_BUILD_CFLAGS='"$(filter-out -MMD -MP,$(CFLAGS))"'
@@ -110,6 +118,15 @@ figures: $(BIN)
 # Criterion runs tests in forked workers; the suite itself is deterministic.
 test: $(TEST_BIN) $(BIN)
 	$(TEST_BIN) $(TEST_ARGS)
+
+# Against the real things: a one-node Slurm brought up on localhost (slurm-wlm and munge,
+# installed when missing; tests/cluster/slurm_up.sh) and OpenMPI's mpirun with 3 ranks.
+# Each runs tests/cluster/sweep.yaml and compares it with a local run bit for bit.
+test-slurm: $(BIN)
+	tests/cluster/test_slurm.sh $(BIN)
+
+test-mpi: $(BIN)
+	tests/cluster/test_mpi.sh $(BIN)
 
 test-asan:
 	@LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp $(MAKE) BUILD=build-asan OPT="-O1 -fno-omit-frame-pointer" \
@@ -183,8 +200,8 @@ FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 build-fuzz/%: tests/fuzz/%.c $(LIB_SRC) | deps fuzz-deps
 	@mkdir -p build-fuzz
-	clang $(CPPFLAGS) -std=c11 -g -O1 -Wno-unknown-pragmas -fsanitize=fuzzer,address,undefined \
-	  -o $@ $< $(LIB_SRC) -L$(BLAS_DIR) -Wl,-rpath,$(BLAS_DIR) -L$(HDF5_LIB) $(LDLIBS) -lgomp
+	clang $(CPPFLAGS) -I$(MPI_INC) -std=c11 -g -O1 -Wno-unknown-pragmas -fsanitize=fuzzer,address,undefined \
+	  -o $@ $< $(LIB_SRC) -L$(BLAS_DIR) -Wl,-rpath,$(BLAS_DIR) -L$(HDF5_LIB) -L$(MPI_LIB) $(LDLIBS) -lgomp
 
 # clang (libFuzzer) is only needed here, so it is installed here rather than by `make deps`.
 fuzz-deps:

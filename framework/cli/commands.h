@@ -20,6 +20,7 @@ int cmd_plan(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_slurm(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_collect(int argc, char **argv);
 int cmd_help(int argc, char **argv); /* `prunelab help <topic> ...` */

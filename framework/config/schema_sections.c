@@ -172,6 +172,21 @@ SECTION(DATA, "data", "the data: generated fashion-scenes and their question mix
 
 /* ---- engine, sweep, figures, top level ---- */
 
+static const cfg_key SLURM_KEYS[] = {
+    {K("runs_per_task", CFG_T_INT, "1"), GE(1), .help = "runs each array task runs, one after another"},
+    {K("concurrency", CFG_T_INT, "0"), GE(0), .help = "array tasks running at once (sbatch --array=...%K; 0 = no limit)"},
+    {K("cpus_per_task", CFG_T_INT, "0"), GE(0),
+     .help = "CPUs per task (0 = engine.jobs x engine.threads, threads 0 counting as 1); a task's stages use them all"},
+    {K("time", CFG_T_STRING, NULL), .flags = CFG_KEY_OPTIONAL, .help = "time limit per task (sbatch --time, e.g. 02:00:00)"},
+    {K("mem", CFG_T_STRING, NULL), .flags = CFG_KEY_OPTIONAL, .help = "memory per task (sbatch --mem, e.g. 4G)"},
+    {K("partition", CFG_T_STRING, NULL), .flags = CFG_KEY_OPTIONAL, .help = "partition (sbatch --partition; checked with sinfo)"},
+    {K("account", CFG_T_STRING, NULL), .flags = CFG_KEY_OPTIONAL, .help = "account to charge (sbatch --account)"},
+    {K("hdf5_file_locking", CFG_T_BOOL, "false"),
+     .help = "leave HDF5's own file locking on in the tasks (off by default: shared file systems often lack "
+             "it, and prunelab's locks already give every file one writer)"},
+};
+SECTION(SLURM, "slurm", "how `prunelab slurm` submits a sweep: array shape and sbatch resources", SLURM_KEYS, false);
+
 static const cfg_key ENGINE_KEYS[] = {
     {K("jobs", CFG_T_INT, "1"), GE(1), .help = "stages run concurrently"},
     {K("threads", CFG_T_INT, "0"), GE(0), .help = "threads per stage (0 = cores / jobs)"},
@@ -179,6 +194,7 @@ static const cfg_key ENGINE_KEYS[] = {
      .help = "process = each run in its own process, so a crash fails only that run"},
     {K("results_dir", CFG_T_STRING, "results"), .help = "where runs, cache and index.tsv go"},
     {K("flush_every", CFG_T_INT, "50"), GE(1), .help = "metric rows buffered before writing"},
+    {K("slurm", CFG_T_MAP, "{}"), .sub = &SLURM, .help = "`prunelab slurm`: array shape and sbatch resources"},
 };
 SECTION(ENGINE, "engine", "how runs execute; never part of a run's identity", ENGINE_KEYS, false);
 

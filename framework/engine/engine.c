@@ -16,6 +16,7 @@
 #include "engine/exp_state.h"
 #include "engine/fsutil.h"
 #include "engine/lock.h"
+#include "engine/mpi_comm.h"
 #include "engine/preflight.h"
 #include "engine/run_dir.h"
 #include "engine/scheduler.h"
@@ -39,7 +40,7 @@ pl_status pl_engine_dirs(const pl_experiment *exp, char *results, size_t results
     return PL_OK;
 }
 
-static pl_status read_settings(engine_ctx *e, pl_error *err) {
+pl_status engine_read_settings(engine_ctx *e, pl_error *err) {
     long long jobs, threads, flush;
     const char *isolation;
     PL_TRY(cfg_get_int(e->exp->base, "engine.jobs", &jobs, err));
@@ -48,9 +49,14 @@ static pl_status read_settings(engine_ctx *e, pl_error *err) {
     PL_TRY(cfg_get_string(e->exp->base, "engine.isolation", &isolation, err));
     int cores = pl_cores();
     e->jobs = (int)(jobs < 1 ? 1 : jobs > 256 ? 256 : jobs);
-    e->threads = threads > 0 ? (int)threads : (cores / e->jobs > 0 ? cores / e->jobs : 1);
+    int sharing = e->jobs; /* processes of this machine running stages at once */
+    if (e->opt->mpi) {     /* one stage per rank; OpenMPI says how many ranks share this node */
+        const char *local = getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+        sharing = local && atoi(local) > 0 ? atoi(local) : 1;
+    }
+    e->threads = threads > 0 ? (int)threads : (cores / sharing > 0 ? cores / sharing : 1);
     e->flush_every = (int)flush;
-    if (e->opt->log && e->jobs * e->threads > cores)
+    if (e->opt->log && !e->opt->mpi && e->jobs * e->threads > cores)
         fprintf(e->opt->log, "note: engine.jobs %d x engine.threads %d exceeds the %d cores, as asked\n",
                 e->jobs, e->threads, cores);
     const char *f = e->opt->fault;
@@ -152,6 +158,7 @@ static pl_status plan_runs(engine_ctx *e, bool *todo, pl_engine_report *rep, pl_
         bool duplicate = false;
         for (int q = 0; q < r && !duplicate; q++) duplicate = strcmp(exp->runs[q].run_id, exp->runs[r].run_id) == 0;
         if (duplicate) continue; /* the same config twice: one run directory */
+        if (e->opt->only && !e->opt->only[r]) continue; /* not this invocation's share */
         char dir[ENGINE_PATH_MAX], h5[ENGINE_PATH_MAX + 16];
         engine_run_dir(e, r, dir, sizeof dir);
         snprintf(h5, sizeof h5, "%s/metrics.h5", dir);
@@ -224,7 +231,7 @@ static void on_ended(void *ctx, int n, bool ok) {
     fflush(e->opt->log);
 }
 
-static pl_status open_data(engine_ctx *e, const bool *todo, pl_error *err) {
+pl_status engine_open_data(engine_ctx *e, const bool *todo, pl_error *err) {
     for (int r = 0; r < e->exp->n_runs; r++) {
         if (!todo[r]) continue;
         pl_data_config dc;
@@ -236,15 +243,30 @@ static pl_status open_data(engine_ctx *e, const bool *todo, pl_error *err) {
     return PL_OK;
 }
 
+/* Rebuilds index.tsv holding experiment.lock: one writer at a time. */
+static pl_status write_index(engine_ctx *e, pl_index *idx, pl_error *err) {
+    char lock_path[ENGINE_DIR_MAX + 32];
+    pl_exp_state_lock_path(e->exp_dir, lock_path, sizeof lock_path);
+    pl_lock lock;
+    PL_TRY(pl_lock_wait(lock_path, &lock, err));
+    pl_status st = pl_collect(e->exp_dir, true, idx, err);
+    if (st == PL_OK) {
+        st = pl_index_write(idx, e->exp_dir, err);
+        if (st != PL_OK) pl_index_free(idx);
+    }
+    pl_lock_release(&lock);
+    return st;
+}
+
 static pl_status finish_index(engine_ctx *e, pl_engine_report *rep, pl_error *err) {
     pl_index idx;
-    PL_TRY(pl_collect(e->exp_dir, true, &idx, err));
-    pl_status st = pl_index_write(&idx, e->exp_dir, err);
+    PL_TRY(write_index(e, &idx, err));
+    pl_status st = PL_OK;
     rep->completed = rep->failed = 0;
     for (int r = 0; r < idx.n_rows; r++) {
         bool current = false, elsewhere = false;
         for (int q = 0; q < e->exp->n_runs; q++)
-            if (strcmp(e->exp->runs[q].run_id, idx.rows[r].run_id) == 0) {
+            if (strcmp(e->exp->runs[q].run_id, idx.rows[r].run_id) == 0 && (!e->opt->only || e->opt->only[q])) {
                 current = true;
                 elsewhere = elsewhere || e->elsewhere[q];
             }
@@ -299,7 +321,7 @@ static pl_status check_cached_entries(engine_ctx *e, pl_error *err) {
 static pl_status run(engine_ctx *e, pl_engine_report *rep, pl_error *err) {
     const pl_experiment *exp = e->exp;
     PL_TRY(pl_preflight(exp, err));
-    PL_TRY(read_settings(e, err));
+    PL_TRY(engine_read_settings(e, err));
     PL_TRY(pl_engine_dirs(exp, e->results, sizeof e->results, e->exp_dir, sizeof e->exp_dir, err));
     PL_TRY(pl_mkdirs(e->exp_dir, err));
     PL_TRY(experiment_state(e, &rep->spec_changed, err));
@@ -312,7 +334,16 @@ static pl_status run(engine_ctx *e, pl_engine_report *rep, pl_error *err) {
     }
     pl_status st = plan_runs(e, todo, rep, err);
     if (st == PL_OK) st = pl_graph_build(exp, todo, e->results, &e->graph, err);
+    if (st == PL_OK && e->opt->mpi) st = engine_mpi_plan(e, todo, err); /* workers build it too */
     if (st == PL_OK) st = check_cached_entries(e, err);
+    if (st == PL_OK && e->opt->stages_only) {
+        /* Only the model stages two or more runs share; each run's own stages are left to
+         * the run (its array task), as are the runs themselves. */
+        e->graph.n_nodes = e->graph.n_model;
+        for (int n = 0; n < e->graph.n_model; n++)
+            if (e->graph.nodes[n].users < 2 && !e->graph.nodes[n].cached)
+                e->graph.nodes[n].cached = true, rep->stages_reused--; /* skipped: neither computed nor reused */
+    }
     if (st == PL_OK) {
         const pl_graph *g = &e->graph;
         for (int n = 0; n < g->n_model; n++) {
@@ -323,21 +354,24 @@ static pl_status run(engine_ctx *e, pl_engine_report *rep, pl_error *err) {
     if (st == PL_OK && e->opt->log) {
         fprintf(e->opt->log,
                 "experiment %s: %d runs, %d completed earlier, %d to run; %d model stages to compute, "
-                "%d reused from %s/cache; %d jobs x %d threads\n",
+                "%d reused from %s/cache; ",
                 exp->name, exp->n_runs, rep->already_completed, e->graph.n_nodes - e->graph.n_model,
-                rep->stages_computed, rep->stages_reused, e->results, e->jobs, e->threads);
+                rep->stages_computed, rep->stages_reused, e->results);
+        if (e->opt->mpi) fprintf(e->opt->log, "%d MPI ranks running stages x %d threads\n", pl_mpi_size() - 1, e->threads);
+        else fprintf(e->opt->log, "%d jobs x %d threads\n", e->jobs, e->threads);
         fflush(e->opt->log);
     }
-    if (st == PL_OK && e->graph.n_nodes > 0) st = open_data(e, todo, err);
-    if (st == PL_OK && e->graph.n_nodes > 0) {
+    if (st == PL_OK && e->graph.n_nodes > 0 && !e->opt->mpi) st = engine_open_data(e, todo, err);
+    if (st == PL_OK && (e->graph.n_nodes > 0 || e->opt->mpi)) {
         const char *isolation;
         st = cfg_get_string(exp->base, "engine.isolation", &isolation, err);
-        pl_sched_ops ops = {e->jobs, e->threads, st == PL_OK && strcmp(isolation, "process") == 0,
+        pl_sched_ops ops = {e->jobs, e->threads, st == PL_OK && strcmp(isolation, "process") == 0, NULL,
                             e, engine_exec_node, on_failed, on_ended};
         e->progress.total = e->graph.n_nodes - e->graph.n_model;
         e->progress.started = pl_wall_time();
         pl_sched_result res;
-        if (st == PL_OK) st = pl_schedule(&e->graph, &ops, &res, err);
+        if (st == PL_OK && e->opt->mpi) st = engine_mpi_schedule(e, &ops, &res, err);
+        else if (st == PL_OK) st = pl_schedule(&e->graph, &ops, &res, err);
     }
     if (e->have_data) pl_data_close(&e->data);
     rep->stages_computed -= e->computed_elsewhere;
@@ -350,6 +384,27 @@ static pl_status run(engine_ctx *e, pl_engine_report *rep, pl_error *err) {
     return st;
 }
 
+pl_status pl_engine_enqueue(const pl_experiment *exp, const bool *which, FILE *log, pl_error *err) {
+    pl_engine_options opt = {.log = log, .only = which};
+    pl_engine_report rep = {0};
+    engine_ctx *e = pl_alloc(1, sizeof *e, err);
+    if (e == NULL) return PL_ERR_NOMEM;
+    e->exp = exp;
+    e->opt = &opt;
+    bool changed;
+    bool *todo = pl_alloc((size_t)exp->n_runs + 1, sizeof *todo, err);
+    e->elsewhere = pl_alloc((size_t)exp->n_runs + 1, sizeof *e->elsewhere, err);
+    pl_status st = todo && e->elsewhere ? engine_read_settings(e, err) : PL_ERR_NOMEM;
+    if (st == PL_OK) st = pl_engine_dirs(exp, e->results, sizeof e->results, e->exp_dir, sizeof e->exp_dir, err);
+    if (st == PL_OK) st = pl_mkdirs(e->exp_dir, err);
+    if (st == PL_OK) st = experiment_state(e, &changed, err);
+    if (st == PL_OK) st = plan_runs(e, todo, &rep, err);
+    pl_free(todo);
+    pl_free(e->elsewhere);
+    pl_free(e);
+    return st;
+}
+
 pl_status pl_engine_run(const pl_experiment *exp, const pl_engine_options *opt,
                         pl_engine_report *report, pl_error *err) {
     pl_engine_options none = {0};
@@ -359,7 +414,13 @@ pl_status pl_engine_run(const pl_experiment *exp, const pl_engine_options *opt,
     e->opt = opt ? opt : &none;
     memset(report, 0, sizeof *report);
     report->runs = exp->n_runs;
-    pl_status st = run(e, report, err);
+    pl_status st;
+    if (e->opt->mpi && pl_mpi_rank() > 0) {
+        st = engine_mpi_worker(e, err);
+    } else {
+        st = run(e, report, err);
+        if (e->opt->mpi) engine_mpi_release(e); /* after an error, workers may still wait */
+    }
     pl_free(e);
     return st;
 }

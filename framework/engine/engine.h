@@ -8,7 +8,8 @@
  * in engine/cache.h), runs it with `engine.jobs` concurrent nodes x `engine.threads` threads
  * (engine/scheduler.h; `engine.isolation: process` forks one child per node), writes each
  * run's metrics.h5 (io/h5_run.h), status and log, then rebuilds index.tsv (engine/collect.h)
- * and prints a summary table. A failed run never stops the others.
+ * and prints a summary table. A failed run never stops the others. index.tsv is written under
+ * experiment.lock, so concurrent invocations (Slurm array tasks) never interleave it.
  *
  * Several invocations may share a results directory (engine/lock.h): a model stage whose
  * cache key another process is computing is waited for and then reused, a run another
@@ -41,6 +42,14 @@ typedef struct {
      * the loss turns NaN/inf and pretrain fails as it would for real); "crash:seed=N" calls abort() at the start
      * of those runs' run node (use with engine.isolation: process). NULL = none. */
     const char *fault;
+    /* Per run of the experiment: run only those marked (NULL = every run). `prunelab run
+     * --runs-from`, which a Slurm array task uses to pick its share (engine/slurm.h). */
+    const bool *only;
+    /* Compute the model stages the runs need and run none of the runs (Slurm's stages job). */
+    bool stages_only;
+    /* MPI mode (after pl_mpi_init): rank 0 plans and hands out nodes in dependency order,
+     * every other rank runs them in forked children (engine/engine_mpi.c). */
+    bool mpi;
 } pl_engine_options;
 
 typedef struct {
@@ -59,6 +68,11 @@ typedef struct {
 
 pl_status pl_engine_run(const pl_experiment *exp, const pl_engine_options *opt,
                         pl_engine_report *report, pl_error *err);
+
+/* What run does before it schedules, for the runs marked in which: records them in
+ * experiment.state and prepares their directories with status queued. `prunelab slurm`
+ * calls it for the runs it submits, so that `prunelab status` counts them at once. */
+pl_status pl_engine_enqueue(const pl_experiment *exp, const bool *which, FILE *log, pl_error *err);
 
 /* engine.results_dir and results_dir/<experiment name>. */
 pl_status pl_engine_dirs(const pl_experiment *exp, char *results, size_t results_cap,

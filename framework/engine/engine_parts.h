@@ -6,6 +6,7 @@
 #include "data/dataset.h"
 #include "engine/engine.h"
 #include "engine/graph.h"
+#include "engine/scheduler.h"
 
 enum { ENGINE_DIR_MAX = 1024, ENGINE_PATH_MAX = 4096 };
 
@@ -23,11 +24,29 @@ typedef struct {
     long long fault_seed;
     int computed_elsewhere; /* model nodes another process computed while we waited (atomic) */
     bool *elsewhere;        /* per run: left to another process, which runs or ran it */
+    bool mpi_planned;       /* MPI rank 0: the workers have been told the plan */
+    bool mpi_stopped;       /* ... and told to stop */
     struct {                /* run nodes ended so far (scheduler thread / parent only) */
         int total, done, failed;
         double started;     /* wall time when scheduling began */
     } progress;
 } engine_ctx;
+
+/* engine.threads resolved against the cores (and jobs), the fault hook; in engine.c. */
+pl_status engine_read_settings(engine_ctx *e, pl_error *err);
+/* Opens the data the first run to do uses (once per invocation). */
+pl_status engine_open_data(engine_ctx *e, const bool *todo, pl_error *err);
+
+/* MPI mode, rank 0 (engine_mpi.c): engine_mpi_plan tells the workers which runs to do
+ * (they build the same graph from it); engine_mpi_schedule hands them its nodes and stops
+ * them; engine_mpi_release, after an error, frees workers still waiting for either. */
+pl_status engine_mpi_plan(engine_ctx *e, const bool *todo, pl_error *err);
+pl_status engine_mpi_schedule(engine_ctx *e, const pl_sched_ops *ops, pl_sched_result *res,
+                              pl_error *err);
+void engine_mpi_release(engine_ctx *e);
+/* MPI mode, every other rank: waits for the plan, then runs the nodes rank 0 sends, each
+ * in a forked child, until told to stop. */
+pl_status engine_mpi_worker(engine_ctx *e, pl_error *err);
 
 /* Runs node n of e->graph (scheduler exec callback). */
 pl_status engine_exec_node(void *ctx, int n, pl_error *err);

@@ -67,6 +67,7 @@ pl_status pl_graph_build(const pl_experiment *exp, const bool *todo, const char 
                 node->cached = pl_cache_has(results, node->key);
             }
             g->stage_node[at] = parent = n;
+            g->nodes[n].users++;
         }
     }
     pl_hash_memo_free(&memo);

@@ -24,6 +24,7 @@ typedef struct {
     int parent;    /* the node this one waits for, or -1 */
     bool cached;   /* model node whose output already exists */
     bool alone;    /* run node holding a runs_alone stage (bench): nothing else may run then */
+    int users;     /* model node: runs to do whose pipeline needs it (shared when 2 or more) */
     char key[CFG_HASH_HEX];
 } pl_graph_node;
 

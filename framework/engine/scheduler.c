@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -134,13 +135,15 @@ typedef struct {
     int node, fd;
 } child;
 
-static void child_main(sched *s, int n, int fd) {
+static void child_main(const pl_sched_ops *ops, int n, int fd, bool die_with_parent) {
+    /* A worker's stage dies with its worker (an MPI rank killed, the job aborted). */
+    if (die_with_parent) prctl(PR_SET_PDEATHSIG, SIGKILL);
     struct rlimit no_core = {0, 0};
     setrlimit(RLIMIT_CORE, &no_core); /* a crash hook or a real crash: no core dump */
-    pl_threads_set(s->ops->threads);
+    pl_threads_set(ops->threads);
     pl_error err;
     pl_error_clear(&err);
-    pl_status st = s->ops->exec(s->ops->ctx, n, &err);
+    pl_status st = ops->exec(ops->ctx, n, &err);
     if (st != PL_OK) {
         const char *msg = err.message[0] ? err.message : pl_status_name(st);
         size_t len = strlen(msg), done = 0;
@@ -154,21 +157,63 @@ static void child_main(sched *s, int n, int fd) {
     _exit(st == PL_OK ? 0 : 1); /* a forked child must not run the parent's atexit handlers */
 }
 
-static void reap(sched *s, child *c, int status) {
-    char reason[1024] = "";
-    ssize_t got = read(c->fd, reason, sizeof reason - 1);
-    reason[got > 0 ? got : 0] = '\0';
-    close(c->fd);
-    pl_status st = PL_OK;
-    if (WIFSIGNALED(status)) {
-        st = PL_ERR_INTERNAL;
-        snprintf(reason, sizeof reason, "crashed: killed by signal %d (%s)", WTERMSIG(status),
-                 strsignal(WTERMSIG(status)));
-    } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        st = PL_ERR_INTERNAL;
-        if (reason[0] == '\0') snprintf(reason, sizeof reason, "the stage's process exited with status %d", WEXITSTATUS(status));
+/* Forks a child for node n; *pid and *fd (its message pipe) on success. */
+static pl_status spawn(const pl_sched_ops *ops, int n, bool die_with_parent, pid_t *pid, int *fd, pl_error *err) {
+    int fds[2];
+    if (pipe(fds) != 0)
+        return PL_ERROR(err, PL_ERR_IO, "cannot create a pipe for a stage process: %s", strerror(errno));
+    fflush(NULL); /* nothing buffered gets written twice */
+    *pid = fork();
+    if (*pid < 0) {
+        close(fds[0]), close(fds[1]);
+        return PL_ERROR(err, PL_ERR_IO, "cannot fork a stage process: %s", strerror(errno));
     }
+    if (*pid == 0) {
+        close(fds[0]);
+        child_main(ops, n, fds[1], die_with_parent);
+    }
+    close(fds[1]);
+    *fd = fds[0];
+    return PL_OK;
+}
+
+/* The outcome of an ended child from its wait status and message pipe (closed here). */
+static pl_status child_outcome(int fd, int status, char *reason, size_t cap) {
+    ssize_t got = read(fd, reason, cap - 1);
+    reason[got > 0 ? got : 0] = '\0';
+    close(fd);
+    if (WIFSIGNALED(status)) {
+        snprintf(reason, cap, "crashed: killed by signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
+        return PL_ERR_INTERNAL;
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        if (reason[0] == '\0') snprintf(reason, cap, "the stage's process exited with status %d", WEXITSTATUS(status));
+        return PL_ERR_INTERNAL;
+    }
+    return PL_OK;
+}
+
+static void reap(sched *s, child *c, int status) {
+    char reason[1024];
+    pl_status st = child_outcome(c->fd, status, reason, sizeof reason);
     finish(s, c->node, st, reason);
+}
+
+pl_status pl_sched_run_forked(const pl_sched_ops *ops, int n, char *reason, size_t cap) {
+    pl_error err;
+    pl_error_clear(&err);
+    pid_t pid;
+    int fd, status;
+    if (spawn(ops, n, true, &pid, &fd, &err) != PL_OK) {
+        snprintf(reason, cap, "%s", err.message);
+        return PL_ERR_IO;
+    }
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) {
+            status = 0x7f00; /* lost child: report as exit status 127 */
+            break;
+        }
+    return child_outcome(fd, status, reason, cap);
 }
 
 static pl_status run_processes(sched *s, pl_error *err) {
@@ -180,25 +225,11 @@ static pl_status run_processes(sched *s, pl_error *err) {
     while (s->remaining > 0 && st == PL_OK) {
         int n;
         while (alive < jobs && (n = next_ready(s)) >= 0) {
-            int fds[2];
-            if (pipe(fds) != 0) {
-                st = PL_ERROR(err, PL_ERR_IO, "cannot create a pipe for a stage process: %s", strerror(errno));
-                break;
-            }
-            fflush(NULL); /* nothing buffered gets written twice */
-            pid_t pid = fork();
-            if (pid < 0) {
-                close(fds[0]), close(fds[1]);
-                st = PL_ERROR(err, PL_ERR_IO, "cannot fork a stage process: %s", strerror(errno));
-                break;
-            }
-            if (pid == 0) {
-                close(fds[0]);
-                child_main(s, n, fds[1]);
-            }
-            close(fds[1]);
+            pid_t pid;
+            int fd;
+            if ((st = spawn(s->ops, n, false, &pid, &fd, err)) != PL_OK) break;
             mark_running(s, n);
-            kids[alive++] = (child){pid, n, fds[0]};
+            kids[alive++] = (child){pid, n, fd};
         }
         if (alive == 0) break; /* nothing running and nothing ready: all done or blocked */
         int reaped = 0;
@@ -224,6 +255,29 @@ static pl_status run_processes(sched *s, pl_error *err) {
     return st;
 }
 
+/* ---- remote workers --------------------------------------------------------------------- */
+
+static pl_status run_remote(sched *s, pl_error *err) {
+    const pl_sched_remote *rm = s->ops->remote;
+    pl_status st = PL_OK;
+    while (s->remaining > 0 && st == PL_OK) {
+        int n;
+        while (s->running < rm->slots && (n = next_ready(s)) >= 0) {
+            if ((st = rm->start(rm->ctx, n, err)) != PL_OK) break;
+            mark_running(s, n);
+        }
+        if (st != PL_OK || s->running == 0) break; /* an error, or nothing can ever start */
+        bool ok;
+        char reason[1024] = "";
+        if ((st = rm->wait(rm->ctx, &n, &ok, reason, sizeof reason, err)) != PL_OK) break;
+        if (n < 0 || n >= s->g->n_nodes || s->state[n] != NODE_RUNNING)
+            return PL_ERROR(err, PL_ERR_INTERNAL, "a worker reported node %d, which was not handed out", n);
+        mark_stopped(s, n);
+        finish(s, n, ok ? PL_OK : PL_ERR_INTERNAL, reason[0] ? reason : "the stage failed on its worker");
+    }
+    return st;
+}
+
 pl_status pl_schedule(const pl_graph *g, const pl_sched_ops *ops, pl_sched_result *res,
                       pl_error *err) {
     sched s = {.g = g, .ops = ops};
@@ -235,7 +289,9 @@ pl_status pl_schedule(const pl_graph *g, const pl_sched_ops *ops, pl_sched_resul
         s.remaining += !cached;
     }
     pl_status st = PL_OK;
-    if (ops->processes) {
+    if (ops->remote) {
+        st = run_remote(&s, err);
+    } else if (ops->processes) {
         st = run_processes(&s, err);
     } else {
         pthread_mutex_init(&s.mu, NULL);

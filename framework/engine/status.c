@@ -9,6 +9,7 @@
 #include "engine/fsutil.h"
 #include "engine/lock.h"
 #include "engine/loss_trend.h"
+#include "engine/slurm.h"
 
 /* ETA: the latest invocation's completion rate (completed since it started / time since)
  * applied to the runs left. */
@@ -63,6 +64,7 @@ pl_status pl_status_print(const char *exp_dir, FILE *out, pl_error *err) {
     if (idx.n_rows == 0) {
         fprintf(out, "%s: no runs yet\n", exp_dir);
         print_superseded(&idx, exp_dir, out);
+        pl_slurm_status_print(exp_dir, out);
         pl_index_free(&idx);
         return PL_OK;
     }
@@ -103,6 +105,7 @@ pl_status pl_status_print(const char *exp_dir, FILE *out, pl_error *err) {
     int left = count[PL_RUN_RUNNING] + count[PL_RUN_QUEUED] + count[PL_RUN_UNKNOWN];
     if (count[PL_RUN_RUNNING] || count[PL_RUN_QUEUED]) print_eta(&idx, done_now, left, now, out);
     print_superseded(&idx, exp_dir, out);
+    pl_slurm_status_print(exp_dir, out);
     pl_free(gone);
     pl_index_free(&idx);
     return PL_OK;
