@@ -6,6 +6,8 @@
  * naming the key. */
 #include "engine_testutil.h"
 
+#include <math.h>
+
 #include "core/rng.h"
 #include "fashion_fixture.h"
 #include "model/compact.h"
@@ -196,6 +198,40 @@ Test(loraprune, a_protected_block_that_does_not_exist_fails_the_run, .timeout = 
     reason[fread(reason, 1, sizeof reason - 1, f)] = '\0';
     fclose(f);
     cr_assert(strstr(reason, "loraprune.protect: 'language.9' names no block") != NULL, "%s", reason);
+    pl_experiment_free(exp);
+    engine_rmdir(dir);
+}
+
+Test(loraprune, spearman_against_its_definition) {
+    double scratch[16];
+    int order[8];
+    /* identical order: 1; reversed: -1 */
+    const double x[5] = {0.1, 0.4, 0.2, 0.9, 0.5}, up[5] = {1, 4, 2, 9, 5}, down[5] = {-1, -4, -2, -9, -5};
+    cr_assert_float_eq(loraprune_spearman(x, up, 5, scratch, order), 1.0, 1e-12);
+    cr_assert_float_eq(loraprune_spearman(x, down, 5, scratch, order), -1.0, 1e-12);
+    /* by hand: ranks x = 1 2 3 4, y = 2 1 4 3 -> sum d^2 = 4, rho = 1 - 6*4/(4*15) = 0.6 */
+    const double a[4] = {1, 2, 3, 4}, b[4] = {20, 10, 40, 30};
+    cr_assert_float_eq(loraprune_spearman(a, b, 4, scratch, order), 0.6, 1e-12);
+    /* ties: y = 1 1 2 2 gets ranks 1.5 1.5 3.5 3.5; Pearson of ranks with 1 2 3 4 = 0.8944... */
+    const double t[4] = {5, 5, 7, 7};
+    cr_assert_float_eq(loraprune_spearman(a, t, 4, scratch, order), 2.0 / sqrt(5.0), 1e-12);
+    cr_assert_float_eq(loraprune_spearman(a, (double[4]){3, 3, 3, 3}, 4, scratch, order), 0.0, 1e-12);
+}
+
+Test(loraprune, compare_grad_needs_the_lora_criterion, .timeout = 120) {
+    char dir[64];
+    engine_tmpdir(dir, sizeof dir);
+    pl_error err;
+    const char *ov[] = {"pipeline.loraprune.criterion=grad", "pipeline.loraprune.compare_grad=true"};
+    char override[128];
+    snprintf(override, sizeof override, "engine.results_dir=%s", dir);
+    const char *all[] = {override, ov[0], ov[1]};
+    pl_experiment *exp = NULL;
+    cr_assert_eq(pl_experiment_load("tests/data/engine/loraprune.yaml", all, 3, &exp, &err), PL_OK);
+    pl_engine_options opt = {.git_commit = "test", .git_dirty = "no"};
+    pl_engine_report rep;
+    cr_assert_eq(pl_engine_run(exp, &opt, &rep, &err), PL_OK);
+    cr_assert_eq(rep.failed, 1, "compare_grad with criterion grad must fail the run");
     pl_experiment_free(exp);
     engine_rmdir(dir);
 }

@@ -7,6 +7,7 @@
  * process's peak resident memory, samples/s, and the compacted model's parameters. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 #include <sys/resource.h>
 
@@ -37,6 +38,10 @@ static const cfg_key LORAPRUNE_KEYS[] = {
     {K("criterion", CFG_T_ENUM, "lora"), .choices = "lora|grad|magnitude",
      .help = "importance |G * W|: lora estimates G = dB A + B dA - dB dA from the factors' "
              "gradients, grad uses the true weight gradient (held in memory), magnitude |W|"},
+    {K("compare_grad", CFG_T_BOOL, NULL), .flags = CFG_KEY_OPTIONAL,
+     .help = "with criterion lora: also score units by the true weight gradient (computing it, as "
+             "grad does) and report how the two rankings agree (summary spearman_lora_grad at the "
+             "first pruning step and _final at the end); pruning still follows lora"},
     {K("one_shot", CFG_T_BOOL, "false"),
      .help = "prune to the ratio once, at the end of the warm-up fraction, then fine-tune"},
     {K("every", CFG_T_INT, "10"), GE(1), .help = "steps between pruning events"},
@@ -65,18 +70,23 @@ typedef struct { /* what the per-step hooks reach */
     adapter_set *adapters;
     int weight_grads;
     int removed;
+    loraprune_state *shadow; /* compare_grad: the grad criterion's scores, never applied */
+    double rho_first;        /* their agreement at the first pruning step (NAN before it) */
 } lp_run;
 
 static pl_status observe_hook(void *ctx, int64_t step, vlm_losses *loss, pl_error *err) {
     (void)step, (void)loss, (void)err;
     lp_run *r = ctx;
-    loraprune_observe(r->state, r->model, r->adapters, r->weight_grads ? &r->model->grads : NULL);
+    loraprune_observe(r->state, r->model, r->adapters, r->weight_grads && !r->shadow ? &r->model->grads : NULL);
+    if (r->shadow) loraprune_observe(r->shadow, r->model, r->adapters, &r->model->grads);
     return PL_OK;
 }
 
 static pl_status prune_hook(void *ctx, int64_t step, pl_error *err) {
     lp_run *r = ctx;
     if (!loraprune_prunes_at(&r->state->cfg, (int)step)) return PL_OK;
+    if (r->shadow && isnan(r->rho_first))
+        PL_TRY(loraprune_rank_agreement(r->state, r->shadow, r->model, &r->rho_first, err));
     const int n = loraprune_apply(r->state, r->model, r->adapters, (int)step, err);
     if (n < 0) return pl_error_wrap(err, "loraprune at step %lld", (long long)step);
     r->removed += n;
@@ -110,7 +120,7 @@ static pl_status protect_of(const cfg_node *section, const model_config *mc, lor
 }
 
 static pl_status settings_of(const cfg_node *section, const cfg_node *run, const model_config *mc,
-                             loraprune_config *lc, finetune_config *fc, pl_error *err) {
+                             loraprune_config *lc, finetune_config *fc, bool *compare_grad, pl_error *err) {
     memset(lc, 0, sizeof *lc);
     double ratio, wf, cf;
     long long every, steps;
@@ -131,7 +141,12 @@ static pl_status settings_of(const cfg_node *section, const cfg_node *run, const
     lc->every = (int)every, lc->steps = (int)steps, lc->one_shot = one_shot;
     PL_TRY(protect_of(section, mc, lc, err));
     PL_TRY(settings_loraprune_training(section, run, fc, err));
-    fc->weight_grads = lc->criterion == LORAPRUNE_GRAD;
+    const cfg_node *compare = cfg_get(section, "compare_grad");
+    *compare_grad = compare != NULL && compare->kind == CFG_BOOL && compare->u.b;
+    if (*compare_grad && lc->criterion != LORAPRUNE_LORA)
+        return cfg_error_at(err, compare->pos, "loraprune.compare_grad compares the lora criterion with grad; "
+                            "this stage's criterion is %s", criterion);
+    fc->weight_grads = lc->criterion == LORAPRUNE_GRAD || *compare_grad;
     return PL_OK;
 }
 
@@ -157,19 +172,33 @@ static pl_status stage_loraprune(vlm *in, const cfg_node *section, const cfg_nod
     PL_TRY(pl_stage_require_merged(in, "loraprune", err));
     loraprune_config lc;
     finetune_config fc;
-    PL_TRY(settings_of(section, run, &in->cfg, &lc, &fc, err));
+    bool compare_grad;
+    PL_TRY(settings_of(section, run, &in->cfg, &lc, &fc, &compare_grad, err));
     pl_stage_take(in, out);
-    loraprune_state state;
+    loraprune_state state, shadow;
     PL_TRY(loraprune_state_init(&state, out, &lc, err));
+    loraprune_config grad_cfg = lc;
+    grad_cfg.criterion = LORAPRUNE_GRAD;
+    if (compare_grad && loraprune_state_init(&shadow, out, &grad_cfg, err) != PL_OK) {
+        loraprune_state_free(&state);
+        return PL_ERR_NOMEM;
+    }
     adapter_set adapters;
     memset(&adapters, 0, sizeof adapters);
-    lp_run r = {&state, out, &adapters, lc.criterion == LORAPRUNE_GRAD, 0};
+    lp_run r = {&state, out, &adapters, lc.criterion == LORAPRUNE_GRAD, 0, compare_grad ? &shadow : NULL, NAN};
     const train_hooks hooks = {.ctx = &r, .after_backward = observe_hook, .after_step = prune_hook};
     fc.hooks = &hooks;
     const double start = pl_now();
     pl_status st = finetune_run(out, NULL, data, &fc, &adapters, sink, err);
     const double seconds = pl_now() - start;
+    if (st == PL_OK && compare_grad) {
+        double rho_final;
+        st = loraprune_rank_agreement(&state, &shadow, out, &rho_final, err);
+        if (st == PL_OK) st = pl_metric_summary(sink, "spearman_lora_grad", r.rho_first, err);
+        if (st == PL_OK) st = pl_metric_summary(sink, "spearman_lora_grad_final", rho_final, err);
+    }
     loraprune_state_free(&state);
+    if (compare_grad) loraprune_state_free(&shadow);
     if (st != PL_OK) return st;
     st = report_memory(out, &adapters, &lc, sink, err);
     if (st == PL_OK) st = pl_metric_summary(sink, "samples_per_s", lc.steps * fc.batch_size / seconds, err);

@@ -232,3 +232,71 @@ void loraprune_state_free(loraprune_state *s) {
     pl_free(s->total);
     memset(s, 0, sizeof *s);
 }
+
+/* ---- agreement between two criteria ----------------------------------------------------- */
+
+/* Average ranks (1-based) of x[0..n) into rank, ties sharing their mean rank; order is
+ * scratch of n ints. Insertion sort: n is one block's units (at most a few thousand). */
+static void average_ranks(const double *x, int n, double *rank, int *order) {
+    for (int i = 0; i < n; i++) order[i] = i;
+    for (int i = 1; i < n; i++) {
+        const int v = order[i];
+        int j = i - 1;
+        while (j >= 0 && x[order[j]] > x[v]) order[j + 1] = order[j], j--;
+        order[j + 1] = v;
+    }
+    for (int i = 0; i < n;) {
+        int j = i;
+        while (j + 1 < n && x[order[j + 1]] == x[order[i]]) j++;
+        for (int k = i; k <= j; k++) rank[order[k]] = 0.5 * (i + j) + 1.0;
+        i = j + 1;
+    }
+}
+
+/* Spearman's rho: Pearson's correlation of the average ranks (exact with ties). */
+double loraprune_spearman(const double *x, const double *y, int n, double *scratch, int *order) {
+    double *rx = scratch, *ry = scratch + n;
+    average_ranks(x, n, rx, order);
+    average_ranks(y, n, ry, order);
+    const double mean = 0.5 * (n + 1);
+    double sxy = 0, sxx = 0, syy = 0;
+    for (int i = 0; i < n; i++) {
+        sxy += (rx[i] - mean) * (ry[i] - mean);
+        sxx += (rx[i] - mean) * (rx[i] - mean);
+        syy += (ry[i] - mean) * (ry[i] - mean);
+    }
+    return sxx > 0 && syy > 0 ? sxy / sqrt(sxx * syy) : 0.0;
+}
+
+pl_status loraprune_rank_agreement(const loraprune_state *a, const loraprune_state *b, const vlm *m,
+                                   double *rho, pl_error *err) {
+    int most = 1;
+    for (int mod = 0; mod < MODULE_COUNT; mod++)
+        for (int l = 0; l < module_layers(&m->cfg, (pl_module)mod); l++)
+            for (int q = 0; q < PRUNED_KIND_COUNT; q++) {
+                const int u = block_units(&param_blocks(&m->index, (pl_module)mod)[l], PRUNED_KINDS[q]);
+                if (u > most) most = u;
+            }
+    double *scratch = pl_alloc(2 * (size_t)most, sizeof *scratch, err);
+    int *order = pl_alloc((size_t)most, sizeof *order, err);
+    if (scratch == NULL || order == NULL) {
+        pl_free(scratch);
+        pl_free(order);
+        return PL_ERR_NOMEM;
+    }
+    double sum = 0.0;
+    long weight = 0;
+    for (int mod = 0; mod < MODULE_COUNT; mod++)
+        for (int l = 0; l < module_layers(&m->cfg, (pl_module)mod); l++)
+            for (int q = 0; q < PRUNED_KIND_COUNT; q++) {
+                const int oa = a->offset[mod][l][PRUNED_KINDS[q]], ob = b->offset[mod][l][PRUNED_KINDS[q]];
+                const int u = block_units(&param_blocks(&m->index, (pl_module)mod)[l], PRUNED_KINDS[q]);
+                if (oa < 0 || ob < 0 || u < 3) continue;
+                sum += u * loraprune_spearman(a->ema + oa, b->ema + ob, u, scratch, order);
+                weight += u;
+            }
+    pl_free(scratch);
+    pl_free(order);
+    *rho = weight > 0 ? sum / (double)weight : 0.0;
+    return PL_OK;
+}

@@ -75,4 +75,14 @@ void loraprune_observe(loraprune_state *s, const vlm *m, const adapter_set *a,
  * refreshes the adapters' unit restriction; returns the units removed now, or -1 with err. */
 int loraprune_apply(loraprune_state *s, vlm *m, adapter_set *a, int step, pl_error *err);
 
+/* Spearman's rank correlation of x and y (ties get average ranks); scratch holds 2n doubles,
+ * order n ints. 0 when either is constant. */
+double loraprune_spearman(const double *x, const double *y, int n, double *scratch, int *order);
+
+/* How two criteria's moving-average scores agree: Spearman's rho of a's and b's unit scores
+ * within each block and kind (heads, neurons) of 3 or more units, averaged weighted by the
+ * units. Both states must have been set up on m with the same protected blocks. */
+pl_status loraprune_rank_agreement(const loraprune_state *a, const loraprune_state *b, const vlm *m,
+                                   double *rho, pl_error *err);
+
 #endif
