@@ -103,14 +103,14 @@ pl_status engine_mpi_schedule(engine_ctx *e, const pl_sched_ops *ops, pl_sched_r
     pl_status st = e->graph.n_nodes > 0 ? pl_schedule(&e->graph, &with_remote, res, err) : PL_OK;
     /* After a scheduling error some workers may still be running: collect their answers so
      * that their results land before rank 0 writes the index. */
-    for (int w = 1; st != PL_OK && w < rc.ranks; w++) {
-        if (rc.busy_node[w] < 0) continue;
+    int out = 0;
+    for (int w = 1; st != PL_OK && w < rc.ranks; w++) out += rc.busy_node[w] >= 0;
+    for (; out > 0; out--) {
         int n;
         bool ok;
         char reason[REASON_MAX];
         pl_error ignored;
         if (remote_wait(&rc, &n, &ok, reason, sizeof reason, &ignored) != PL_OK) break;
-        w = 0; /* rescan */
     }
     stop_workers(e);
     pl_free(rc.busy_node);

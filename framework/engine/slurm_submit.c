@@ -303,12 +303,15 @@ static pl_status submit_jobs(const pl_experiment *exp, const pl_slurm_options *o
         snprintf(path, sizeof path, "%s/stages.sh", p->dir);
         add(&stages, "%s", path);
     }
+    if (rep->shared_stages > 0 && !opt->dry_run)
+        PL_TRY(submit(&stages, "stages job", rep->stages_job, sizeof rep->stages_job, err));
+    /* The array's arguments once the stages job's id is known. */
     sbatch_args(&array, sbatch, s, exp, p, "runs", "run-%A_%a.out");
     if (s->concurrency > 0) snprintf(range, sizeof range, "0-%d%%%lld", rep->tasks - 1, s->concurrency);
     else snprintf(range, sizeof range, "0-%d", rep->tasks - 1);
     add(&array, "--array=%s", range);
     if (rep->shared_stages > 0) {
-        add(&array, "--dependency=afterok:%s", opt->dry_run ? "<stages job>" : "@");
+        add(&array, "--dependency=afterok:%s", opt->dry_run ? "<stages job>" : rep->stages_job);
         add(&array, "%s", "--kill-on-invalid-dep=yes");
     }
     snprintf(path, sizeof path, "%s/array.sh", p->dir);
@@ -318,12 +321,6 @@ static pl_status submit_jobs(const pl_experiment *exp, const pl_slurm_options *o
         if (rep->shared_stages > 0) print_command(opt->log, &stages);
         print_command(opt->log, &array);
         return PL_OK;
-    }
-    if (rep->shared_stages > 0) {
-        PL_TRY(submit(&stages, "stages job", rep->stages_job, sizeof rep->stages_job, err));
-        for (int i = 0; i < array.n; i++)
-            if (strcmp(array.store[i], "--dependency=afterok:@") == 0)
-                snprintf(array.store[i], ARG_LEN, "--dependency=afterok:%s", rep->stages_job);
     }
     pl_status st = submit(&array, "run array", rep->array_job, sizeof rep->array_job, err);
     if (st != PL_OK && rep->stages_job[0]) { /* all or nothing */
