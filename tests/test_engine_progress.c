@@ -1,9 +1,11 @@
 /* test_engine_progress.c - what a sweep says about itself: one progress line per finished
  * run with done/total and failures; `prunelab status` telling a killed run (stale heartbeat,
- * lock free) as interrupted from one still running (its lock held). */
+ * lock free) as interrupted from one still running (its lock held) and from one a live
+ * invocation still plans (waiting for a stage or a job slot). */
 #include "engine_testutil.h"
 
 #include "engine/fsutil.h"
+#include "engine/invocation.h"
 #include "engine/lock.h"
 #include "engine/status.h"
 
@@ -85,5 +87,51 @@ Test(engine_progress, status_tells_interrupted_from_running) {
     free(killed);
     free(slow);
     free(fresh);
+    engine_rmdir(dir);
+}
+
+/* A stale run that a live invocation still plans is waiting, not interrupted; once the
+ * invocation ends (or dies: its record's lock is gone) it reads interrupted again, and the
+ * next invocation removes the dead record. */
+Test(engine_progress, status_tells_waiting_from_interrupted) {
+    char dir[64], id[16], exp_dir[128], want[160];
+    engine_tmpdir(dir, sizeof dir);
+    engine_sweep(dir, FAST, 1, NULL);
+    snprintf(exp_dir, sizeof exp_dir, "%s/tiny_sweep", dir);
+    char *killed = status_with_running_run(dir, 3600, false, id, sizeof id);
+    free(killed);
+    const char *ids[1] = {id};
+    pl_invocation inv;
+    pl_error err;
+    cr_assert_eq(pl_invocation_begin(exp_dir, ids, 1, 5, &inv, &err), PL_OK, "%s", err.message);
+    pl_invocation_progress(&inv, 2);
+    pl_live_invocations live;
+    cr_assert_eq(pl_invocations_read(exp_dir, &live, &err), PL_OK, "%s", err.message);
+    cr_expect_eq(live.n_live, 1);
+    cr_expect_eq(live.nodes_done, 2);
+    cr_expect_eq(live.nodes_total, 5);
+    cr_expect(pl_invocations_plan(&live, id));
+    cr_expect_not(pl_invocations_plan(&live, "000000000000"));
+    pl_invocations_free(&live);
+    char *waiting = status_with_running_run(dir, 3600, false, id, sizeof id);
+    cr_expect_not_null(strstr(waiting, "7 done, 1 running (1 of them waiting), 0 failed"), "%s", waiting);
+    snprintf(want, sizeof want, "  waiting  %s  for a stage or a job slot", id);
+    cr_expect_not_null(strstr(waiting, want), "%s", waiting);
+    free(waiting);
+    /* A killed invocation leaves its record with nobody holding its lock. */
+    char dead[600];
+    snprintf(dead, sizeof dead, "%s/invocations/deadhost-1-1-0.runs", exp_dir);
+    FILE *f = fopen(dead, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "progress %09d %09d %017.3f\n%s\n", 0, 3, 1.0, id);
+    fclose(f);
+    pl_invocation_end(&inv);
+    char *after = status_with_running_run(dir, 3600, false, id, sizeof id);
+    cr_expect_not_null(strstr(after, "1 interrupted"), "a dead invocation's plan counts for nothing: %s", after);
+    free(after);
+    cr_assert_eq(pl_invocation_begin(exp_dir, ids, 1, 5, &inv, &err), PL_OK, "%s", err.message);
+    cr_expect_not(pl_file_exists(dead), "the next invocation removes the dead record");
+    pl_invocation_end(&inv);
+    cr_expect_not(pl_file_exists(inv.path), "an ended invocation leaves no record");
     engine_rmdir(dir);
 }

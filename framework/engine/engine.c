@@ -219,6 +219,7 @@ static void on_failed(void *ctx, int n, int origin, const char *reason) {
  * from the runs this invocation has finished so far. */
 static void on_ended(void *ctx, int n, bool ok) {
     engine_ctx *e = ctx;
+    pl_invocation_progress(&e->invocation, ++e->progress.nodes_ended);
     if (e->graph.nodes[n].type != PL_NODE_RUN || e->opt->log == NULL) return;
     e->progress.done += ok;
     e->progress.failed += !ok;
@@ -318,8 +319,23 @@ static pl_status check_cached_entries(engine_ctx *e, pl_error *err) {
     return PL_OK;
 }
 
+/* Records the runs this invocation plans and the nodes it will run where `prunelab status`
+ * finds them (engine/invocation.h). */
+static pl_status begin_invocation(engine_ctx *e, const bool *todo, pl_error *err) {
+    const char **ids = pl_alloc((size_t)e->exp->n_runs + 1, sizeof *ids, err);
+    if (ids == NULL) return PL_ERR_NOMEM;
+    int n = 0, nodes = 0;
+    for (int r = 0; r < e->exp->n_runs; r++)
+        if (todo[r]) ids[n++] = e->exp->runs[r].run_id;
+    for (int k = 0; k < e->graph.n_nodes; k++) nodes += !e->graph.nodes[k].cached;
+    pl_status st = pl_invocation_begin(e->exp_dir, ids, n, nodes, &e->invocation, err);
+    pl_free(ids);
+    return st;
+}
+
 static pl_status run(engine_ctx *e, pl_engine_report *rep, pl_error *err) {
     const pl_experiment *exp = e->exp;
+    e->invocation.lock.fd = -1; /* not begun */
     PL_TRY(pl_preflight(exp, err));
     PL_TRY(engine_read_settings(e, err));
     PL_TRY(pl_engine_dirs(exp, e->results, sizeof e->results, e->exp_dir, sizeof e->exp_dir, err));
@@ -361,6 +377,7 @@ static pl_status run(engine_ctx *e, pl_engine_report *rep, pl_error *err) {
         else fprintf(e->opt->log, "%d jobs x %d threads\n", e->jobs, e->threads);
         fflush(e->opt->log);
     }
+    if (st == PL_OK && e->graph.n_nodes > 0) st = begin_invocation(e, todo, err);
     if (st == PL_OK && e->graph.n_nodes > 0 && !e->opt->mpi) st = engine_open_data(e, todo, err);
     if (st == PL_OK && (e->graph.n_nodes > 0 || e->opt->mpi)) {
         const char *isolation;
@@ -373,6 +390,7 @@ static pl_status run(engine_ctx *e, pl_engine_report *rep, pl_error *err) {
         if (st == PL_OK && e->opt->mpi) st = engine_mpi_schedule(e, &ops, &res, err);
         else if (st == PL_OK) st = pl_schedule(&e->graph, &ops, &res, err);
     }
+    pl_invocation_end(&e->invocation);
     if (e->have_data) pl_data_close(&e->data);
     rep->stages_computed -= e->computed_elsewhere;
     rep->stages_reused += e->computed_elsewhere;

@@ -6,6 +6,7 @@
 #include "data/dataset.h"
 #include "engine/engine.h"
 #include "engine/graph.h"
+#include "engine/invocation.h"
 #include "engine/scheduler.h"
 
 enum { ENGINE_DIR_MAX = 1024, ENGINE_PATH_MAX = 4096 };
@@ -28,8 +29,10 @@ typedef struct {
     bool mpi_stopped;       /* ... and told to stop */
     struct {                /* run nodes ended so far (scheduler thread / parent only) */
         int total, done, failed;
+        int nodes_ended;    /* every node: model stages and runs */
         double started;     /* wall time when scheduling began */
     } progress;
+    pl_invocation invocation; /* what status reads about this live invocation */
 } engine_ctx;
 
 /* engine.threads resolved against the cores (and jobs), the fault hook; in engine.c. */

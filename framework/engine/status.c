@@ -7,16 +7,28 @@
 #include "core/alloc.h"
 #include "engine/collect.h"
 #include "engine/fsutil.h"
+#include "engine/invocation.h"
 #include "engine/lock.h"
 #include "engine/loss_trend.h"
 #include "engine/slurm.h"
 
 /* ETA: the latest invocation's completion rate (completed since it started / time since)
  * applied to the runs left. */
-static void print_eta(const pl_index *idx, int done_now, int left, double now, FILE *out) {
+static void print_eta(const pl_index *idx, const pl_live_invocations *live, int done_now,
+                      int left, double now, FILE *out) {
     if (left == 0) return;
+    if ((idx->started <= 0 || done_now == 0) && live->nodes_done > 0 && live->started > 0) {
+        /* Before any run completes: the live invocations' stages and runs ended so far, each
+         * counted as one unit of work (a rough guide when stages differ much in cost). */
+        const double spent = now - live->started;
+        const double eta = spent / live->nodes_done * (live->nodes_total - live->nodes_done);
+        fprintf(out, "ETA: about %dm%02ds from stage-level progress (%d of %d stages and runs "
+                "ended in %.0f s)\n", (int)(eta / 60), (int)eta % 60, live->nodes_done,
+                live->nodes_total, spent);
+        return;
+    }
     if (idx->started <= 0 || done_now == 0) {
-        fprintf(out, "ETA: unknown until a run of this invocation completes\n");
+        fprintf(out, "ETA: unknown until a stage or run of this invocation ends\n");
         return;
     }
     double eta = (now - idx->started) / done_now * left;
@@ -69,21 +81,41 @@ pl_status pl_status_print(const char *exp_dir, FILE *out, pl_error *err) {
         return PL_OK;
     }
     double now = pl_wall_time();
-    int count[PL_RUN_FAILED + 1] = {0}, done_now = 0, interrupted = 0;
+    int count[PL_RUN_FAILED + 1] = {0}, done_now = 0, interrupted = 0, n_waiting = 0;
     bool *gone = pl_alloc((size_t)idx.n_rows, sizeof *gone, err);
     if (gone == NULL) {
+        pl_index_free(&idx);
+        return PL_ERR_NOMEM;
+    }
+    /* A live invocation that still plans a run whose heartbeat went stale is making it wait
+     * (for a shared stage or a job slot): not interrupted (engine/invocation.h). */
+    pl_live_invocations live;
+    pl_status live_st = pl_invocations_read(exp_dir, &live, err);
+    if (live_st != PL_OK) {
+        pl_free(gone);
+        pl_index_free(&idx);
+        return live_st;
+    }
+    bool *waiting = pl_alloc((size_t)idx.n_rows, sizeof *waiting, err);
+    if (waiting == NULL) {
+        pl_invocations_free(&live);
+        pl_free(gone);
         pl_index_free(&idx);
         return PL_ERR_NOMEM;
     }
     for (int r = 0; r < idx.n_rows; r++) {
         const pl_run_status *s = &idx.rows[r].status;
         gone[r] = s->state == PL_RUN_RUNNING && is_interrupted(exp_dir, &idx.rows[r], now);
+        if (gone[r] && pl_invocations_plan(&live, idx.rows[r].run_id)) gone[r] = false, waiting[r] = true;
+        n_waiting += waiting[r];
         interrupted += gone[r];
         count[s->state] += !gone[r];
         done_now += s->state == PL_RUN_COMPLETED && s->finished >= idx.started;
     }
-    fprintf(out, "%s: %d runs: %d done, %d running, ", exp_dir, idx.n_rows, count[PL_RUN_COMPLETED],
+    fprintf(out, "%s: %d runs: %d done, %d running", exp_dir, idx.n_rows, count[PL_RUN_COMPLETED],
             count[PL_RUN_RUNNING]);
+    if (n_waiting) fprintf(out, " (%d of them waiting)", n_waiting);
+    fprintf(out, ", ");
     if (interrupted) fprintf(out, "%d interrupted, ", interrupted);
     fprintf(out, "%d failed, %d queued\n", count[PL_RUN_FAILED], count[PL_RUN_QUEUED] + count[PL_RUN_UNKNOWN]);
     for (int r = 0; r < idx.n_rows; r++) {
@@ -92,6 +124,9 @@ pl_status pl_status_print(const char *exp_dir, FILE *out, pl_error *err) {
         if (gone[r]) {
             fprintf(out, "  interrupted  %s  heartbeat %.0f s ago and no process holds it; "
                     "prunelab run resumes it\n", row->run_id, now - s->heartbeat);
+        } else if (waiting[r]) {
+            fprintf(out, "  waiting  %s  for a stage or a job slot of a live invocation; last "
+                    "progress %.0f s ago\n", row->run_id, now - s->heartbeat);
         } else if (s->state == PL_RUN_RUNNING) {
             fprintf(out, "  running  %s  for %.0f s, heartbeat %.0f s ago\n", row->run_id,
                     now - s->started, now - s->heartbeat);
@@ -103,9 +138,11 @@ pl_status pl_status_print(const char *exp_dir, FILE *out, pl_error *err) {
         }
     }
     int left = count[PL_RUN_RUNNING] + count[PL_RUN_QUEUED] + count[PL_RUN_UNKNOWN];
-    if (count[PL_RUN_RUNNING] || count[PL_RUN_QUEUED]) print_eta(&idx, done_now, left, now, out);
+    if (count[PL_RUN_RUNNING] || count[PL_RUN_QUEUED]) print_eta(&idx, &live, done_now, left, now, out);
     print_superseded(&idx, exp_dir, out);
     pl_slurm_status_print(exp_dir, out);
+    pl_invocations_free(&live);
+    pl_free(waiting);
     pl_free(gone);
     pl_index_free(&idx);
     return PL_OK;

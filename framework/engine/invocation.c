@@ -1,0 +1,196 @@
+/* invocation.c - the locked file a live invocation keeps under <exp_dir>/invocations/ (see
+ * invocation.h).
+ *
+ * File format: a fixed-width first line rewritten in place as nodes end (the file keeps
+ * its inode, so the lock on it stays), then one planned run id a line:
+ *
+ *   progress <done, 9 digits> <total, 9 digits> <started, 17 characters>
+ *   <run id>
+ *   ...
+ */
+#define _GNU_SOURCE /* pwrite, gethostname */
+#include "engine/invocation.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+#include "engine/fsutil.h"
+
+enum { PROGRESS_LINE = 47 }; /* "progress " + 9 + " " + 9 + " " + 17 + "\n" */
+static const char SUFFIX[] = ".runs";
+
+static void folder_of(const char *exp_dir, char *buf, size_t cap) {
+    snprintf(buf, cap, "%s/invocations", exp_dir);
+}
+
+static bool is_record(const char *name) {
+    size_t n = strlen(name), s = sizeof SUFFIX - 1;
+    return name[0] != '.' && n > s && strcmp(name + n - s, SUFFIX) == 0;
+}
+
+/* The fixed-width progress line; false when a value does not fit its width. */
+static bool progress_line(char out[64], int done, int total, double started) {
+    return snprintf(out, 64, "progress %09d %09d %017.3f\n", done, total, started) == PROGRESS_LINE;
+}
+
+/* Files nobody holds belong to killed invocations. Taking the lock before unlinking means
+ * a live invocation's file is never removed. */
+static void remove_dead(const char *folder) {
+    DIR *d = opendir(folder);
+    if (d == NULL) return;
+    struct dirent *ent;
+    char path[1400];
+    while ((ent = readdir(d)) != NULL) {
+        if (!is_record(ent->d_name)) continue;
+        snprintf(path, sizeof path, "%s/%s", folder, ent->d_name);
+        pl_lock lock;
+        bool held;
+        if (pl_lock_try(path, &lock, &held, NULL) != PL_OK || !held) continue;
+        unlink(path);
+        pl_lock_release(&lock);
+    }
+    closedir(d);
+}
+
+/* Whether the held lock is on the file path names now (a dead-file sweep of another
+ * invocation may have unlinked it between our open and our lock). */
+static bool lock_is_on(const pl_lock *lock, const char *path) {
+    struct stat a, b;
+    return fstat(lock->fd, &a) == 0 && stat(path, &b) == 0 && a.st_ino == b.st_ino &&
+           a.st_dev == b.st_dev;
+}
+
+pl_status pl_invocation_begin(const char *exp_dir, const char *const *run_ids, int n_runs,
+                              int nodes_total, pl_invocation *inv, pl_error *err) {
+    memset(inv, 0, sizeof *inv);
+    inv->lock.fd = -1;
+    char folder[1100], host[128];
+    folder_of(exp_dir, folder, sizeof folder);
+    PL_TRY(pl_mkdirs(folder, err));
+    remove_dead(folder);
+    if (gethostname(host, sizeof host) != 0 || host[0] == '\0') snprintf(host, sizeof host, "host");
+    host[sizeof host - 1] = '\0';
+    for (char *c = host; *c; c++)
+        if (*c == '/') *c = '_';
+    inv->started = pl_wall_time();
+    inv->nodes_total = nodes_total;
+    for (int attempt = 0;; attempt++) {
+        snprintf(inv->path, sizeof inv->path, "%s/%s-%ld-%.0f-%d%s", folder, host, (long)getpid(),
+                 inv->started * 1e6, attempt, SUFFIX);
+        bool held;
+        PL_TRY(pl_lock_try(inv->path, &inv->lock, &held, err));
+        if (held && lock_is_on(&inv->lock, inv->path)) break;
+        pl_lock_release(&inv->lock);
+        if (attempt == 3)
+            return PL_ERROR(err, PL_ERR_IO, "cannot keep a lock on %s (another process removes "
+                            "it)", inv->path);
+    }
+    /* The content goes in through a second descriptor: closing it keeps the lock, which
+     * belongs to the first description (open-file-description locks). */
+    FILE *f = fopen(inv->path, "w");
+    if (f == NULL) {
+        pl_status st = PL_ERROR(err, PL_ERR_IO, "cannot write %s: %s", inv->path, strerror(errno));
+        pl_invocation_end(inv);
+        return st;
+    }
+    char line[64];
+    if (!progress_line(line, 0, nodes_total, inv->started)) progress_line(line, 0, 0, 0.0);
+    fputs(line, f);
+    for (int r = 0; r < n_runs; r++) fprintf(f, "%s\n", run_ids[r]);
+    if (fclose(f) != 0) {
+        pl_status st = PL_ERROR(err, PL_ERR_IO, "cannot write %s", inv->path);
+        pl_invocation_end(inv);
+        return st;
+    }
+    return PL_OK;
+}
+
+void pl_invocation_progress(pl_invocation *inv, int nodes_done) {
+    if (inv->lock.fd < 0) return;
+    char line[64];
+    if (!progress_line(line, nodes_done, inv->nodes_total, inv->started)) return;
+    /* One small write at offset 0 replaces the line whole; the lock's descriptor was opened
+     * read-write. */
+    (void)!pwrite(inv->lock.fd, line, PROGRESS_LINE, 0);
+}
+
+void pl_invocation_end(pl_invocation *inv) {
+    if (inv->lock.fd < 0) return;
+    unlink(inv->path); /* while still holding the lock, so no one reads a dead record */
+    pl_lock_release(&inv->lock);
+}
+
+static pl_status add_run(pl_live_invocations *live, const char *id, size_t len, pl_error *err) {
+    if (live->n_runs == live->cap_runs) {
+        int cap = live->cap_runs ? 2 * live->cap_runs : 64;
+        char **grown = pl_realloc(live->runs, (size_t)cap, sizeof *grown, err);
+        if (grown == NULL) return PL_ERR_NOMEM;
+        live->runs = grown, live->cap_runs = cap;
+    }
+    char *copy = pl_alloc(len + 1, 1, err);
+    if (copy == NULL) return PL_ERR_NOMEM;
+    memcpy(copy, id, len);
+    live->runs[live->n_runs++] = copy;
+    return PL_OK;
+}
+
+/* One live record: its progress line and its run ids. */
+static pl_status read_record(const char *path, pl_live_invocations *live, pl_error *err) {
+    char *text;
+    size_t len;
+    if (pl_read_file(path, &text, &len, NULL) != PL_OK) return PL_OK; /* ended meanwhile */
+    int done = 0, total = 0;
+    double started = 0.0;
+    pl_status st = PL_OK;
+    if (sscanf(text, "progress %d %d %lf", &done, &total, &started) == 3) {
+        live->n_live++;
+        live->nodes_done += done, live->nodes_total += total;
+        if (live->started == 0.0 || started < live->started) live->started = started;
+        for (char *line = strchr(text, '\n'); line != NULL && st == PL_OK;) {
+            char *start = line + 1, *end = strchr(start, '\n');
+            if (end == NULL) break; /* a line still being written */
+            if (end > start) st = add_run(live, start, (size_t)(end - start), err);
+            line = end;
+        }
+    }
+    pl_free(text);
+    return st;
+}
+
+pl_status pl_invocations_read(const char *exp_dir, pl_live_invocations *out, pl_error *err) {
+    memset(out, 0, sizeof *out);
+    char folder[1100], path[1400];
+    folder_of(exp_dir, folder, sizeof folder);
+    DIR *d = opendir(folder);
+    if (d == NULL) return PL_OK;
+    struct dirent *ent;
+    pl_status st = PL_OK;
+    while (st == PL_OK && (ent = readdir(d)) != NULL) {
+        if (!is_record(ent->d_name)) continue;
+        snprintf(path, sizeof path, "%s/%s", folder, ent->d_name);
+        bool held = false;
+        if (pl_lock_query(path, &held, NULL) != PL_OK || !held) continue;
+        st = read_record(path, out, err);
+    }
+    closedir(d);
+    if (st != PL_OK) pl_invocations_free(out);
+    return st;
+}
+
+bool pl_invocations_plan(const pl_live_invocations *live, const char *run_id) {
+    for (int i = 0; i < live->n_runs; i++)
+        if (strcmp(live->runs[i], run_id) == 0) return true;
+    return false;
+}
+
+void pl_invocations_free(pl_live_invocations *live) {
+    for (int i = 0; i < live->n_runs; i++) pl_free(live->runs[i]);
+    pl_free(live->runs);
+    memset(live, 0, sizeof *live);
+}
