@@ -1,7 +1,10 @@
 /* bench_train.c - throughput of one full training step (forward, backward, AdamW) of the
- * prunelab VLM on a real fashion-scenes batch; the C half of `make bench-train`.
+ * prunelab VLM on a real fashion-scenes batch; the C half of `make bench-train`, and the
+ * program bench/profile_train.sh profiles.
  *
- *   bench_train PRESET [BATCH] [STEPS]   prints "samples_per_s <value>" last */
+ *   bench_train PRESET [BATCH] [STEPS]   prints the median time of each phase (zeroing the
+ *                                        gradients, forward, backward, AdamW), then
+ *                                        "samples_per_s <value>" (best step) last */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -13,6 +16,31 @@
 #include "data/tokenizer.h"
 #include "model/vlm.h"
 #include "tune/optimizer.h"
+
+enum { PHASES = 4, MAX_STEPS = 1000 };
+static const char *const PHASE_NAMES[PHASES] = {"zero_grad", "forward", "backward", "adamw"};
+
+static int cmp_double(const void *a, const void *b) {
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n) {
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* Under bench/profile_train.sh, perf starts disabled and is switched on for the timed steps
+ * only (not data loading, allocation or the warm-up steps) through its control FIFO, whose
+ * path PL_PERF_CTL names. */
+static void perf_control(const char *command) {
+    const char *path = getenv("PL_PERF_CTL");
+    if (path == NULL) return;
+    FILE *f = fopen(path, "w");
+    if (f == NULL) return;
+    fprintf(f, "%s\n", command);
+    fclose(f);
+}
 
 static void adamw_all(vlm *m, pl_buffer *mom, pl_buffer *vel, int t) {
     adamw_config ac = {0.9f, 0.999f, 1e-8f, 0.01f};
@@ -26,6 +54,11 @@ int main(int argc, char **argv) {
     pl_startup(argv);
     const char *preset = argc > 1 ? argv[1] : "tiny";
     int batch = argc > 2 ? atoi(argv[2]) : 32, steps = argc > 3 ? atoi(argv[3]) : 20;
+    if (batch < 1 || steps < 1 || steps > MAX_STEPS) {
+        fprintf(stderr, "usage: bench_train PRESET [BATCH >= 1] [STEPS in 1..%d]\n", MAX_STEPS);
+        return 2;
+    }
+    static double phase_s[PHASES][MAX_STEPS];
     pl_error err;
     pl_data_config dc;
     pl_data_config_default(&dc);
@@ -45,16 +78,29 @@ int main(int argc, char **argv) {
     weight_set w = vlm_weights(&m, 0, 1);
     double best = 1e30;
     for (int s = 0; s < steps + 3; s++) {
-        double t0 = pl_now();
+        double t[PHASES + 1];
+        t[0] = pl_now();
         vlm_zero_grad(&m);
+        t[1] = pl_now();
         vlm_forward(&m, &w, &in, (vlm_loss_weights){.task_weight = 1.0f, .aux_weight = 0.5f, .bridge_aux_weight = 0.5f});
+        t[2] = pl_now();
         vlm_backward(&m, &w);
+        t[3] = pl_now();
         adamw_all(&m, &mom, &vel, s + 1);
-        double dt = pl_now() - t0;
-        if (s >= 3 && dt < best) best = dt; /* first steps warm caches and thread pools */
+        t[4] = pl_now();
+        if (s == 2) perf_control("enable");
+        if (s < 3) continue; /* first steps warm caches and thread pools */
+        for (int p = 0; p < PHASES; p++) phase_s[p][s - 3] = t[p + 1] - t[p];
+        if (t[4] - t[0] < best) best = t[4] - t[0];
     }
+    perf_control("disable");
     printf("prunelab %s batch %d threads %d kernels %s: best step %.2f ms\n", preset, batch,
            pl_threads_get(), pl_blas_core_name(), best * 1e3);
+    double total = 0.0, med[PHASES];
+    for (int p = 0; p < PHASES; p++) total += med[p] = median(phase_s[p], steps);
+    for (int p = 0; p < PHASES; p++)
+        printf("phase %-9s %8.2f ms  %5.1f %%  (median of %d steps)\n", PHASE_NAMES[p],
+               med[p] * 1e3, 100.0 * med[p] / total, steps);
     printf("samples_per_s %.1f\n", batch / best);
     return 0;
 fail:
