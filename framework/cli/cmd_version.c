@@ -12,8 +12,8 @@ int cmd_version(int argc, char **argv) {
     (void)argc, (void)argv;
     printf("prunelab %s\n", PRUNELAB_VERSION);
     printf("openblas: %s (kernels: %s)\n", pl_blas_config(), pl_blas_core_name());
-    const char *wait = getenv("OMP_WAIT_POLICY");
-    printf("threads: %d of %d cores (OpenMP wait policy: %s)\n", pl_threads_get(), pl_cores(),
-           wait ? wait : "default");
+    const char *wait = getenv("OMP_WAIT_POLICY"), *spin = getenv("GOMP_SPINCOUNT");
+    printf("threads: %d of %d cores (OpenMP wait policy: %s, spin count: %s)\n", pl_threads_get(),
+           pl_cores(), wait ? wait : "default", spin ? spin : "default");
     return 0;
 }

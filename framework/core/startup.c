@@ -15,7 +15,7 @@ void pl_startup(char **argv) {
     const char *coretype = pl_blas_better_coretype();
     if (coretype != NULL && setenv("OPENBLAS_CORETYPE", coretype, 1) == 0) changed = 1;
     if (getenv("OMP_WAIT_POLICY") == NULL && getenv("GOMP_SPINCOUNT") == NULL &&
-        setenv("OMP_WAIT_POLICY", "passive", 1) == 0)
+        setenv("GOMP_SPINCOUNT", PL_GOMP_SPINCOUNT, 1) == 0)
         changed = 1;
     if (!changed || setenv("PRUNELAB_STARTED", "1", 1) != 0) return;
     execv("/proc/self/exe", argv);
