@@ -42,12 +42,17 @@ static void perf_control(const char *command) {
     fclose(f);
 }
 
-static void adamw_all(vlm *m, pl_buffer *mom, pl_buffer *vel, int t) {
+/* The training loop's optimizer step on every tensor: the gradient norm, then AdamW (the
+ * norm's clipping factor is left at 1). */
+static void adamw_all(vlm *m, pl_buffer *mom, pl_buffer *vel, adamw_tensor *list, double *partials, int t) {
     adamw_config ac = {0.9f, 0.999f, 1e-8f, 0.01f};
-    for (int i = 0; i < m->index.layout.count; i++)
-        adamw_update(pl_buffer_view(&m->params, i), pl_buffer_view(&m->grads, i),
-                     pl_buffer_view(mom, i), pl_buffer_view(vel, i), NULL,
-                     m->index.layout.tensors[i].count, 1e-3f, &ac, t);
+    const int count = m->index.layout.count;
+    for (int i = 0; i < count; i++)
+        list[i] = (adamw_tensor){pl_buffer_view(&m->params, i), pl_buffer_view(&m->grads, i),
+                                 pl_buffer_view(mom, i), pl_buffer_view(vel, i), NULL,
+                                 m->index.layout.tensors[i].count, ac.weight_decay, t};
+    (void)grad_sum_squares_many(list, count, partials);
+    adamw_update_many(list, count, 1.0f, 1e-3f, &ac);
 }
 
 int main(int argc, char **argv) {
@@ -73,6 +78,12 @@ int main(int argc, char **argv) {
         pl_buffer_alloc(&mom, &m.index.layout, &err) || pl_buffer_alloc(&vel, &m.index.layout, &err) ||
         pl_data_fill_batch(&d, PL_SPLIT_TRAIN, 0, batch, &b, &err))
         goto fail;
+    adamw_tensor *list = calloc((size_t)m.index.layout.count, sizeof *list);
+    double *partials = calloc((size_t)m.index.layout.total / 4096 + (size_t)m.index.layout.count + 1, sizeof *partials);
+    if (list == NULL || partials == NULL) {
+        fprintf(stderr, "bench_train: out of memory\n");
+        return 1;
+    }
     vlm_init(&m, 1);
     vlm_input in = {.images = b.images, .tokens = b.tokens, .targets = b.targets, .cells = b.cells, .batch = batch};
     weight_set w = vlm_weights(&m, 0, 1);
@@ -86,7 +97,7 @@ int main(int argc, char **argv) {
         t[2] = pl_now();
         vlm_backward(&m, &w);
         t[3] = pl_now();
-        adamw_all(&m, &mom, &vel, s + 1);
+        adamw_all(&m, &mom, &vel, list, partials, s + 1);
         t[4] = pl_now();
         if (s == 2) perf_control("enable");
         if (s < 3) continue; /* first steps warm caches and thread pools */

@@ -8,28 +8,52 @@
 
 enum { ELEMS_PER_CHUNK = 4096 }; /* items per partial sum of the gradient norm */
 
+/* Bias correction 1 − β^t, computed in double so large t stays accurate. */
+static float bias_correction(float beta, int t) { return (float)(1.0 - pow((double)beta, (double)t)); }
+
+/* AdamW on element i. Both entry points run exactly this, so the fused step and the
+ * per-tensor one give the same bits. */
+static inline void adamw_element(float *param, float g, float *m, float *v, const float *mask,
+                                 size_t i, float lr, float b1, float b2, float eps, float wd,
+                                 float c1, float c2) {
+    if (mask != NULL && mask[i] == 0.0f) { /* pruned: weight and moments pinned at 0 */
+        param[i] = 0.0f;
+        m[i] = 0.0f;
+        v[i] = 0.0f;
+        return;
+    }
+    const float mi = b1 * m[i] + (1.0f - b1) * g;
+    const float vi = b2 * v[i] + (1.0f - b2) * g * g;
+    m[i] = mi;
+    v[i] = vi;
+    const float mhat = mi / c1, vhat = vi / c2;
+    /* p ← p − lr·(m̂/(√v̂ + ε) + wd·p): decay acts on p itself, not through the moments */
+    param[i] -= lr * (mhat / (sqrtf(vhat) + eps) + wd * param[i]);
+}
+
 void adamw_update(float *param, const float *grad, float *m, float *v, const float *mask,
                   size_t n, float lr, const adamw_config *cfg, int t) {
     const float b1 = cfg->beta1, b2 = cfg->beta2, eps = cfg->eps, wd = cfg->weight_decay;
-    /* Bias corrections 1 − β^t, computed in double so large t stays accurate. */
-    const float c1 = (float)(1.0 - pow((double)b1, (double)t));
-    const float c2 = (float)(1.0 - pow((double)b2, (double)t));
+    const float c1 = bias_correction(b1, t), c2 = bias_correction(b2, t);
 #pragma omp parallel for schedule(static)
-    for (size_t i = 0; i < n; i++) {
-        if (mask != NULL && mask[i] == 0.0f) { /* pruned: weight and moments pinned at 0 */
-            param[i] = 0.0f;
-            m[i] = 0.0f;
-            v[i] = 0.0f;
-            continue;
+    for (size_t i = 0; i < n; i++) adamw_element(param, grad[i], m, v, mask, i, lr, b1, b2, eps, wd, c1, c2);
+}
+
+void adamw_update_many(const adamw_tensor *ts, int count, float grad_factor, float lr,
+                       const adamw_config *cfg) {
+    const float b1 = cfg->beta1, b2 = cfg->beta2, eps = cfg->eps;
+    /* One team for every tensor: each thread takes its static share of each tensor and goes
+     * on to the next without waiting (nowait); elementwise, so the split changes nothing. */
+#pragma omp parallel
+    for (int k = 0; k < count; k++) {
+        const adamw_tensor *x = &ts[k];
+        const float c1 = bias_correction(b1, x->t), c2 = bias_correction(b2, x->t);
+#pragma omp for schedule(static) nowait
+        for (size_t i = 0; i < x->n; i++) {
+            float g = x->grad[i];
+            if (grad_factor != 1.0f) x->grad[i] = g = g * grad_factor; /* as grad_scale */
+            adamw_element(x->param, g, x->m, x->v, x->mask, i, lr, b1, b2, eps, x->weight_decay, c1, c2);
         }
-        const float g = grad[i];
-        const float mi = b1 * m[i] + (1.0f - b1) * g;
-        const float vi = b2 * v[i] + (1.0f - b2) * g * g;
-        m[i] = mi;
-        v[i] = vi;
-        const float mhat = mi / c1, vhat = vi / c2;
-        /* p ← p − lr·(m̂/(√v̂ + ε) + wd·p): decay acts on p itself, not through the moments */
-        param[i] -= lr * (mhat / (sqrtf(vhat) + eps) + wd * param[i]);
     }
 }
 
@@ -42,6 +66,40 @@ static double squares_partial(const void *ctx, size_t i0, size_t i1) {
 
 double grad_sum_squares(const float *grad, size_t n) {
     return pl_sum_chunked(n, ELEMS_PER_CHUNK, squares_partial, grad);
+}
+
+static size_t chunks_of(size_t n) { return (n + ELEMS_PER_CHUNK - 1) / ELEMS_PER_CHUNK; }
+
+size_t grad_sum_squares_chunks(const adamw_tensor *ts, int count) {
+    size_t total = 0;
+    for (int k = 0; k < count; k++) total += chunks_of(ts[k].n);
+    return total;
+}
+
+double grad_sum_squares_many(const adamw_tensor *ts, int count, double *partials) {
+#pragma omp parallel
+    {
+        size_t first = 0; /* every thread walks the same offsets */
+        for (int k = 0; k < count; k++) {
+            const size_t n = ts[k].n, chunks = chunks_of(n);
+#pragma omp for schedule(static) nowait
+            for (size_t ch = 0; ch < chunks; ch++) {
+                const size_t i0 = ch * ELEMS_PER_CHUNK;
+                partials[first + ch] = squares_partial(ts[k].grad, i0, i0 + ELEMS_PER_CHUNK < n ? i0 + ELEMS_PER_CHUNK : n);
+            }
+            first += chunks;
+        }
+    }
+    /* Each tensor's chunks added in order from 0, as pl_sum_chunked does, then the tensors'
+     * sums in order, as a loop over grad_sum_squares does. */
+    double sq = 0.0;
+    size_t at = 0;
+    for (int k = 0; k < count; k++) {
+        double t = 0.0;
+        for (size_t ch = 0, chunks = chunks_of(ts[k].n); ch < chunks; ch++) t += partials[at++];
+        sq += t;
+    }
+    return sq;
 }
 
 float grad_clip_factor(double total_sq, float max_norm) {

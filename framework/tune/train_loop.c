@@ -61,31 +61,52 @@ void train_target_free(train_target *t) {
 typedef struct {
     pl_buffer m, v;      /* AdamW moments over the target's layout */
     int t[MODULE_COUNT]; /* AdamW steps taken per module (bias correction) */
+    adamw_tensor *step;  /* the tensors one optimizer step updates (layout count) */
+    double *partials;    /* the gradient norm's partial sums (every tensor's chunks) */
 } adam_state;
 
 /* Clips the gradients of the tensors in ph's modules to s->clip and applies one AdamW step
- * to them. Returns the gradient norm before clipping. */
+ * to them, all in two parallel regions (tune/optimizer.h). Returns the gradient norm before
+ * clipping. */
 static double optimizer_step(const train_target *tg, adam_state *st, const train_schedule *s,
                              const train_loop_phase *ph, float lr) {
     const pl_layout *lay = tg->layout;
-    double sq = 0.0;
-    for (int i = 0; i < lay->count; i++)
-        if (ph->train_mask & (1u << tg->module[i]))
-            sq += grad_sum_squares(pl_buffer_view(tg->grads, i), lay->tensors[i].count);
-    const float factor = s->clip > 0 ? grad_clip_factor(sq, s->clip) : 1.0f;
     for (int mod = 0; mod < MODULE_COUNT; mod++)
         if (ph->train_mask & (1u << mod)) st->t[mod]++;
+    int count = 0;
     for (int i = 0; i < lay->count; i++) {
         if (!(ph->train_mask & (1u << tg->module[i]))) continue;
-        const size_t n = lay->tensors[i].count;
-        float *g = pl_buffer_view(tg->grads, i);
-        if (factor != 1.0f) grad_scale(g, n, factor);
-        adamw_config ac = s->adam;
-        if (!tg->decayed[i]) ac.weight_decay = 0.0f;
-        adamw_update(pl_buffer_view(tg->values, i), g, pl_buffer_view(&st->m, i),
-                     pl_buffer_view(&st->v, i), tg->mask[i], n, lr, &ac, st->t[tg->module[i]]);
+        st->step[count++] = (adamw_tensor){
+            .param = pl_buffer_view(tg->values, i), .grad = pl_buffer_view(tg->grads, i),
+            .m = pl_buffer_view(&st->m, i), .v = pl_buffer_view(&st->v, i), .mask = tg->mask[i],
+            .n = lay->tensors[i].count, .weight_decay = tg->decayed[i] ? s->adam.weight_decay : 0.0f,
+            .t = st->t[tg->module[i]]};
     }
+    const double sq = grad_sum_squares_many(st->step, count, st->partials);
+    const float factor = s->clip > 0 ? grad_clip_factor(sq, s->clip) : 1.0f;
+    adamw_update_many(st->step, count, factor, lr, &s->adam);
     return sqrt(sq);
+}
+
+/* The optimizer's state and scratch for a target's layout. */
+static pl_status adam_state_alloc(adam_state *st, const train_target *tg, pl_error *err) {
+    memset(st, 0, sizeof *st);
+    const pl_layout *lay = tg->layout;
+    PL_TRY(pl_buffer_alloc(&st->m, lay, err));
+    PL_TRY(pl_buffer_alloc(&st->v, lay, err));
+    if ((st->step = pl_alloc((size_t)lay->count + 1, sizeof *st->step, err)) == NULL) return PL_ERR_NOMEM;
+    size_t chunks = 0;
+    for (int i = 0; i < lay->count; i++)
+        chunks += grad_sum_squares_chunks(&(adamw_tensor){.n = lay->tensors[i].count}, 1);
+    if ((st->partials = pl_alloc(chunks + 1, sizeof *st->partials, err)) == NULL) return PL_ERR_NOMEM;
+    return PL_OK;
+}
+
+static void adam_state_free(adam_state *st) {
+    pl_buffer_free(&st->m);
+    pl_buffer_free(&st->v);
+    pl_free(st->step);
+    pl_free(st->partials);
 }
 
 /* ---- logging -------------------------------------------------------------------------- */
@@ -269,14 +290,11 @@ pl_status train_loop_run(vlm *m, const weight_set *w, train_target *target,
         return PL_ERROR(err, PL_ERR_CONFIG, "%s.train_samples = %lld must be at least one batch "
                         "(%d samples)", s->stage, (long long)s->sample_budget, s->batch_size);
     adam_state st;
-    memset(&st, 0, sizeof st);
     pl_batch batch;
     PL_TRY(pl_data_batch_alloc(d, &batch, s->batch_size, err));
-    pl_status rc = pl_buffer_alloc(&st.m, target->layout, err);
-    if (rc == PL_OK) rc = pl_buffer_alloc(&st.v, target->layout, err);
+    pl_status rc = adam_state_alloc(&st, target, err);
     if (rc == PL_OK) rc = train(m, w, target, &st, s, hooks, d, &batch, sink, err);
-    pl_buffer_free(&st.m);
-    pl_buffer_free(&st.v);
+    adam_state_free(&st);
     pl_batch_free(&batch);
     return rc;
 }
