@@ -10,7 +10,8 @@
 #   make demo-asan  the quickstart in miniature with prunelab built under ASan + UBSan (CI)
 #   make deps       install the Debian packages prunelab needs (apt-get; root or sudo)
 #   make bench-kernels   linear-layer throughput vs raw SGEMM vs the FP32 peak
-#   make bench-train     one training step, C vs the PyTorch twin (tiny, small)
+#   make bench-train     one training step, C vs the PyTorch twin (tiny, small, base); sweep throughput
+#   make profile-train   where a training step's time goes, by kernel (perf; PRESET=small)
 #   make bench-memory    finetune peak RSS: default teacher vs a teacher checkpoint (MODEL=tiny|small)
 #   make bench-decode    greedy decoding of the small teacher, KV cache vs full recomputation
 #   make bench-distill   a distill step of the small teacher's even student vs a lambda = 0 step
@@ -54,7 +55,7 @@ DEB_PACKAGES := gcc make libyaml-dev libhdf5-dev hdf5-tools libopenblas-openmp-d
                 libcriterion-dev gnuplot-nox zlib1g-dev libssl-dev dataset-fashion-mnist \
                 libopenmpi-dev openmpi-bin
 
-.PHONY: all demo demo-asan demo-asan-run figures deps test test-asan test-slurm test-mpi bench-kernels bench-train bench-memory bench-decode bench-distill fuzz campaigns clean reference-fixtures
+.PHONY: all demo demo-asan demo-asan-run figures deps test test-asan test-slurm test-mpi bench-kernels bench-train profile-train bench-memory bench-decode bench-distill fuzz campaigns clean reference-fixtures
 .DEFAULT_GOAL := all
 
 all: $(BIN)
@@ -166,11 +167,19 @@ $(BUILD)/bench/%: bench/%.c $(LIB) | deps
 bench-kernels: $(BUILD)/bench/bench_kernels
 	$(BUILD)/bench/bench_kernels
 
-# C training step vs the PyTorch twin (installs python3-torch and bc when missing).
-bench-train: $(BUILD)/bench/bench_train
+# C training step vs the PyTorch twin (installs python3-torch and bc when missing), then
+# sweep throughput by engine setting (jobs 2 x threads 1 against 1 x 1 and 1 x 2).
+bench-train: $(BUILD)/bench/bench_train $(BIN)
 	@for p in python3-torch bc; do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$p; }; done
-	bench/bench_train.sh $(BUILD)/bench/bench_train tiny small
+	bench/bench_train.sh $(BUILD)/bench/bench_train tiny small base
+	bench/bench_sweep.sh $(BIN)
+
+# A perf profile of the timed training steps, grouped by kernel (installs linux-perf if missing).
+PRESET ?= small
+profile-train: $(BUILD)/bench/bench_train
+	@command -v perf >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq linux-perf; }
+	bench/profile_train.sh $(BUILD)/bench/bench_train $(PRESET) 32 30
 
 # Peak memory of finetune with the default teacher (same weights) vs a teacher checkpoint.
 MODEL ?= tiny
