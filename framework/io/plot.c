@@ -18,8 +18,10 @@
 
 /* Okabe-Ito: distinguishable with the common colour-vision deficiencies (yellow left out:
  * too faint on white). */
+/* Okabe-Ito's eight, then four of Tol's muted colours for figures with more series. */
 static const char *const CATEGORICAL[] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7",
-                                          "#E69F00", "#56B4E9", "#000000", "#999999"};
+                                          "#E69F00", "#56B4E9", "#000000", "#999999",
+                                          "#882255", "#117733", "#332288", "#AA4499"};
 /* viridis, sampled; sequential series run from dark to light (the end stops short of the
  * yellow, which vanishes on white) */
 static const double VIRIDIS[][3] = {{68, 1, 84}, {59, 82, 139}, {33, 145, 140}, {94, 201, 98}, {190, 215, 40}};
