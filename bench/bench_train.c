@@ -113,6 +113,8 @@ int main(int argc, char **argv) {
         printf("phase %-9s %8.2f ms  %5.1f %%  (median of %d steps)\n", PHASE_NAMES[p],
                med[p] * 1e3, 100.0 * med[p] / total, steps);
     printf("samples_per_s %.1f\n", batch / best);
+    free(list);
+    free(partials);
     return 0;
 fail:
     pl_error_print(stderr, &err);

@@ -46,4 +46,4 @@ awk '
 ' "$dir/flat.txt" | sort -rn
 echo
 echo "top 15 symbols:"
-head -15 "$dir/flat.txt" | awk '{ printf "%6.2f %%  %s %s\n", $1, $2, $3 }'
+head -15 "$dir/flat.txt" | awk '{ line = sprintf("%6.2f %%  %s", $1, $2); for (i = 3; i <= NF; i++) line = line " " $i; print line }'

@@ -9,6 +9,9 @@
 #include "engine/lock.h"
 #include "engine/status.h"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 static const char *const FAST[] = {"engine.threads=1"};
 
 /* The engine's log of one sweep (free it). */
@@ -113,6 +116,20 @@ Test(engine_progress, status_tells_waiting_from_interrupted) {
     cr_expect(pl_invocations_plan(&live, id));
     cr_expect_not(pl_invocations_plan(&live, "000000000000"));
     pl_invocations_free(&live);
+    /* A forked child (engine.isolation: process) neither ends the record nor keeps it alive. */
+    pid_t child = fork();
+    cr_assert_geq(child, 0);
+    if (child == 0) {
+        pl_invocation_end(&inv);
+        pl_invocation_leave(&inv);
+        _exit(0);
+    }
+    int wstatus;
+    cr_assert_eq(waitpid(child, &wstatus, 0), child);
+    cr_expect(pl_file_exists(inv.path), "a child's end leaves the owner's record");
+    bool held = false;
+    cr_expect_eq(pl_lock_query(inv.path, &held, &err), PL_OK);
+    cr_expect(held, "the owner still holds the record's lock");
     char *waiting = status_with_running_run(dir, 3600, false, id, sizeof id);
     cr_expect_not_null(strstr(waiting, "7 done, 1 running (1 of them waiting), 0 failed"), "%s", waiting);
     snprintf(want, sizeof want, "  waiting  %s  for a stage or a job slot", id);

@@ -3,7 +3,11 @@
 #include <criterion/criterion.h>
 #include <math.h>
 
+#include "core/threads.h"
 #include "tune/optimizer.h"
+
+#include <stdlib.h>
+#include <string.h>
 
 Test(optimizer, adamw_two_hand_computed_steps) {
     /* lr 0.1, β1 0.9, β2 0.999, ε 1e-8, wd 0.01, p0 = 1.
@@ -66,4 +70,58 @@ Test(optimizer, warmup_cosine_schedule) {
     cr_assert_float_eq(lr_schedule(110, 110, 10, 1e-3f, 1e-4f), 1e-4f, 1e-9);
     cr_assert_float_eq(lr_schedule(500, 110, 10, 1e-3f, 1e-4f), 1e-4f, 1e-9);
     cr_assert_float_eq(lr_schedule(3, 100, 0, 1e-3f, 0.0f), 1e-3f * 0.5f * (1.0f + cosf(3.14159265f * 0.03f)), 1e-9);
+}
+
+/* The fused whole-model step gives the bits of the per-tensor sequence it replaced
+ * (grad_sum_squares per tensor summed in order, grad_scale, adamw_update), on tensors of
+ * several norm chunks (4096 values) and of one, masked and not, decayed and not, at 1 and 2
+ * threads. */
+Test(optimizer, fused_step_matches_per_tensor_steps) {
+    enum { K = 4 };
+    const size_t sizes[K] = {10000, 128, 4096, 8193};
+    const adamw_config cfg = {0.9f, 0.999f, 1e-8f, 0.01f};
+    for (int threads = 1; threads <= 2; threads++) {
+        pl_threads_set(threads);
+        float *a[K][4], *b[K][4], *mask[K];
+        adamw_tensor ts[K];
+        unsigned seed = 7;
+        for (int k = 0; k < K; k++) {
+            mask[k] = k % 2 ? NULL : malloc(sizes[k] * sizeof(float));
+            for (int r = 0; r < 4; r++) {
+                a[k][r] = malloc(sizes[k] * sizeof(float));
+                b[k][r] = malloc(sizes[k] * sizeof(float));
+                for (size_t i = 0; i < sizes[k]; i++) {
+                    seed = seed * 1103515245u + 12345u;
+                    const float x = (float)((seed >> 8) & 0xffff) / 65536.0f - 0.5f;
+                    a[k][r][i] = b[k][r][i] = r == 3 ? x * x : x; /* v must be >= 0 */
+                }
+            }
+            if (mask[k])
+                for (size_t i = 0; i < sizes[k]; i++) mask[k][i] = (i % 3) ? 1.0f : 0.0f;
+            ts[k] = (adamw_tensor){b[k][0], b[k][1], b[k][2], b[k][3], mask[k], sizes[k],
+                                   k == 1 ? 0.0f : cfg.weight_decay, 3 + k};
+        }
+        double sq = 0.0;
+        for (int k = 0; k < K; k++) sq += grad_sum_squares(a[k][1], sizes[k]);
+        double partials[16];
+        cr_assert_leq(grad_sum_squares_chunks(ts, K), 16);
+        const double fused_sq = grad_sum_squares_many(ts, K, partials);
+        cr_expect(memcmp(&sq, &fused_sq, sizeof sq) == 0, "%d threads: norm %.17g vs %.17g", threads, fused_sq, sq);
+        const float factor = 0.37f;
+        for (int k = 0; k < K; k++) {
+            grad_scale(a[k][1], sizes[k], factor);
+            adamw_config c = cfg;
+            c.weight_decay = ts[k].weight_decay;
+            adamw_update(a[k][0], a[k][1], a[k][2], a[k][3], mask[k], sizes[k], 1e-2f, &c, ts[k].t);
+        }
+        adamw_update_many(ts, K, factor, 1e-2f, &cfg);
+        for (int k = 0; k < K; k++)
+            for (int r = 0; r < 4; r++) {
+                cr_expect(memcmp(a[k][r], b[k][r], sizes[k] * sizeof(float)) == 0,
+                          "%d threads: tensor %d role %d differs", threads, k, r);
+                free(a[k][r]);
+                free(b[k][r]);
+            }
+        for (int k = 0; k < K; k++) free(mask[k]);
+    }
 }

@@ -98,13 +98,13 @@ static int show(int argc, char **argv) {
     }
     /* A user's split may hold fewer samples than the default 4 (or than --n asks for): show
      * what there is, and say so. */
-    const int64_t size = pl_data_split_size(&data, split);
-    if (first >= size) {
+    const int64_t size = pl_data_split_size(&data, split); /* 0: the fill below says why */
+    if (size > 0 && first >= size) {
         (void)PL_ERROR(&err, PL_ERR_CONFIG, "--index %lld is past the end of the %s split, "
                        "which holds %lld samples", first, split_name, (long long)size);
         goto done;
     }
-    if (first + n > size) {
+    if (size > 0 && first + n > size) {
         const int have = (int)(size - first);
         printf("(the %s split holds %lld samples: showing %d of the %d asked for)\n", split_name,
                (long long)size, have, n);

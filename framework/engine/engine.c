@@ -320,17 +320,24 @@ static pl_status check_cached_entries(engine_ctx *e, pl_error *err) {
 }
 
 /* Records the runs this invocation plans and the nodes it will run where `prunelab status`
- * finds them (engine/invocation.h). */
-static pl_status begin_invocation(engine_ctx *e, const bool *todo, pl_error *err) {
-    const char **ids = pl_alloc((size_t)e->exp->n_runs + 1, sizeof *ids, err);
-    if (ids == NULL) return PL_ERR_NOMEM;
+ * finds them (engine/invocation.h). Bookkeeping for status only: when it cannot be written
+ * the sweep goes on, with a warning. */
+static void begin_invocation(engine_ctx *e, const bool *todo) {
+    pl_error err;
+    pl_error_clear(&err);
+    const char **ids = pl_alloc((size_t)e->exp->n_runs + 1, sizeof *ids, &err);
+    pl_status st = ids ? PL_OK : PL_ERR_NOMEM;
     int n = 0, nodes = 0;
-    for (int r = 0; r < e->exp->n_runs; r++)
+    for (int r = 0; ids && r < e->exp->n_runs; r++)
         if (todo[r]) ids[n++] = e->exp->runs[r].run_id;
     for (int k = 0; k < e->graph.n_nodes; k++) nodes += !e->graph.nodes[k].cached;
-    pl_status st = pl_invocation_begin(e->exp_dir, ids, n, nodes, &e->invocation, err);
+    if (st == PL_OK) st = pl_invocation_begin(e->exp_dir, ids, n, nodes, &e->invocation, &err);
     pl_free(ids);
-    return st;
+    if (st != PL_OK && e->opt->log) {
+        fprintf(e->opt->log, "warning: no invocation record for prunelab status (%s); its "
+                "waiting runs may read as interrupted\n", err.message);
+        fflush(e->opt->log);
+    }
 }
 
 static pl_status run(engine_ctx *e, pl_engine_report *rep, pl_error *err) {
@@ -377,7 +384,7 @@ static pl_status run(engine_ctx *e, pl_engine_report *rep, pl_error *err) {
         else fprintf(e->opt->log, "%d jobs x %d threads\n", e->jobs, e->threads);
         fflush(e->opt->log);
     }
-    if (st == PL_OK && e->graph.n_nodes > 0) st = begin_invocation(e, todo, err);
+    if (st == PL_OK && e->graph.n_nodes > 0) begin_invocation(e, todo);
     if (st == PL_OK && e->graph.n_nodes > 0 && !e->opt->mpi) st = engine_open_data(e, todo, err);
     if (st == PL_OK && (e->graph.n_nodes > 0 || e->opt->mpi)) {
         const char *isolation;
@@ -407,6 +414,7 @@ pl_status pl_engine_enqueue(const pl_experiment *exp, const bool *which, FILE *l
     pl_engine_report rep = {0};
     engine_ctx *e = pl_alloc(1, sizeof *e, err);
     if (e == NULL) return PL_ERR_NOMEM;
+    e->invocation.lock.fd = -1; /* not begun */
     e->exp = exp;
     e->opt = &opt;
     bool changed;
@@ -428,6 +436,7 @@ pl_status pl_engine_run(const pl_experiment *exp, const pl_engine_options *opt,
     pl_engine_options none = {0};
     engine_ctx *e = pl_alloc(1, sizeof *e, err);
     if (e == NULL) return PL_ERR_NOMEM;
+    e->invocation.lock.fd = -1; /* not begun */
     e->exp = exp;
     e->opt = opt ? opt : &none;
     memset(report, 0, sizeof *report);

@@ -408,5 +408,6 @@ static pl_status exec_run(engine_ctx *e, int n, pl_error *err) {
 
 pl_status engine_exec_node(void *ctx, int n, pl_error *err) {
     engine_ctx *e = ctx;
+    pl_invocation_leave(&e->invocation); /* only in a forked child (engine/invocation.h) */
     return e->graph.nodes[n].type == PL_NODE_MODEL ? exec_model(e, n, err) : exec_run(e, n, err);
 }

@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/alloc.h"
@@ -58,19 +57,11 @@ static void remove_dead(const char *folder) {
     closedir(d);
 }
 
-/* Whether the held lock is on the file path names now (a dead-file sweep of another
- * invocation may have unlinked it between our open and our lock). */
-static bool lock_is_on(const pl_lock *lock, const char *path) {
-    struct stat a, b;
-    return fstat(lock->fd, &a) == 0 && stat(path, &b) == 0 && a.st_ino == b.st_ino &&
-           a.st_dev == b.st_dev;
-}
-
 pl_status pl_invocation_begin(const char *exp_dir, const char *const *run_ids, int n_runs,
                               int nodes_total, pl_invocation *inv, pl_error *err) {
     memset(inv, 0, sizeof *inv);
     inv->lock.fd = -1;
-    char folder[1100], host[128];
+    char folder[1100], host[128], name[200], tmp[1400];
     folder_of(exp_dir, folder, sizeof folder);
     PL_TRY(pl_mkdirs(folder, err));
     remove_dead(folder);
@@ -80,35 +71,34 @@ pl_status pl_invocation_begin(const char *exp_dir, const char *const *run_ids, i
         if (*c == '/') *c = '_';
     inv->started = pl_wall_time();
     inv->nodes_total = nodes_total;
-    for (int attempt = 0;; attempt++) {
-        snprintf(inv->path, sizeof inv->path, "%s/%s-%ld-%.0f-%d%s", folder, host, (long)getpid(),
-                 inv->started * 1e6, attempt, SUFFIX);
-        bool held;
-        PL_TRY(pl_lock_try(inv->path, &inv->lock, &held, err));
-        if (held && lock_is_on(&inv->lock, inv->path)) break;
-        pl_lock_release(&inv->lock);
-        if (attempt == 3)
-            return PL_ERROR(err, PL_ERR_IO, "cannot keep a lock on %s (another process removes "
-                            "it)", inv->path);
-    }
-    /* The content goes in through a second descriptor: closing it keeps the lock, which
-     * belongs to the first description (open-file-description locks). */
-    FILE *f = fopen(inv->path, "w");
+    inv->owner = getpid();
+    snprintf(name, sizeof name, "%s-%ld-%.0f%s", host, (long)inv->owner, inv->started * 1e6, SUFFIX);
+    snprintf(inv->path, sizeof inv->path, "%s/%s", folder, name);
+    /* Made, locked and filled under a hidden name that readers and the dead-record sweep
+     * skip, then renamed into place: the inode, and so the lock, stay the same, and nobody
+     * sees a record half written or without its lock. */
+    snprintf(tmp, sizeof tmp, "%s/.%s.tmp", folder, name);
+    bool held;
+    PL_TRY(pl_lock_try(tmp, &inv->lock, &held, err));
+    if (!held) return PL_ERROR(err, PL_ERR_IO, "%s is locked by another process", tmp);
+    FILE *f = fopen(tmp, "w"); /* a second description: closing it keeps the lock */
+    pl_status st = PL_OK;
     if (f == NULL) {
-        pl_status st = PL_ERROR(err, PL_ERR_IO, "cannot write %s: %s", inv->path, strerror(errno));
-        pl_invocation_end(inv);
-        return st;
+        st = PL_ERROR(err, PL_ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
+    } else {
+        char line[64];
+        if (!progress_line(line, 0, nodes_total, inv->started)) progress_line(line, 0, 0, 0.0);
+        fputs(line, f);
+        for (int r = 0; r < n_runs; r++) fprintf(f, "%s\n", run_ids[r]);
+        if (fclose(f) != 0) st = PL_ERROR(err, PL_ERR_IO, "cannot write %s", tmp);
     }
-    char line[64];
-    if (!progress_line(line, 0, nodes_total, inv->started)) progress_line(line, 0, 0, 0.0);
-    fputs(line, f);
-    for (int r = 0; r < n_runs; r++) fprintf(f, "%s\n", run_ids[r]);
-    if (fclose(f) != 0) {
-        pl_status st = PL_ERROR(err, PL_ERR_IO, "cannot write %s", inv->path);
-        pl_invocation_end(inv);
-        return st;
+    if (st == PL_OK && rename(tmp, inv->path) != 0)
+        st = PL_ERROR(err, PL_ERR_IO, "cannot rename %s to %s: %s", tmp, inv->path, strerror(errno));
+    if (st != PL_OK) {
+        unlink(tmp);
+        pl_lock_release(&inv->lock);
     }
-    return PL_OK;
+    return st;
 }
 
 void pl_invocation_progress(pl_invocation *inv, int nodes_done) {
@@ -121,9 +111,15 @@ void pl_invocation_progress(pl_invocation *inv, int nodes_done) {
 }
 
 void pl_invocation_end(pl_invocation *inv) {
-    if (inv->lock.fd < 0) return;
+    if (inv->lock.fd < 0 || getpid() != inv->owner) return;
     unlink(inv->path); /* while still holding the lock, so no one reads a dead record */
     pl_lock_release(&inv->lock);
+}
+
+void pl_invocation_leave(pl_invocation *inv) {
+    if (inv->lock.fd < 0 || getpid() == inv->owner) return;
+    close(inv->lock.fd); /* the owner's descriptor keeps the description, and the lock */
+    inv->lock.fd = -1;
 }
 
 static pl_status add_run(pl_live_invocations *live, const char *id, size_t len, pl_error *err) {

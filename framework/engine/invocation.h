@@ -21,6 +21,7 @@
 #define PL_ENGINE_INVOCATION_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "core/error.h"
 #include "engine/lock.h"
@@ -30,6 +31,7 @@ typedef struct {
     char path[1400];
     int nodes_total;
     double started; /* wall time */
+    pid_t owner;    /* the process that began it */
 } pl_invocation;
 
 /* Removes the files of dead invocations, then writes and locks this one's: the run ids it
@@ -41,8 +43,14 @@ pl_status pl_invocation_begin(const char *exp_dir, const char *const *run_ids, i
  * status's ETA older). */
 void pl_invocation_progress(pl_invocation *inv, int nodes_done);
 
-/* Removes the file and drops the lock (a never-begun invocation is left alone). */
+/* Removes the file and drops the lock (a never-begun invocation, or a call from a forked
+ * child, is left alone). */
 void pl_invocation_end(pl_invocation *inv);
+
+/* In a forked child (engine.isolation: process): closes the child's copy of the lock's
+ * descriptor, so that the record dies with the invocation's own process even while a child
+ * lives on. Does nothing in the owner. */
+void pl_invocation_leave(pl_invocation *inv);
 
 /* The live invocations of an experiment, as status sees them. */
 typedef struct {

@@ -17,7 +17,8 @@
 static void print_eta(const pl_index *idx, const pl_live_invocations *live, int done_now,
                       int left, double now, FILE *out) {
     if (left == 0) return;
-    if ((idx->started <= 0 || done_now == 0) && live->nodes_done > 0 && live->started > 0) {
+    if ((idx->started <= 0 || done_now == 0) && live->nodes_done > 0 &&
+        live->nodes_done < live->nodes_total && live->started > 0) {
         /* Before any run completes: the live invocations' stages and runs ended so far, each
          * counted as one unit of work (a rough guide when stages differ much in cost). */
         const double spent = now - live->started;
@@ -28,7 +29,7 @@ static void print_eta(const pl_index *idx, const pl_live_invocations *live, int 
         return;
     }
     if (idx->started <= 0 || done_now == 0) {
-        fprintf(out, "ETA: unknown until a stage or run of this invocation ends\n");
+        fprintf(out, "ETA: unknown until a run completes\n");
         return;
     }
     double eta = (now - idx->started) / done_now * left;
@@ -106,7 +107,8 @@ pl_status pl_status_print(const char *exp_dir, FILE *out, pl_error *err) {
     for (int r = 0; r < idx.n_rows; r++) {
         const pl_run_status *s = &idx.rows[r].status;
         gone[r] = s->state == PL_RUN_RUNNING && is_interrupted(exp_dir, &idx.rows[r], now);
-        if (gone[r] && pl_invocations_plan(&live, idx.rows[r].run_id)) gone[r] = false, waiting[r] = true;
+        if (gone[r] && pl_invocations_plan(&live, idx.rows[r].run_id))
+            gone[r] = false, waiting[r] = true;
         n_waiting += waiting[r];
         interrupted += gone[r];
         count[s->state] += !gone[r];

@@ -16,9 +16,8 @@
 #include "io/plot_data.h"
 #include "io/tsv.h"
 
-/* Okabe-Ito: distinguishable with the common colour-vision deficiencies (yellow left out:
- * too faint on white). */
-/* Okabe-Ito's eight, then four of Tol's muted colours for figures with more series. */
+/* Okabe-Ito, distinguishable with the common colour-vision deficiencies, without its yellow
+ * (too faint on white); then four of Tol's muted colours for figures with more series. */
 static const char *const CATEGORICAL[] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7",
                                           "#E69F00", "#56B4E9", "#000000", "#999999",
                                           "#882255", "#117733", "#332288", "#AA4499"};
