@@ -79,7 +79,8 @@ int main(int argc, char **argv) {
         pl_data_fill_batch(&d, PL_SPLIT_TRAIN, 0, batch, &b, &err))
         goto fail;
     adamw_tensor *list = calloc((size_t)m.index.layout.count, sizeof *list);
-    double *partials = calloc((size_t)m.index.layout.total / 4096 + (size_t)m.index.layout.count + 1, sizeof *partials);
+    for (int i = 0; list != NULL && i < m.index.layout.count; i++) list[i].n = m.index.layout.tensors[i].count;
+    double *partials = list ? calloc(grad_sum_squares_chunks(list, m.index.layout.count) + 1, sizeof *partials) : NULL;
     if (list == NULL || partials == NULL) {
         fprintf(stderr, "bench_train: out of memory\n");
         return 1;

@@ -342,7 +342,6 @@ static void begin_invocation(engine_ctx *e, const bool *todo) {
 
 static pl_status run(engine_ctx *e, pl_engine_report *rep, pl_error *err) {
     const pl_experiment *exp = e->exp;
-    e->invocation.lock.fd = -1; /* not begun */
     PL_TRY(pl_preflight(exp, err));
     PL_TRY(engine_read_settings(e, err));
     PL_TRY(pl_engine_dirs(exp, e->results, sizeof e->results, e->exp_dir, sizeof e->exp_dir, err));

@@ -38,23 +38,34 @@ static bool progress_line(char out[64], int done, int total, double started) {
     return snprintf(out, 64, "progress %09d %09d %017.3f\n", done, total, started) == PROGRESS_LINE;
 }
 
-/* Files nobody holds belong to killed invocations. Taking the lock before unlinking means
- * a live invocation's file is never removed. */
-static void remove_dead(const char *folder) {
+/* Calls visit(path, ctx) for each record file in folder (a missing folder has none) until
+ * it returns something other than PL_OK. */
+static pl_status each_record(const char *folder, pl_status (*visit)(const char *, void *), void *ctx) {
     DIR *d = opendir(folder);
-    if (d == NULL) return;
+    if (d == NULL) return PL_OK;
     struct dirent *ent;
     char path[1400];
-    while ((ent = readdir(d)) != NULL) {
+    pl_status st = PL_OK;
+    while (st == PL_OK && (ent = readdir(d)) != NULL) {
         if (!is_record(ent->d_name)) continue;
         snprintf(path, sizeof path, "%s/%s", folder, ent->d_name);
-        pl_lock lock;
-        bool held;
-        if (pl_lock_try(path, &lock, &held, NULL) != PL_OK || !held) continue;
+        st = visit(path, ctx);
+    }
+    closedir(d);
+    return st;
+}
+
+/* A record nobody holds belongs to a killed invocation. Taking its lock before unlinking
+ * means a live invocation's record is never removed. */
+static pl_status remove_if_dead(const char *path, void *ctx) {
+    (void)ctx;
+    pl_lock lock;
+    bool held;
+    if (pl_lock_try(path, &lock, &held, NULL) == PL_OK && held) {
         unlink(path);
         pl_lock_release(&lock);
     }
-    closedir(d);
+    return PL_OK;
 }
 
 pl_status pl_invocation_begin(const char *exp_dir, const char *const *run_ids, int n_runs,
@@ -64,7 +75,7 @@ pl_status pl_invocation_begin(const char *exp_dir, const char *const *run_ids, i
     char folder[1100], host[128], name[200], tmp[1400];
     folder_of(exp_dir, folder, sizeof folder);
     PL_TRY(pl_mkdirs(folder, err));
-    remove_dead(folder);
+    (void)each_record(folder, remove_if_dead, NULL);
     if (gethostname(host, sizeof host) != 0 || host[0] == '\0') snprintf(host, sizeof host, "host");
     host[sizeof host - 1] = '\0';
     for (char *c = host; *c; c++)
@@ -159,22 +170,24 @@ static pl_status read_record(const char *path, pl_live_invocations *live, pl_err
     return st;
 }
 
+typedef struct {
+    pl_live_invocations *live;
+    pl_error *err;
+} read_ctx;
+
+static pl_status read_if_live(const char *path, void *ctx) {
+    read_ctx *c = ctx;
+    bool held = false;
+    if (pl_lock_query(path, &held, NULL) != PL_OK || !held) return PL_OK;
+    return read_record(path, c->live, c->err);
+}
+
 pl_status pl_invocations_read(const char *exp_dir, pl_live_invocations *out, pl_error *err) {
     memset(out, 0, sizeof *out);
-    char folder[1100], path[1400];
+    char folder[1100];
     folder_of(exp_dir, folder, sizeof folder);
-    DIR *d = opendir(folder);
-    if (d == NULL) return PL_OK;
-    struct dirent *ent;
-    pl_status st = PL_OK;
-    while (st == PL_OK && (ent = readdir(d)) != NULL) {
-        if (!is_record(ent->d_name)) continue;
-        snprintf(path, sizeof path, "%s/%s", folder, ent->d_name);
-        bool held = false;
-        if (pl_lock_query(path, &held, NULL) != PL_OK || !held) continue;
-        st = read_record(path, out, err);
-    }
-    closedir(d);
+    read_ctx c = {out, err};
+    pl_status st = each_record(folder, read_if_live, &c);
     if (st != PL_OK) pl_invocations_free(out);
     return st;
 }

@@ -83,27 +83,17 @@ pl_status pl_status_print(const char *exp_dir, FILE *out, pl_error *err) {
     }
     double now = pl_wall_time();
     int count[PL_RUN_FAILED + 1] = {0}, done_now = 0, interrupted = 0, n_waiting = 0;
-    bool *gone = pl_alloc((size_t)idx.n_rows, sizeof *gone, err);
-    if (gone == NULL) {
-        pl_index_free(&idx);
-        return PL_ERR_NOMEM;
-    }
     /* A live invocation that still plans a run whose heartbeat went stale is making it wait
      * (for a shared stage or a job slot): not interrupted (engine/invocation.h). */
     pl_live_invocations live;
-    pl_status live_st = pl_invocations_read(exp_dir, &live, err);
-    if (live_st != PL_OK) {
-        pl_free(gone);
-        pl_index_free(&idx);
-        return live_st;
-    }
-    bool *waiting = pl_alloc((size_t)idx.n_rows, sizeof *waiting, err);
-    if (waiting == NULL) {
+    pl_status st = pl_invocations_read(exp_dir, &live, err);
+    bool *gone = st == PL_OK ? pl_alloc(2 * (size_t)idx.n_rows, sizeof *gone, err) : NULL;
+    if (gone == NULL) {
         pl_invocations_free(&live);
-        pl_free(gone);
         pl_index_free(&idx);
-        return PL_ERR_NOMEM;
+        return st == PL_OK ? PL_ERR_NOMEM : st;
     }
+    bool *waiting = gone + idx.n_rows;
     for (int r = 0; r < idx.n_rows; r++) {
         const pl_run_status *s = &idx.rows[r].status;
         gone[r] = s->state == PL_RUN_RUNNING && is_interrupted(exp_dir, &idx.rows[r], now);
@@ -144,8 +134,7 @@ pl_status pl_status_print(const char *exp_dir, FILE *out, pl_error *err) {
     print_superseded(&idx, exp_dir, out);
     pl_slurm_status_print(exp_dir, out);
     pl_invocations_free(&live);
-    pl_free(waiting);
-    pl_free(gone);
+    pl_free(gone); /* and waiting, its second half */
     pl_index_free(&idx);
     return PL_OK;
 }

@@ -95,9 +95,9 @@ static pl_status adam_state_alloc(adam_state *st, const train_target *tg, pl_err
     PL_TRY(pl_buffer_alloc(&st->m, lay, err));
     PL_TRY(pl_buffer_alloc(&st->v, lay, err));
     if ((st->step = pl_alloc((size_t)lay->count + 1, sizeof *st->step, err)) == NULL) return PL_ERR_NOMEM;
-    size_t chunks = 0;
-    for (int i = 0; i < lay->count; i++)
-        chunks += grad_sum_squares_chunks(&(adamw_tensor){.n = lay->tensors[i].count}, 1);
+    /* Room for the norm's partial sums when every tensor trains (any phase needs fewer). */
+    for (int i = 0; i < lay->count; i++) st->step[i].n = lay->tensors[i].count;
+    const size_t chunks = grad_sum_squares_chunks(st->step, lay->count);
     if ((st->partials = pl_alloc(chunks + 1, sizeof *st->partials, err)) == NULL) return PL_ERR_NOMEM;
     return PL_OK;
 }
