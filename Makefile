@@ -39,7 +39,7 @@ SANITIZE   ?=
 CPPFLAGS   := -Iframework -I$(BLAS_INC) -I$(HDF5_INC) -D_FILE_OFFSET_BITS=64
 CFLAGS     := -std=c11 $(OPT) -g -Wall -Wextra -Werror -fopenmp $(SANITIZE) -MMD -MP
 LDFLAGS    := -fopenmp $(SANITIZE) -L$(BLAS_DIR) -Wl,-rpath,$(BLAS_DIR) -L$(HDF5_LIB) -L$(MPI_LIB)
-LDLIBS     := -lopenblas -lhdf5_hl -lhdf5 -lyaml -lmpi -lcrypto -lz -lm
+LDLIBS     := -lopenblas -ldnnl -lhdf5_hl -lhdf5 -lyaml -lmpi -lcrypto -lz -lm
 
 LIB_SRC    := $(filter-out framework/cli/%,$(wildcard framework/*/*.c))
 CLI_SRC    := $(wildcard framework/cli/*.c)
@@ -53,7 +53,7 @@ TEST_BIN   := $(BUILD)/run_tests
 
 DEB_PACKAGES := gcc make libyaml-dev libhdf5-dev hdf5-tools libopenblas-openmp-dev \
                 libcriterion-dev gnuplot-nox zlib1g-dev libssl-dev dataset-fashion-mnist \
-                libopenmpi-dev openmpi-bin
+                libopenmpi-dev openmpi-bin libdnnl-dev
 
 .PHONY: all demo demo-asan demo-asan-run figures deps test test-asan test-slurm test-mpi bench-kernels bench-train profile-train bench-memory bench-decode bench-distill fuzz campaigns clean reference-fixtures
 .DEFAULT_GOAL := all

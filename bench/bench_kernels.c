@@ -91,7 +91,8 @@ static double time_linear(const shape *s, adapter_kind kind, int rank) {
     float *a = randbuf((size_t)rank * s->in + 1, 12), *bb = randbuf((size_t)s->out * rank + 1, 13);
     float *da = randbuf((size_t)rank * s->in + 1, 14), *dbb = randbuf((size_t)s->out * rank + 1, 15);
     for (size_t i = 0; i < nw; i++) m[i] = m[i] > 0.0f ? 1.0f : 0.0f; /* ~50 % sparse */
-    linear_params p = {w, b, kind == ADAPTER_NONE ? NULL : m, kind, a, bb, rank, 2.0f};
+    linear_params p = {.weight = w, .bias = b, .mask = kind == ADAPTER_NONE ? NULL : m,
+                       .adapter = kind, .lora_a = a, .lora_b = bb, .rank = rank, .scale = 2.0f};
     linear_grads g = {dw, db, kind == ADAPTER_NONE ? NULL : da, kind == ADAPTER_NONE ? NULL : dbb};
     double best = 1e30;
     for (int batch = 0; batch < 4; batch++) {

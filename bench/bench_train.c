@@ -2,13 +2,17 @@
  * prunelab VLM on a real fashion-scenes batch; the C half of `make bench-train`, and the
  * program bench/profile_train.sh profiles.
  *
- *   bench_train PRESET [BATCH] [STEPS]   prints the median time of each phase (zeroing the
- *                                        gradients, forward, backward, AdamW), then
- *                                        "samples_per_s <value>" (best step) last */
+ *   bench_train PRESET [BATCH] [STEPS] [fp32|bf16]
+ *
+ * prints the median time of each phase (zeroing the gradients, forward, backward, AdamW),
+ * then "samples_per_s <value>" (best step) last. bf16: the linear layers' products on BF16
+ * operands (numerics precision bf16); exits 3 when this CPU has no BF16 products. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/blas.h"
+#include "core/gemm_bf16.h"
 #include "core/startup.h"
 #include "core/threads.h"
 #include "core/timing.h"
@@ -59,9 +63,17 @@ int main(int argc, char **argv) {
     pl_startup(argv);
     const char *preset = argc > 1 ? argv[1] : "tiny";
     int batch = argc > 2 ? atoi(argv[2]) : 32, steps = argc > 3 ? atoi(argv[3]) : 20;
-    if (batch < 1 || steps < 1 || steps > MAX_STEPS) {
-        fprintf(stderr, "usage: bench_train PRESET [BATCH >= 1] [STEPS in 1..%d]\n", MAX_STEPS);
+    const char *precision = argc > 4 ? argv[4] : "fp32";
+    const int bf16 = strcmp(precision, "bf16") == 0;
+    if (batch < 1 || steps < 1 || steps > MAX_STEPS || (!bf16 && strcmp(precision, "fp32") != 0)) {
+        fprintf(stderr, "usage: bench_train PRESET [BATCH >= 1] [STEPS in 1..%d] [fp32|bf16]\n",
+                MAX_STEPS);
         return 2;
+    }
+    char why[256];
+    if (bf16 && !pl_bf16_supported(why, sizeof why)) {
+        fprintf(stderr, "bench_train: bf16: %s\n", why);
+        return 3;
     }
     static double phase_s[PHASES][MAX_STEPS];
     pl_error err;
@@ -88,6 +100,11 @@ int main(int argc, char **argv) {
     vlm_init(&m, 1);
     vlm_input in = {.images = b.images, .tokens = b.tokens, .targets = b.targets, .cells = b.cells, .batch = batch};
     weight_set w = vlm_weights(&m, 0, 1);
+    ws_bf16 lowp = {0};
+    if (bf16) {
+        if (ws_bf16_create(&lowp, &m.index.layout, &err)) goto fail;
+        w.bf16 = &lowp;
+    }
     double best = 1e30;
     for (int s = 0; s < steps + 3; s++) {
         double t[PHASES + 1];
@@ -100,14 +117,16 @@ int main(int argc, char **argv) {
         t[3] = pl_now();
         adamw_all(&m, &mom, &vel, list, partials, s + 1);
         t[4] = pl_now();
+        if (bf16 && ws_bf16_status(&lowp, &err)) goto fail;
         if (s == 2) perf_control("enable");
         if (s < 3) continue; /* first steps warm caches and thread pools */
         for (int p = 0; p < PHASES; p++) phase_s[p][s - 3] = t[p + 1] - t[p];
         if (t[4] - t[0] < best) best = t[4] - t[0];
     }
     perf_control("disable");
-    printf("prunelab %s batch %d threads %d kernels %s: best step %.2f ms\n", preset, batch,
-           pl_threads_get(), pl_blas_core_name(), best * 1e3);
+    printf("prunelab %s batch %d threads %d precision %s kernels %s: best step %.2f ms\n",
+           preset, batch, pl_threads_get(), precision, bf16 ? pl_bf16_isa_name() : pl_blas_core_name(),
+           best * 1e3);
     double total = 0.0, med[PHASES];
     for (int p = 0; p < PHASES; p++) total += med[p] = median(phase_s[p], steps);
     for (int p = 0; p < PHASES; p++)
@@ -116,6 +135,7 @@ int main(int argc, char **argv) {
     printf("samples_per_s %.1f\n", batch / best);
     free(list);
     free(partials);
+    ws_bf16_free(&lowp);
     return 0;
 fail:
     pl_error_print(stderr, &err);

@@ -6,24 +6,30 @@
 # OpenMP and kernel time (thread wake-ups, futexes, page faults), and prunelab's own
 # non-GEMM kernels by name. Prints the per-phase times bench_train measured first.
 #
-#   bench/profile_train.sh BENCH_TRAIN [PRESET] [BATCH] [STEPS]
+#   bench/profile_train.sh BENCH_TRAIN [PRESET] [BATCH] [STEPS] [fp32|bf16]
 set -euo pipefail
-bin=$1 preset=${2:-small} batch=${3:-32} steps=${4:-30}
+bin=$1 preset=${2:-small} batch=${3:-32} steps=${4:-30} precision=${5:-fp32}
 command -v perf >/dev/null || { echo "profile_train: perf is not installed (Debian: linux-perf)" >&2; exit 1; }
 dir=$(mktemp -d /tmp/prunelab_profile.XXXXXX)
 trap 'rm -rf "$dir"' EXIT
 mkfifo "$dir/ctl"
 echo "CPU: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc --all) cores, OMP_NUM_THREADS=${OMP_NUM_THREADS:-unset}"
 PL_PERF_CTL="$dir/ctl" perf record -q -F 1999 -D -1 --control "fifo:$dir/ctl" -o "$dir/perf.data" \
-  "$bin" "$preset" "$batch" "$steps"
-perf report -i "$dir/perf.data" --stdio --no-children --sort sym 2>/dev/null |
-  awk '/^ *[0-9.]+%/ { sub(/%/, "", $1); print }' > "$dir/flat.txt"
+  "$bin" "$preset" "$batch" "$steps" "$precision"
+# oneDNN's kernels are generated at run time: perf sees them as anonymous [JIT] code, so
+# their samples are counted by DSO and added as one line.
+perf report -i "$dir/perf.data" --stdio --no-children --sort dso,sym 2>/dev/null |
+  awk '/^ *[0-9.]+%/ { sub(/%/, "", $1); if ($2 == "[JIT]") { jit += $1; next }
+                       $2 = ""; print } END { if (jit > 0) printf "%.2f [.] onednn_jit_kernels\n", jit }' |
+  awk '{ $1 = $1; print }' | sort -rn > "$dir/flat.txt"
 echo
 echo "flat profile of the timed steps, grouped (share of samples):"
 # A symbol's group is the first pattern it matches; [k] marks kernel-side samples.
 awk '
   function group(sym, k) {
     if (k) return "kernel (wake-ups, futexes, page faults, copies)"
+    if (sym ~ /onednn_jit_kernels/) return "BF16 matmul kernels (oneDNN, JIT)"
+    if (sym ~ /bf16|dnnl|brgemm/) return "BF16 rounding and oneDNN glue"
     if (sym ~ /gemm_kernel|dgemm_kernel|sgemm_kernel/ && sym !~ /small/) return "SGEMM micro-kernel (OpenBLAS)"
     if (sym ~ /copy_[A-Z]|[io][nt]copy|_beta_/) return "SGEMM packing and beta (OpenBLAS)"
     if (sym ~ /small_kernel|small_matrix/) return "SGEMM small-matrix kernels (OpenBLAS)"

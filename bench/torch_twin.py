@@ -2,9 +2,13 @@
 """torch_twin.py - the PyTorch speed peer of bench_train.c: one training step (forward,
 backward, AdamW) of the same architecture, batch and loss, float32 on the CPU, timed at
 each thread count up to the cores; prints the best as "samples_per_s <value>" last.
+bf16: the forward and backward under PyTorch's own mixed precision on the CPU
+(torch.autocast with bfloat16: matrix products in BF16, float32 master weights and AdamW),
+the peer of prunelab's numerics precision bf16.
 
-    /usr/bin/python3 bench/torch_twin.py PRESET [BATCH] [STEPS]
+    /usr/bin/python3 bench/torch_twin.py PRESET [BATCH] [STEPS] [fp32|bf16]
 """
+import contextlib
 import os
 import sys
 import time
@@ -25,6 +29,14 @@ def main():
     preset = sys.argv[1] if len(sys.argv) > 1 else "tiny"
     batch = int(sys.argv[2]) if len(sys.argv) > 2 else 32
     steps = int(sys.argv[3]) if len(sys.argv) > 3 else 20
+    precision = sys.argv[4] if len(sys.argv) > 4 else "fp32"
+    if precision not in ("fp32", "bf16"):
+        sys.exit("usage: torch_twin.py PRESET [BATCH] [STEPS] [fp32|bf16]")
+
+    def autocast():
+        if precision == "bf16":
+            return torch.autocast("cpu", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
     cfg = torch_vlm.Config(heads=4, num_queries=8, vocab_size=57, text_len=22, **PRESETS[preset])
     gen = torch.Generator().manual_seed(0)
     params = {n: (torch.randn(s, generator=gen) * 0.02).requires_grad_(True)
@@ -41,15 +53,16 @@ def main():
         for step in range(steps + 3):
             t0 = time.perf_counter()
             opt.zero_grad(set_to_none=True)
-            total, _, _, _, _ = torch_vlm.forward(params, cfg, images, tokens, targets, cells,
-                                                task_weight=1.0, aux_weight=0.5)
+            with autocast():
+                total, _, _, _, _ = torch_vlm.forward(params, cfg, images, tokens, targets,
+                                                    cells, task_weight=1.0, aux_weight=0.5)
             total.backward()
             opt.step()
             dt = time.perf_counter() - t0
             if step >= 3:
                 best = min(best, dt)
         results[threads] = batch / best
-        print(f"torch {torch.__version__} {preset} batch {batch} threads {threads}: "
+        print(f"torch {torch.__version__} {preset} {precision} batch {batch} threads {threads}: "
               f"best step {best * 1e3:.2f} ms")
     print(f"samples_per_s {max(results.values()):.1f}")
 

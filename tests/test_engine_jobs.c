@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "config/strbuf.h"
+#include "core/gemm_bf16.h"
 #include "io/h5_lock.h"
 
 /* Every dataset but time_s, as exact hexadecimal floats, appended to the buffer. */
@@ -85,4 +86,38 @@ Test(engine_jobs, jobs_1_and_2_are_bit_identical) {
     pl_experiment_free(exp);
     engine_rmdir(one);
     engine_rmdir(two);
+}
+
+/* numerics.precision bf16: the same sweep at 1 and 2 threads writes bit-identical series
+ * (the BF16 products are tiled by shape, not by thread), its numbers are not FP32's, and
+ * provenance names the precision and the library that ran it. */
+Test(engine_jobs, bf16_is_bit_identical_at_1_and_2_threads, .timeout = 180) {
+    char why[256];
+    if (!pl_bf16_supported(why, sizeof why)) cr_skip_test("%s", why);
+    char one[64], two[64], fp[64], p1[512], p2[512], pf[512];
+    engine_tmpdir(one, sizeof one);
+    engine_tmpdir(two, sizeof two);
+    engine_tmpdir(fp, sizeof fp);
+    const char *t1[] = {"engine.threads=1", "numerics.precision=bf16"};
+    const char *t2[] = {"engine.threads=2", "numerics.precision=bf16"};
+    const char *f1[] = {"engine.threads=1"};
+    cr_assert_eq(engine_sweep(one, t1, 2, NULL).completed, 8);
+    cr_assert_eq(engine_sweep(two, t2, 2, NULL).completed, 8);
+    cr_assert_eq(engine_sweep(fp, f1, 1, NULL).completed, 8);
+    pl_experiment *exp = engine_load(one, t1, 2), *exp32 = engine_load(fp, f1, 1);
+    engine_run_path(one, exp->runs[0].run_id, "metrics.h5", p1, sizeof p1);
+    engine_run_path(two, exp->runs[0].run_id, "metrics.h5", p2, sizeof p2);
+    engine_run_path(fp, exp32->runs[0].run_id, "metrics.h5", pf, sizeof pf);
+    char *d1 = dump_metrics(p1), *d2 = dump_metrics(p2), *df = dump_metrics(pf);
+    cr_expect_str_eq(d1, d2, "bf16 differs between 1 and 2 threads");
+    cr_expect_str_neq(d1, df, "bf16 wrote FP32's numbers: the BF16 path did not run");
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "h5dump -a /precision '%s' | grep -q 'bf16: oneDNN'", p1);
+    if (access("/usr/bin/h5dump", X_OK) == 0) cr_expect_eq(system(cmd), 0, "provenance of %s", p1);
+    free(d1), free(d2), free(df);
+    pl_experiment_free(exp);
+    pl_experiment_free(exp32);
+    engine_rmdir(one);
+    engine_rmdir(two);
+    engine_rmdir(fp);
 }

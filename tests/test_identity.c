@@ -86,3 +86,37 @@ Test(identity, existing_experiments_keep_run_ids_and_cache_keys) {
     free(a);
     free(b);
 }
+
+/* The run id and every stage key of a run, one line. */
+static void identity_of(const char *path, const char *override, char *out, size_t cap) {
+    pl_experiment *exp;
+    pl_error err;
+    const char *ov[] = {override};
+    cr_assert_eq(pl_experiment_load(path, ov, override ? 1 : 0, &exp, &err), PL_OK, "%s", err.message);
+    const pl_run *run = &exp->runs[0];
+    int at = snprintf(out, cap, "%s %s", run->run_id, run->group_id);
+    for (int s = 0; s < cfg_get(run->config, "pipeline")->u.list.count; s++) {
+        char key[CFG_HASH_HEX];
+        cr_assert_eq(pl_cache_key(run, s, NULL, key, &err), PL_OK, "%s", err.message);
+        at += snprintf(out + at, cap - (size_t)at, " %.16s", key);
+    }
+    pl_experiment_free(exp);
+}
+
+/* numerics (added after runs were identified): fp32, its default, names the same runs and
+ * cache entries as no section at all; bf16 is another run with other keys at every stage. */
+Test(identity, numerics_precision_fp32_is_the_absent_default_and_bf16_is_not) {
+    char absent[512], fp32[512], bf16[512], empty[512];
+    identity_of("experiments/teacher_tiny.yaml", NULL, absent, sizeof absent);
+    identity_of("experiments/teacher_tiny.yaml", "numerics.precision=fp32", fp32, sizeof fp32);
+    identity_of("experiments/teacher_tiny.yaml", "numerics={}", empty, sizeof empty);
+    identity_of("experiments/teacher_tiny.yaml", "numerics.precision=bf16", bf16, sizeof bf16);
+    cr_assert_str_eq(absent, fp32);
+    cr_assert_str_eq(absent, empty);
+    char *a = absent, *b = bf16;
+    for (int field = 0; field < 4; field++) { /* run id, group id, pretrain key, eval key */
+        const size_t la = strcspn(a, " "), lb = strcspn(b, " ");
+        cr_assert(la != lb || strncmp(a, b, la) != 0, "field %d is the same under bf16: %s", field, bf16);
+        a += la + (a[la] == ' '), b += lb + (b[lb] == ' ');
+    }
+}

@@ -35,13 +35,13 @@ static void linear_scenario(float *res) {
     tu_randn(x, LN * LI, 1, 1, 0), tu_randn(w, LO * LI, 2, 1, 0), tu_randn(b, LO, 3, 1, 0);
     tu_randn(a, LR * LI, 4, 1, 0), tu_randn(bb, LO * LR, 5, 1, 0), tu_randn(dy, LN * LO, 6, 1, 0);
     for (int i = 0; i < LO * LI; i++) m[i] = (float)((i * 7) % 3 != 0);
-    linear_params p = {w, b, m, ADAPTER_SPARSELORA, a, bb, LR, 2.0f, NULL, NULL};
+    linear_params p = {w, b, m, ADAPTER_SPARSELORA, a, bb, LR, 2.0f, NULL, NULL, NULL};
     float *y = res, *dx = y + LN * LO, *dw = dx + LN * LI, *db = dw + LO * LI;
     float *da = db + LO, *dbb = da + LR * LI;
     linear_forward(y, weff, x, &p, LN, LI, LO);
     linear_grads g = {dw, db, da, dbb};
     linear_backward(dx, &g, dweff, dy, x, weff, &p, LN, LI, LO);
-    linear_params plain = {w, b, NULL, ADAPTER_NONE, NULL, NULL, 0, 0.0f, NULL, NULL};
+    linear_params plain = {w, b, NULL, ADAPTER_NONE, NULL, NULL, 0, 0.0f, NULL, NULL, NULL};
     linear_grads gp = {dw, db, NULL, NULL};
     linear_forward(y, NULL, x, &plain, LN, LI, LO); /* plain path accumulates on top */
     linear_backward(dx, &gp, NULL, dy, x, NULL, &plain, LN, LI, LO);

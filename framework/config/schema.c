@@ -547,6 +547,13 @@ static pl_status strip_value(cfg_arena *a, const cfg_stage_catalog *stages, cons
     return PL_OK;
 }
 
+/* A value equal to the key's default, for the defaults CFG_KEY_DEFAULT_UNSEEN supports. */
+static bool is_default(const cfg_key *k, const cfg_node *v) {
+    if (k->def == NULL) return false;
+    if (v->kind == CFG_MAP) return v->u.map.count == 0 && strcmp(k->def, "{}") == 0;
+    return v->kind == CFG_STRING && strcmp(v->u.s, k->def) == 0;
+}
+
 static pl_status strip_map(cfg_arena *a, const cfg_stage_catalog *stages, const cfg_section *sec,
                            const cfg_node *map, const cfg_node **out, pl_error *err) {
     *out = map;
@@ -563,6 +570,11 @@ static pl_status strip_map(cfg_arena *a, const cfg_stage_catalog *stages, const 
             continue;
         }
         PL_TRY(strip_value(a, stages, k, child, &nc, err));
+        if ((k->flags & CFG_KEY_DEFAULT_UNSEEN) && is_default(k, nc)) {
+            res = cfg_map_without(a, cur, k->name, err);
+            if (res == NULL) return PL_ERR_NOMEM;
+            continue;
+        }
         if (nc == child) continue;
         res = cfg_map_with(a, cur, k->name, cur->pos, (cfg_node *)nc, err);
         if (res == NULL) return PL_ERR_NOMEM;

@@ -39,7 +39,10 @@ enum { /* cfg_key.range */
 
 enum { /* cfg_key.flags */
     CFG_KEY_NONSEMANTIC = 1, /* never part of a run's identity (threads, output paths) */
-    CFG_KEY_OPTIONAL = 2     /* may be absent although it has no default */
+    CFG_KEY_OPTIONAL = 2,    /* may be absent although it has no default */
+    CFG_KEY_DEFAULT_UNSEEN = 4 /* at its default (a string, or an empty map for "{}") the key
+                                  is left out of the run's identity: for keys added after runs
+                                  were identified, so absent and default name the same run */
 };
 
 typedef struct cfg_section cfg_section;

@@ -272,6 +272,15 @@ static const cfg_key FIGURE_KEYS[] = {
 };
 SECTION(FIGURE, "figure", "one figure drawn by `prunelab plot` from the experiment's results", FIGURE_KEYS, false);
 
+static const cfg_key NUMERICS_KEYS[] = {
+    {K("precision", CFG_T_ENUM, "fp32"), .choices = "fp32|bf16", .flags = CFG_KEY_DEFAULT_UNSEEN,
+     .help = "arithmetic of the training stages' linear layers: fp32, or bf16 (BF16 operands, "
+             "FP32 accumulation and master weights; needs a CPU with AVX512-BF16 or AMX). "
+             "Evaluation, optimizer and every other kernel stay FP32"},
+};
+SECTION(NUMERICS, "numerics", "how training computes; part of a run's identity (fp32, the "
+        "default, names the same runs as no section)", NUMERICS_KEYS, false);
+
 static const cfg_key ROOT_KEYS[] = {
     {K("name", CFG_T_STRING, NULL), .flags = CFG_KEY_OPTIONAL | CFG_KEY_NONSEMANTIC,
      .check = check_experiment_name, .help = "experiment name (default: the file name)"},
@@ -282,6 +291,8 @@ static const cfg_key ROOT_KEYS[] = {
              "part of the run id, so sweeps may set them"},
     {K("model", CFG_T_MAP, NULL), .sub = &MODEL, .check = check_model, .help = "the VLM's shape"},
     {K("data", CFG_T_MAP, "{}"), .sub = &DATA, .help = "dataset and question mix"},
+    {K("numerics", CFG_T_MAP, "{}"), .sub = &NUMERICS, .flags = CFG_KEY_DEFAULT_UNSEEN,
+     .help = "arithmetic precision of training (numerics.precision)"},
     {K("pipeline", CFG_T_PIPELINE, NULL), .help = "the stages each run executes, in order: '- kind: {settings}'"},
     {K("stages", CFG_T_STAGES, NULL), .flags = CFG_KEY_OPTIONAL,
      .help = "per-kind stage defaults merged under every pipeline stage of that kind"},

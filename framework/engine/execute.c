@@ -8,6 +8,7 @@
 #include "config/arena.h"
 #include "config/canon.h"
 #include "core/alloc.h"
+#include "core/gemm_bf16.h"
 #include "core/timing.h"
 #include "engine/cache.h"
 #include "engine/cache_seal.h"
@@ -315,9 +316,16 @@ static pl_status run_all_stages(run_state *rs, const char *dir, pl_error *err) {
         if (w < 0 || at + w >= (int)sizeof numerics) break;
         at += w;
     }
+    train_precision precision;
+    char precision_text[128] = "fp32";
+    if (settings_precision(run->config, &precision, err) != PL_OK) {
+        pl_free(yaml);
+        return PL_ERR_CONFIG;
+    }
+    if (precision == TRAIN_BF16) pl_bf16_describe(precision_text, sizeof precision_text);
     pl_h5_run_info info = {run->run_id, e->exp->name, yaml, (uint64_t)run->seed,
                            e->opt->git_commit, e->opt->git_dirty, e->jobs, e->threads,
-                           e->flush_every, 5.0, numerics};
+                           e->flush_every, 5.0, numerics, precision_text};
     snprintf(path, sizeof path, "%s/metrics.h5", dir);
     pl_status st = pl_h5_run_create(path, &info, &rs->h5, err);
     pl_free(yaml);

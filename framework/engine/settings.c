@@ -198,3 +198,12 @@ pl_status settings_eval(const cfg_node *stage, eval_settings *out, pl_error *err
     PL_TRY(get_int(stage, "samples", &out->samples, err));
     return get_int(stage, "batch_size", &out->batch_size, err);
 }
+
+pl_status settings_precision(const cfg_node *run, train_precision *out, pl_error *err) {
+    *out = TRAIN_FP32;
+    if (cfg_get(run, "numerics.precision") == NULL) return PL_OK;
+    const char *v;
+    PL_TRY(cfg_get_string(run, "numerics.precision", &v, err));
+    if (strcmp(v, "bf16") == 0) *out = TRAIN_BF16;
+    return PL_OK;
+}

@@ -1,6 +1,8 @@
 /* settings_finetune.c - `finetune` section -> finetune_settings (see the header). */
 #include "engine/settings_finetune.h"
 
+#include "engine/settings.h"
+
 #include <string.h>
 
 #include "config/path.h"
@@ -46,7 +48,7 @@ static pl_status schedule_keys(const cfg_node *stage, const cfg_node *run, finet
     long long seed;
     PL_TRY(cfg_get_int(run, "seed", &seed, err));
     c->seed = (uint64_t)seed;
-    return PL_OK;
+    return settings_precision(run, &c->precision, err);
 }
 
 /* The keys finetune and distill share: the schedule and the loss weights. */

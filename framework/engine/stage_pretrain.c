@@ -54,6 +54,7 @@ static pl_status stage_pretrain(vlm *in, const cfg_node *section, const cfg_node
     long long seed;
     PL_TRY(settings_model(run, &data->config, &mc, err));
     PL_TRY(settings_pretrain(section, &pc, err));
+    PL_TRY(settings_precision(run, &pc.precision, err));
     PL_TRY(cfg_get_int(run, "seed", &seed, err));
     PL_TRY(vlm_create(out, &mc, pc.batch_size, err));
     vlm_init(out, (uint64_t)seed);

@@ -64,6 +64,7 @@ static pl_status write_root_attributes(pl_h5_run *run, const pl_h5_run_info *inf
         {"blas_config", or_unknown(pl_blas_config())},
         {"blas_core", or_unknown(pl_blas_core_name())},
         {"numerics", (info->numerics && info->numerics[0]) ? info->numerics : "none"},
+        {"precision", info->precision ? info->precision : "fp32"},
         {"hdf5_version", version},
         {"start_time", now},
         {"end_time", ""},

@@ -52,6 +52,8 @@ typedef struct {
     double flush_seconds;    /* also flush after this long; 0 -> only by rows */
     const char *numerics;    /* the numerics versions of the run's stage kinds that have one
                                 ("distill=1"); NULL or "" -> "none" */
+    const char *precision;   /* numerics.precision and how it ran ("bf16: oneDNN 2.6.3,
+                                avx512_core_bf16"); NULL -> "fp32" */
 } pl_h5_run_info;
 
 typedef struct {

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "nn/layernorm.h"
 
 static linear_params params_of(const weight_set *w, const linear_ref *r) {
@@ -34,6 +35,57 @@ static int lora_factored(const linear_params *p) {
     return p->adapter == ADAPTER_LORA && p->keep_rows == NULL && p->keep_cols == NULL;
 }
 
+pl_status ws_bf16_create(ws_bf16 *b, const pl_layout *layout, pl_error *err) {
+    memset(b, 0, sizeof *b);
+    PL_TRY(pl_bf16_gemm_create(&b->gemm, err));
+    b->weights = pl_alloc(layout->total, sizeof *b->weights, err);
+    if (b->weights == NULL) {
+        ws_bf16_free(b);
+        return PL_ERR_NOMEM;
+    }
+    return PL_OK;
+}
+
+void ws_bf16_free(ws_bf16 *b) {
+    pl_bf16_gemm_free(b->gemm);
+    pl_free(b->weights);
+    pl_free(b->x);
+    pl_free(b->dy);
+    memset(b, 0, sizeof *b);
+}
+
+pl_status ws_bf16_status(const ws_bf16 *b, pl_error *err) {
+    if (b->out_of_memory)
+        return PL_ERROR(err, PL_ERR_NOMEM, "out of memory for the BF16 copies of a layer's input");
+    return pl_bf16_gemm_status(b->gemm, err);
+}
+
+/* Grows *buf to hold n values; on failure marks the set and returns 0. */
+static int reserve(uint16_t **buf, size_t *cap, size_t n, ws_bf16 *b) {
+    if (b->out_of_memory) return 0;
+    if (n <= *cap) return 1;
+    pl_free(*buf);
+    *cap = (*buf = pl_alloc(n, sizeof **buf, NULL)) != NULL ? n : 0;
+    b->out_of_memory = *buf == NULL;
+    return *buf != NULL;
+}
+
+/* The BF16 view of layer r for n rows in p->bf16 (storage h), or 0 when the set has no BF16
+ * path or its scratch could not grow (the pass then runs with a failure recorded). */
+static int bind_bf16(const weight_set *w, const linear_ref *r, int n, linear_params *p,
+                     linear_bf16 *h) {
+    ws_bf16 *b = w->bf16;
+    if (b == NULL || w->frozen) return 0;
+    if (!reserve(&b->x, &b->x_cap, (size_t)n * r->in, b) ||
+        !reserve(&b->dy, &b->dy_cap, (size_t)n * r->out, b))
+        return 0;
+    *h = (linear_bf16){.gemm = b->gemm,
+                       .weight = b->weights + w->params->layout->tensors[r->weight].offset,
+                       .x = b->x, .dy = b->dy};
+    p->bf16 = h;
+    return 1;
+}
+
 static float *weff_of(const weight_set *w, const linear_ref *r, const linear_params *p) {
     return linear_needs_weff(p) ? pl_buffer_view(w->weff, r->weight) : NULL;
 }
@@ -51,6 +103,8 @@ void ws_linear_forward(const weight_set *w, const linear_ref *r, float *y, const
                                       r->in, r->out);
         return;
     }
+    linear_bf16 h;
+    bind_bf16(w, r, n, &p, &h);
     linear_forward(y, weff_of(w, r, &p), x, &p, n, r->in, r->out);
 }
 
@@ -75,6 +129,8 @@ void ws_linear_backward(const weight_set *w, const linear_ref *r, float *dx, con
         g.lora_a = pl_buffer_view(w->adapter_grads, w->adapters->a_of[r->weight]);
         g.lora_b = pl_buffer_view(w->adapter_grads, w->adapters->b_of[r->weight]);
     }
+    linear_bf16 h;
+    bind_bf16(w, r, n, &p, &h);
     linear_backward(dx, &g, w->dweff, dy, x, weff_of(w, r, &p), &p, n, r->in, r->out);
 }
 

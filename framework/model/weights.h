@@ -8,6 +8,24 @@
 #include "model/params.h"
 #include "nn/linear.h"
 
+/* BF16 products for the linear layers of a training pass (numerics precision bf16; see
+ * nn/linear.h): a BF16 copy of every weight, rounded by each forward and read by the
+ * backward after it, at the parameters' own offsets; and two scratch arrays for a layer's
+ * rounded input and upstream gradient, grown to the largest layer on first use. A failure
+ * (out of memory, oneDNN) is sticky in the product context: check ws_bf16_status after a
+ * pass. */
+typedef struct {
+    pl_bf16_gemm *gemm;
+    uint16_t *weights; /* [layout->total] */
+    uint16_t *x, *dy;
+    size_t x_cap, dy_cap;
+    int out_of_memory; /* the scratch could not grow: the passes since are invalid */
+} ws_bf16;
+
+pl_status ws_bf16_create(ws_bf16 *b, const pl_layout *layout, pl_error *err);
+void ws_bf16_free(ws_bf16 *b);
+pl_status ws_bf16_status(const ws_bf16 *b, pl_error *err);
+
 typedef struct {
     const pl_buffer *params;
     const pl_buffer *masks; /* NULL: dense; else 0/1 per element of prunable weights */
@@ -23,6 +41,8 @@ typedef struct {
     int frozen;
     const struct vlm_gates *gates; /* NULL: no unit gates (model/block.h); training passes
                                       only: KV-cached decoding (model/decode.h) ignores them */
+    ws_bf16 *bf16; /* NULL: FP32 products; else the linear layers' BF16 path (not frozen
+                      sets: inference stays FP32) */
 } weight_set;
 
 /* Writes r's frozen weight into w->weff once: W⊙M + s·B·A (SparseLoRA: its masked sum,

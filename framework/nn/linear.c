@@ -70,7 +70,14 @@ void linear_forward(float *y, float *weff, const float *x, const linear_params *
         return;
     }
     /* y[n,out] = x[n,in]·W_eff[out,in]ᵀ (+ bias already in y) */
-    pl_sgemm(false, true, n, out, in, 1.0f, x, in, w, in, beta, y, out);
+    const linear_bf16 *h = p->bf16;
+    if (h == NULL) {
+        pl_sgemm(false, true, n, out, in, 1.0f, x, in, w, in, beta, y, out);
+        return;
+    }
+    const pl_bf16_operand xh = {h->x, in, x, (size_t)n * in};      /* rounded here */
+    const pl_bf16_operand wh = {h->weight, in, w, (size_t)out * in}; /* kept for backward */
+    pl_bf16_gemm_run(h->gemm, false, true, n, out, in, xh, wh, beta != 0.0f, y, out);
 }
 
 /* Rows per chunk of the factored delta: its x·Aᵀ block fits LORA_TILE floats on the stack. */
@@ -106,6 +113,17 @@ static void bias_backward(float *dbias, const float *dy, int n, int out) {
     }
 }
 
+/* dw[out,in] (+)= dyᵀ·x: SGEMM, or the BF16 product of dy and x (rounded as the operands
+ * say). */
+static void weight_product(const linear_bf16 *h, pl_bf16_operand dyh, pl_bf16_operand xh,
+                           float *dw, bool accumulate, const float *dy, const float *x, int n,
+                           int in, int out) {
+    if (h == NULL)
+        pl_sgemm(true, false, out, in, n, 1.0f, dy, out, x, in, accumulate ? 1.0f : 0.0f, dw, in);
+    else
+        pl_bf16_gemm_run(h->gemm, true, false, out, in, n, dyh, xh, accumulate, dw, in);
+}
+
 void linear_backward(float *dx, const linear_grads *g, float *dweff, const float *dy,
                      const float *x, const float *weff, const linear_params *p, int n, int in,
                      int out) {
@@ -115,24 +133,37 @@ void linear_backward(float *dx, const linear_grads *g, float *dweff, const float
     }
     const int plain = !linear_needs_weff(p);
     const float *w = plain ? p->weight : weff;
+    const linear_bf16 *h = p->bf16;
+    const int want_adapter = g != NULL && p->adapter != ADAPTER_NONE && p->rank > 0 &&
+                             (g->lora_a != NULL || g->lora_b != NULL);
+    /* BF16: dy is rounded once, by the first product that reads it, for both; x is rounded
+     * again (forward's copy is scratch other layers have reused since); W_eff as forward
+     * rounded it. */
+    pl_bf16_operand dyh = {0}, xh = {0}, wh = {0};
+    if (h != NULL) {
+        dyh = (pl_bf16_operand){h->dy, out, dy, (size_t)n * out};
+        xh = (pl_bf16_operand){h->x, in, x, (size_t)n * in};
+        wh = (pl_bf16_operand){h->weight, in, NULL, 0};
+    }
 
     /* y = x·W_effᵀ ⇒ dx = dy·W_eff */
-    if (dx != NULL) pl_sgemm(false, false, n, in, out, 1.0f, dy, out, w, in, 1.0f, dx, in);
+    if (dx != NULL && h == NULL) pl_sgemm(false, false, n, in, out, 1.0f, dy, out, w, in, 1.0f, dx, in);
+    if (dx != NULL && h != NULL) {
+        pl_bf16_gemm_run(h->gemm, false, false, n, in, out, dyh, wh, true, dx, in);
+        dyh.round_from = NULL; /* rounded now */
+    }
     if (g == NULL) return;
     if (g->bias != NULL) bias_backward(g->bias, dy, n, out);
 
-    const int want_adapter = p->adapter != ADAPTER_NONE && p->rank > 0 &&
-                             (g->lora_a != NULL || g->lora_b != NULL);
     if (plain) {
         /* dW += dyᵀ·x directly: W_eff = W, no mask to apply. */
-        if (g->weight != NULL)
-            pl_sgemm(true, false, out, in, n, 1.0f, dy, out, x, in, 1.0f, g->weight, in);
+        if (g->weight != NULL) weight_product(h, dyh, xh, g->weight, true, dy, x, n, in, out);
         return;
     }
     if (g->weight == NULL && !want_adapter) return;
 
     /* dW_eff[out,in] = dyᵀ·x */
-    pl_sgemm(true, false, out, in, n, 1.0f, dy, out, x, in, 0.0f, dweff, in);
+    weight_product(h, dyh, xh, dweff, false, dy, x, n, in, out);
     const float *m = p->mask;
     const long total = (long)out * in;
     /* lora with unit keep vectors: W_eff = (W⊙M + s·B·A)⊙U, so both W and the delta see

@@ -16,8 +16,22 @@
 #define PL_NN_LINEAR_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+#include "core/gemm_bf16.h"
 
 typedef enum { ADAPTER_NONE = 0, ADAPTER_LORA, ADAPTER_SPARSELORA } adapter_kind;
+
+/* A layer's BF16 products (numerics precision bf16): the three products of x·W_effᵀ run on
+ * BF16-rounded operands with FP32 accumulation; W_eff itself, masks, adapters, bias and
+ * every gradient stay FP32 (the master weights). Forward rounds W_eff once into `weight`,
+ * which backward reads again; x and dy are rounded into scratch of n·in and n·out values. */
+typedef struct {
+    pl_bf16_gemm *gemm;
+    uint16_t *weight; /* [out, in], written by forward */
+    uint16_t *x;      /* [n, in] scratch */
+    uint16_t *dy;     /* [n, out] scratch */
+} linear_bf16;
 
 typedef struct {
     const float *weight; /* [out, in] */
@@ -30,6 +44,7 @@ typedef struct {
     float scale; /* s = alpha / rank */
     const float *keep_rows; /* lora: [out] 0/1, or NULL (every row kept) */
     const float *keep_cols; /* lora: [in] 0/1, or NULL */
+    const linear_bf16 *bf16; /* NULL: FP32 products (SGEMM) */
 } linear_params;
 
 typedef struct { /* any pointer may be NULL: that gradient is not wanted */

@@ -28,6 +28,7 @@ int finetune_uses_teacher(const finetune_config *cfg) {
 static void schedule_of(const finetune_config *cfg, const char *stage, train_schedule *s) {
     memset(s, 0, sizeof *s);
     s->stage = stage;
+    s->precision = cfg->precision;
     s->batch_size = cfg->batch_size;
     s->min_lr = cfg->min_lr, s->clip = cfg->clip;
     s->adam = (adamw_config){0.9f, 0.999f, 1e-8f, cfg->weight_decay};

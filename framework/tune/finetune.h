@@ -44,6 +44,7 @@ typedef struct {
     int weight_grads;         /* adapters: each step also computes dL/dW_eff into m->grads
                                  (not stepped; zeroed before every step) for the hooks */
     const struct vlm_gates *gates; /* unit gates the student's passes apply (L0 gates), or NULL */
+    train_precision precision; /* of the linear layers' products (default FP32) */
     const train_hooks *hooks; /* per-step hooks of a stage built on finetune (LoRAPrune): run
                                  after the teacher's pass; NULL: none */
 } finetune_config;

@@ -33,6 +33,7 @@ void pretrain_config_default(pretrain_config *cfg, int steps) {
 static void schedule_of(const pretrain_config *cfg, train_schedule *s) {
     memset(s, 0, sizeof *s);
     s->stage = "pretrain";
+    s->precision = cfg->precision;
     s->batch_size = cfg->batch_size;
     s->min_lr = cfg->min_lr, s->clip = cfg->clip;
     s->adam = (adamw_config){cfg->beta1, cfg->beta2, cfg->eps, cfg->weight_decay};

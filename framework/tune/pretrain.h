@@ -30,6 +30,7 @@ typedef struct {
     float min_lr, weight_decay, clip, beta1, beta2, eps;
     int log_every, eval_every, eval_samples;
     pl_split eval_split;
+    train_precision precision; /* of the linear layers' products (default FP32) */
     int num_phases;
     train_phase phases[PRETRAIN_MAX_PHASES];
 } pretrain_config;

@@ -230,6 +230,8 @@ static pl_status train(vlm *m, const weight_set *w, train_target *tg, adam_state
                        const train_schedule *s, const train_hooks *hooks, const pl_data *d,
                        pl_batch *batch, const pl_metrics_sink *sink, pl_error *err) {
     const int total = total_steps(s);
+    weight_set w_eval = *w; /* evaluations run in FP32 */
+    w_eval.bf16 = NULL;
     loop_clock clock = {.start = pl_now(), .first_loss = -1.0f};
     clock.window_start = clock.start;
     int64_t step = 0;
@@ -256,6 +258,8 @@ static pl_status train(vlm *m, const weight_set *w, train_target *tg, adam_state
             vlm_losses loss = vlm_forward(m, w, &in, ph->loss);
             PL_TRY(check_loss(s, ph, step, loss.total, &clock, err));
             vlm_backward(m, w);
+            if (w->bf16 != NULL && ws_bf16_status(w->bf16, err) != PL_OK)
+                return pl_error_wrap(err, "%s step %lld", s->stage, (long long)step);
             if (hooks && hooks->after_backward)
                 PL_TRY(hooks->after_backward(hooks->ctx, step, &loss, err));
             const double gnorm = optimizer_step(tg, st, s, ph, lr);
@@ -269,10 +273,10 @@ static pl_status train(vlm *m, const weight_set *w, train_target *tg, adam_state
                 progress_line(s, ph, step, total, &loss, lr, gnorm, now, &clock, sink);
             const int scores_answers = ph->loss.task_weight > 0 || ph->loss.kd_weight > 0;
             if (scores_answers && s->eval_every > 0 && (step + 1) % s->eval_every == 0 && !last)
-                PL_TRY(run_eval(m, w, d, s, sink, step + 1, err));
+                PL_TRY(run_eval(m, &w_eval, d, s, sink, step + 1, err));
         }
     }
-    return s->eval_at_end ? run_eval(m, w, d, s, sink, step, err) : PL_OK;
+    return s->eval_at_end ? run_eval(m, &w_eval, d, s, sink, step, err) : PL_OK;
 }
 
 pl_status train_loop_run(vlm *m, const weight_set *w, train_target *target,
@@ -289,12 +293,21 @@ pl_status train_loop_run(vlm *m, const weight_set *w, train_target *target,
     if (s->sample_budget < 0 || (s->sample_budget > 0 && s->sample_budget < s->batch_size))
         return PL_ERROR(err, PL_ERR_CONFIG, "%s.train_samples = %lld must be at least one batch "
                         "(%d samples)", s->stage, (long long)s->sample_budget, s->batch_size);
+    weight_set wb = *w;
+    ws_bf16 bf16 = {0};
+    if (s->precision == TRAIN_BF16) {
+        PL_TRY(ws_bf16_create(&bf16, w->params->layout, err));
+        wb.bf16 = &bf16;
+    }
     adam_state st;
     pl_batch batch;
-    PL_TRY(pl_data_batch_alloc(d, &batch, s->batch_size, err));
-    pl_status rc = adam_state_alloc(&st, target, err);
-    if (rc == PL_OK) rc = train(m, w, target, &st, s, hooks, d, &batch, sink, err);
-    adam_state_free(&st);
-    pl_batch_free(&batch);
+    pl_status rc = pl_data_batch_alloc(d, &batch, s->batch_size, err);
+    if (rc == PL_OK) {
+        rc = adam_state_alloc(&st, target, err);
+        if (rc == PL_OK) rc = train(m, &wb, target, &st, s, hooks, d, &batch, sink, err);
+        adam_state_free(&st);
+        pl_batch_free(&batch);
+    }
+    ws_bf16_free(&bf16);
     return rc;
 }

@@ -42,8 +42,14 @@ typedef struct {
  * phases whose weight for them is positive). */
 enum { TRAIN_LOG_AUX = 1u, TRAIN_LOG_KD = 2u };
 
+/* Arithmetic of the training passes' linear layers: FP32 SGEMM, or BF16 operands with FP32
+ * accumulation (model/weights.h: ws_bf16); master weights, optimizer, every other kernel and
+ * the periodic evaluations stay FP32 either way. */
+typedef enum { TRAIN_FP32 = 0, TRAIN_BF16 } train_precision;
+
 typedef struct {
     const char *stage;      /* "pretrain", "finetune", ...: progress lines and errors */
+    train_precision precision;
     int batch_size;
     float min_lr, clip;
     adamw_config adam;      /* weight_decay applies to the tensors the target marks decayed */

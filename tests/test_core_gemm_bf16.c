@@ -1,0 +1,119 @@
+/* test_core_gemm_bf16.c - the BF16 product against its definition: C = op(A)·op(B) on the
+ * BF16-rounded operands, summed in double here (oneDNN sums in FP32, so agreement is to FP32
+ * rounding of the sum, far tighter than BF16's); every transpose combination, accumulate,
+ * shapes with partial tiles; bit-identical at 1 and 2 threads; the rounding itself
+ * (ties to even, NaN, infinities). Skipped on CPUs without BF16 products. */
+#include <math.h>
+#include <string.h>
+
+#include "core/gemm_bf16.h"
+#include "core/threads.h"
+#include "nn_testutil.h"
+
+static void need_bf16(void) {
+    char why[256];
+    if (!pl_bf16_supported(why, sizeof why)) cr_skip_test("%s", why);
+}
+
+static uint16_t bits_of(float f) {
+    uint16_t h;
+    pl_bf16_from_float(&h, &f, 1);
+    return h;
+}
+
+Test(gemm_bf16, rounding_is_nearest_even) {
+    cr_assert_eq(bits_of(1.0f), 0x3f80);
+    /* 1 + 2^-8 lies halfway between 1 and 1 + 2^-7: ties to the even mantissa (1). */
+    cr_assert_eq(bits_of(1.0f + 0x1p-8f), 0x3f80);
+    /* 1 + 3·2^-8 lies halfway between 1 + 2^-7 (odd) and 1 + 2^-6 (even). */
+    cr_assert_eq(bits_of(1.0f + 3 * 0x1p-8f), 0x3f82);
+    cr_assert_eq(bits_of(1.0f + 0x1p-8f + 0x1p-20f), 0x3f81); /* above half: up */
+    cr_assert_eq(bits_of(-2.0f), 0xc000);
+    cr_assert_eq(bits_of(INFINITY), 0x7f80);
+    cr_assert_eq(bits_of(-INFINITY), 0xff80);
+    cr_assert(isnan(pl_bf16_to_float(bits_of(NAN))));
+    cr_assert_eq(pl_bf16_to_float(bits_of(0x1.fep127f)), 0x1.fep127f); /* the largest finite */
+    cr_assert_eq(pl_bf16_to_float(bits_of(0x1.ffp127f)), INFINITY);  /* halfway above it: even */
+    cr_assert_eq(pl_bf16_to_float(bits_of(-3.5f)), -3.5f);
+}
+
+/* op(A)[i,p] for A stored [m,k] (or [k,m] when transposed) with row stride ld. */
+static float at(const uint16_t *x, bool trans, int ld, int i, int p) {
+    return pl_bf16_to_float(trans ? x[(size_t)p * ld + i] : x[(size_t)i * ld + p]);
+}
+
+static void check_product(bool ta, bool tb, int m, int n, int k, bool accumulate) {
+    const int lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 5, ldc = n + 2;
+    const size_t na = (size_t)(ta ? k : m) * lda, nb = (size_t)(tb ? n : k) * ldb;
+    float *fa = tu_alloc_f(na, 0), *fb = tu_alloc_f(nb, 0), *c = tu_alloc_f((size_t)m * ldc, 0);
+    tu_randn(fa, na, 1, 1, 0), tu_randn(fb, nb, 2, 1, 0), tu_randn(c, (size_t)m * ldc, 3, 1, 0);
+    uint16_t *a = malloc(na * 2), *b = malloc(nb * 2);
+    pl_bf16_from_float(a, fa, na), pl_bf16_from_float(b, fb, nb);
+    float *c0 = tu_alloc_f((size_t)m * ldc, 0);
+    memcpy(c0, c, (size_t)m * ldc * sizeof *c);
+    pl_bf16_gemm *g;
+    cr_assert_eq(pl_bf16_gemm_create(&g, NULL), PL_OK);
+    /* A arrives rounded; B is rounded by the product itself. */
+    uint16_t *b2 = malloc(nb * 2);
+    const pl_bf16_operand oa = {a, lda, NULL, 0}, ob = {b2, ldb, fb, nb};
+    pl_bf16_gemm_run(g, ta, tb, m, n, k, oa, ob, accumulate, c, ldc);
+    cr_assert(memcmp(b, b2, nb * 2) == 0, "the product rounds as pl_bf16_from_float does");
+    free(b2);
+    cr_assert_eq(pl_bf16_gemm_status(g, NULL), PL_OK);
+    double worst = 0;
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) {
+            double want = accumulate ? c0[(size_t)i * ldc + j] : 0.0, scale = fabs(want);
+            for (int p = 0; p < k; p++) {
+                const double t = (double)at(a, ta, lda, i, p) * at(b, !tb, ldb, j, p);
+                want += t, scale += fabs(t);
+            }
+            const double e = fabs(c[(size_t)i * ldc + j] - want) / (scale + 1e-30);
+            worst = e > worst ? e : worst;
+        }
+    /* the padding columns of C are untouched */
+    for (int i = 0; i < m; i++)
+        for (int j = n; j < ldc; j++) cr_assert_eq(c[(size_t)i * ldc + j], c0[(size_t)i * ldc + j]);
+    cr_assert(worst < 1e-5, "ta %d tb %d %dx%dx%d acc %d: relative error %g", ta, tb, m, n, k,
+              accumulate, worst);
+    pl_bf16_gemm_free(g);
+    free(fa), free(fb), free(c), free(c0), free(a), free(b);
+}
+
+Test(gemm_bf16, matches_the_definition_for_every_layout) {
+    need_bf16();
+    for (int ta = 0; ta < 2; ta++)
+        for (int tb = 0; tb < 2; tb++) {
+            check_product(ta, tb, 1100, 530, 40, false); /* partial tiles in both directions */
+            check_product(ta, tb, 37, 19, 65, true);    /* one partial tile */
+        }
+    check_product(false, true, 512, 512, 128, true); /* whole tiles only */
+}
+
+static void product_at(int threads, float *c, int m, int n, int k) {
+    float *fa = tu_alloc_f((size_t)m * k, 0), *fb = tu_alloc_f((size_t)n * k, 0);
+    tu_randn(fa, (size_t)m * k, 7, 1, 0), tu_randn(fb, (size_t)n * k, 8, 1, 0);
+    uint16_t *a = malloc((size_t)m * k * 2), *b = malloc((size_t)n * k * 2);
+    pl_bf16_from_float(a, fa, (size_t)m * k), pl_bf16_from_float(b, fb, (size_t)n * k);
+    pl_threads_set(threads);
+    pl_bf16_gemm *g;
+    cr_assert_eq(pl_bf16_gemm_create(&g, NULL), PL_OK);
+    /* dW-like: C[m,n] = Aᵀ·B with a long k, the shape a K-split plan would reduce across threads */
+    pl_bf16_gemm_run(g, true, false, m, n, k, (pl_bf16_operand){a, m, NULL, 0},
+                     (pl_bf16_operand){b, n, NULL, 0}, false, c, n);
+    pl_bf16_gemm_run(g, false, true, m, n, 64, (pl_bf16_operand){a, 64, NULL, 0},
+                     (pl_bf16_operand){b, 64, NULL, 0}, true, c, n);
+    cr_assert_eq(pl_bf16_gemm_status(g, NULL), PL_OK);
+    pl_bf16_gemm_free(g);
+    free(fa), free(fb), free(a), free(b);
+}
+
+Test(gemm_bf16, bit_identical_at_1_and_2_threads) {
+    need_bf16();
+    enum { M = 192, N = 320, K = 2048 };
+    float *c1 = tu_alloc_f(M * N, 0), *c2 = tu_alloc_f(M * N, 0);
+    product_at(1, c1, M, N, K);
+    product_at(2, c2, M, N, K);
+    cr_assert(memcmp(c1, c2, sizeof(float) * M * N) == 0);
+    free(c1), free(c2);
+}
