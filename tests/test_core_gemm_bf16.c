@@ -49,21 +49,23 @@ static void check_product(bool ta, bool tb, int m, int n, int k, bool accumulate
     tu_randn(fa, na, 1, 1, 0), tu_randn(fb, nb, 2, 1, 0), tu_randn(c, (size_t)m * ldc, 3, 1, 0);
     uint16_t *a = malloc(na * 2), *b = malloc(nb * 2);
     pl_bf16_from_float(a, fa, na), pl_bf16_from_float(b, fb, nb);
-    float *c0 = tu_alloc_f((size_t)m * ldc, 0);
+    float *c0 = tu_alloc_f((size_t)m * ldc, 0), *bias = tu_alloc_f((size_t)n, 0);
+    tu_randn(bias, (size_t)n, 4, 1, 0);
     memcpy(c0, c, (size_t)m * ldc * sizeof *c);
     pl_bf16_gemm *g;
     cr_assert_eq(pl_bf16_gemm_create(&g, NULL), PL_OK);
     /* A arrives rounded; B is rounded by the product itself. */
     uint16_t *b2 = malloc(nb * 2);
     const pl_bf16_operand oa = {a, lda, NULL, 0}, ob = {b2, ldb, fb, nb};
-    pl_bf16_gemm_run(g, ta, tb, m, n, k, oa, ob, accumulate, c, ldc);
+    pl_bf16_gemm_run(g, ta, tb, m, n, k, oa, ob, bias, accumulate, c, ldc);
     cr_assert(memcmp(b, b2, nb * 2) == 0, "the product rounds as pl_bf16_from_float does");
     free(b2);
     cr_assert_eq(pl_bf16_gemm_status(g, NULL), PL_OK);
     double worst = 0;
     for (int i = 0; i < m; i++)
         for (int j = 0; j < n; j++) {
-            double want = accumulate ? c0[(size_t)i * ldc + j] : 0.0, scale = fabs(want);
+            double want = (accumulate ? c0[(size_t)i * ldc + j] : 0.0) + bias[j];
+            double scale = fabs(want);
             for (int p = 0; p < k; p++) {
                 const double t = (double)at(a, ta, lda, i, p) * at(b, !tb, ldb, j, p);
                 want += t, scale += fabs(t);
@@ -77,7 +79,7 @@ static void check_product(bool ta, bool tb, int m, int n, int k, bool accumulate
     cr_assert(worst < 1e-5, "ta %d tb %d %dx%dx%d acc %d: relative error %g", ta, tb, m, n, k,
               accumulate, worst);
     pl_bf16_gemm_free(g);
-    free(fa), free(fb), free(c), free(c0), free(a), free(b);
+    free(fa), free(fb), free(c), free(c0), free(a), free(b), free(bias);
 }
 
 Test(gemm_bf16, matches_the_definition_for_every_layout) {
@@ -100,9 +102,9 @@ static void product_at(int threads, float *c, int m, int n, int k) {
     cr_assert_eq(pl_bf16_gemm_create(&g, NULL), PL_OK);
     /* dW-like: C[m,n] = Aᵀ·B with a long k, the shape a K-split plan would reduce across threads */
     pl_bf16_gemm_run(g, true, false, m, n, k, (pl_bf16_operand){a, m, NULL, 0},
-                     (pl_bf16_operand){b, n, NULL, 0}, false, c, n);
+                     (pl_bf16_operand){b, n, NULL, 0}, NULL, false, c, n);
     pl_bf16_gemm_run(g, false, true, m, n, 64, (pl_bf16_operand){a, 64, NULL, 0},
-                     (pl_bf16_operand){b, 64, NULL, 0}, true, c, n);
+                     (pl_bf16_operand){b, 64, NULL, 0}, fb, true, c, n);
     cr_assert_eq(pl_bf16_gemm_status(g, NULL), PL_OK);
     pl_bf16_gemm_free(g);
     free(fa), free(fb), free(a), free(b);

@@ -17,12 +17,13 @@
 enum { TILE_M = 256, TILE_M_SMALL = 64, TILE_N = 512 };
 
 /* One primitive per tile shape and layout, with each thread's memory objects for it. */
+enum { MEMS = 5 };
 typedef struct {
     int m, n, k, lda, ldb, ldc;
-    bool trans_a, trans_b, accumulate;
+    bool trans_a, trans_b, accumulate, bias; /* bias: + bias[j] on every row of the tile */
     dnnl_primitive_t prim;
     size_t scratch_bytes;
-    dnnl_memory_t *mem; /* [threads * 4]: src, weights, dst, scratchpad per thread */
+    dnnl_memory_t *mem; /* [threads * MEMS]: src, weights, dst, scratchpad, bias per thread */
 } tile_kernel;
 
 struct pl_bf16_gemm {
@@ -101,7 +102,7 @@ pl_status pl_bf16_gemm_create(pl_bf16_gemm **out, pl_error *err) {
 
 static void kernel_release(pl_bf16_gemm *g, tile_kernel *t) {
     if (t->mem != NULL)
-        for (int i = 0; i < 4 * g->threads; i++)
+        for (int i = 0; i < MEMS * g->threads; i++)
             if (t->mem[i] != NULL) dnnl_memory_destroy(t->mem[i]);
     free(t->mem);
     if (t->prim != NULL) dnnl_primitive_destroy(t->prim);
@@ -146,9 +147,9 @@ static bool ensure_threads(pl_bf16_gemm *g, int threads) {
             return false;
     for (int c = 0; c < g->count; c++) {
         tile_kernel *t = &g->kernels[c];
-        dnnl_memory_t *mem = realloc(t->mem, (size_t)threads * 4 * sizeof *mem);
+        dnnl_memory_t *mem = realloc(t->mem, (size_t)threads * MEMS * sizeof *mem);
         if (mem == NULL) return false;
-        for (int i = 4 * g->threads; i < 4 * threads; i++) mem[i] = NULL;
+        for (int i = MEMS * g->threads; i < MEMS * threads; i++) mem[i] = NULL;
         t->mem = mem;
     }
     /* Scratch slots of the new threads are allocated at the current size. */
@@ -182,8 +183,13 @@ static dnnl_status_t build_primitive(pl_bf16_gemm *g, tile_kernel *t) {
         (s = dnnl_memory_desc_init_by_strides(&wei, 2, dw, dnnl_bf16, sw)) != dnnl_success ||
         (s = dnnl_memory_desc_init_by_strides(&dst, 2, dd, dnnl_f32, sd)) != dnnl_success)
         return s;
+    dnnl_memory_desc_t bias;
+    const dnnl_dims_t db = {1, t->n};
+    if (t->bias && (s = dnnl_memory_desc_init_by_tag(&bias, 2, db, dnnl_f32, dnnl_ab)) != dnnl_success)
+        return s;
     dnnl_matmul_desc_t md;
-    if ((s = dnnl_matmul_desc_init(&md, &src, &wei, NULL, &dst)) != dnnl_success) return s;
+    if ((s = dnnl_matmul_desc_init(&md, &src, &wei, t->bias ? &bias : NULL, &dst)) != dnnl_success)
+        return s;
     dnnl_primitive_attr_t attr;
     if ((s = dnnl_primitive_attr_create(&attr)) != dnnl_success) return s;
     dnnl_post_ops_t ops = NULL;
@@ -219,7 +225,8 @@ static tile_kernel *kernel_for(pl_bf16_gemm *g, const tile_kernel *want) {
         const tile_kernel *t = &g->kernels[i];
         if (t->m == want->m && t->n == want->n && t->k == want->k && t->lda == want->lda &&
             t->ldb == want->ldb && t->ldc == want->ldc && t->trans_a == want->trans_a &&
-            t->trans_b == want->trans_b && t->accumulate == want->accumulate)
+            t->trans_b == want->trans_b && t->accumulate == want->accumulate &&
+            t->bias == want->bias)
             return &g->kernels[i];
     }
     if (g->count == g->capacity) {
@@ -240,7 +247,7 @@ static tile_kernel *kernel_for(pl_bf16_gemm *g, const tile_kernel *want) {
         kernel_release(g, t);
         return NULL;
     }
-    if (g->threads > 0 && (t->mem = calloc((size_t)g->threads * 4, sizeof *t->mem)) == NULL) {
+    if (g->threads > 0 && (t->mem = calloc((size_t)g->threads * MEMS, sizeof *t->mem)) == NULL) {
         fail(g, PL_ERR_NOMEM, "allocating memory objects", dnnl_out_of_memory);
         kernel_release(g, t);
         return NULL;
@@ -256,46 +263,51 @@ static tile_kernel *kernel_for(pl_bf16_gemm *g, const tile_kernel *want) {
 
 /* Thread slot's memory objects of kernel t (created serially before the tiles run). */
 static bool kernel_memory(pl_bf16_gemm *g, tile_kernel *t, int slot) {
-    dnnl_memory_t *mem = t->mem + 4 * slot;
+    dnnl_memory_t *mem = t->mem + MEMS * slot;
     if (mem[0] != NULL) return true;
     const_dnnl_primitive_desc_t pd;
     if (dnnl_primitive_get_primitive_desc(t->prim, &pd) != dnnl_success) return false;
-    const dnnl_query_t q[4] = {dnnl_query_src_md, dnnl_query_weights_md, dnnl_query_dst_md,
-                               dnnl_query_scratchpad_md};
-    for (int i = 0; i < 4; i++)
-        if (dnnl_memory_create(&mem[i], dnnl_primitive_desc_query_md(pd, q[i], 0), g->engine,
-                               i == 3 ? g->scratch[slot] : DNNL_MEMORY_NONE) != dnnl_success)
+    const dnnl_query_t q[MEMS] = {dnnl_query_src_md, dnnl_query_weights_md, dnnl_query_dst_md,
+                                  dnnl_query_scratchpad_md, dnnl_query_weights_md};
+    for (int i = 0; i < (t->bias ? MEMS : MEMS - 1); i++) /* the bias is weights input 1 */
+        if (dnnl_memory_create(&mem[i], dnnl_primitive_desc_query_md(pd, q[i], i == 4),
+                               g->engine, i == 3 ? g->scratch[slot] : DNNL_MEMORY_NONE) != dnnl_success)
             return false;
     return true;
 }
 
 static void run_tile(pl_bf16_gemm *g, tile_kernel *t, int slot, const uint16_t *a,
-                     const uint16_t *b, float *c) {
-    dnnl_memory_t *mem = t->mem + 4 * slot;
+                     const uint16_t *b, const float *bias, float *c) {
+    dnnl_memory_t *mem = t->mem + MEMS * slot;
     dnnl_memory_set_data_handle(mem[0], (void *)a);
     dnnl_memory_set_data_handle(mem[1], (void *)b);
     dnnl_memory_set_data_handle(mem[2], c);
     dnnl_memory_set_data_handle(mem[3], g->scratch[slot]);
-    const dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, mem[0]},
-                                     {DNNL_ARG_WEIGHTS, mem[1]},
-                                     {DNNL_ARG_DST, mem[2]},
-                                     {DNNL_ARG_SCRATCHPAD, mem[3]}};
-    if (dnnl_primitive_execute(t->prim, g->streams[slot], 4, args) != dnnl_success) {
+    if (t->bias) dnnl_memory_set_data_handle(mem[4], (void *)bias);
+    const dnnl_exec_arg_t args[MEMS] = {{DNNL_ARG_SRC, mem[0]},
+                                        {DNNL_ARG_WEIGHTS, mem[1]},
+                                        {DNNL_ARG_DST, mem[2]},
+                                        {DNNL_ARG_SCRATCHPAD, mem[3]},
+                                        {DNNL_ARG_BIAS, mem[4]}};
+    if (dnnl_primitive_execute(t->prim, g->streams[slot], t->bias ? MEMS : MEMS - 1, args) !=
+        dnnl_success) {
 #pragma omp critical(pl_bf16_gemm_failure)
         fail(g, PL_ERR_INTERNAL, "running a matmul primitive", dnnl_runtime_error);
     }
 }
 
 void pl_bf16_gemm_run(pl_bf16_gemm *g, bool trans_a, bool trans_b, int m, int n, int k,
-                      pl_bf16_operand a, pl_bf16_operand b, bool accumulate, float *c, int ldc) {
+                      pl_bf16_operand a, pl_bf16_operand b, const float *bias, bool accumulate,
+                      float *c, int ldc) {
     if (m <= 0 || n <= 0 || g->failure.status != PL_OK) return;
     if (k <= 0) { /* an empty sum */
-        if (!accumulate)
-            for (int i = 0; i < m; i++) memset(c + (size_t)i * ldc, 0, (size_t)n * sizeof *c);
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+                c[(size_t)i * ldc + j] = (accumulate ? c[(size_t)i * ldc + j] : 0.0f) + (bias ? bias[j] : 0.0f);
         return;
     }
     const int lda = a.ld, ldb = b.ld;
-    const int tm = m >= 4 * TILE_M ? TILE_M : TILE_M_SMALL, tn = TILE_N;
+    const int tm = m >= 2 * TILE_M ? TILE_M : TILE_M_SMALL, tn = TILE_N;
     const int rows = (m + tm - 1) / tm, cols = (n + tn - 1) / tn;
     const int threads = omp_get_max_threads();
     if (!ensure_threads(g, threads)) {
@@ -311,7 +323,8 @@ void pl_bf16_gemm_run(pl_bf16_gemm *g, bool trans_a, bool trans_b, int m, int n,
             if (lc ? n % tn == 0 : n / tn == 0) continue;
             const tile_kernel want = {.m = lr ? m % tm : tm, .n = lc ? n % tn : tn, .k = k,
                                       .lda = lda, .ldb = ldb, .ldc = ldc, .trans_a = trans_a,
-                                      .trans_b = trans_b, .accumulate = accumulate};
+                                      .trans_b = trans_b, .accumulate = accumulate,
+                                      .bias = bias != NULL};
             if ((kern[lr][lc] = kernel_for(g, &want)) == NULL) return;
             for (int s = 0; s < threads; s++)
                 if (!kernel_memory(g, kern[lr][lc], s)) {
@@ -322,13 +335,18 @@ void pl_bf16_gemm_run(pl_bf16_gemm *g, bool trans_a, bool trans_b, int m, int n,
     const int tiles = rows * cols;
 #pragma omp parallel
     {
+        /* Round the operands that arrive as FP32; one barrier for both (A's loop does not
+         * wait: B's barrier follows it). */
         if (a.round_from != NULL) {
-#pragma omp for schedule(static)
+#pragma omp for schedule(static) nowait
             for (size_t i = 0; i < a.count; i++) a.values[i] = bf16_round(a.round_from[i]);
         }
         if (b.round_from != NULL) {
-#pragma omp for schedule(static)
+#pragma omp for schedule(static) nowait
             for (size_t i = 0; i < b.count; i++) b.values[i] = bf16_round(b.round_from[i]);
+        }
+        if (a.round_from != NULL || b.round_from != NULL) {
+#pragma omp barrier
         }
 #pragma omp for schedule(static)
         for (int tile = 0; tile < tiles; tile++) {
@@ -338,7 +356,8 @@ void pl_bf16_gemm_run(pl_bf16_gemm *g, bool trans_a, bool trans_b, int m, int n,
             /* Tile origin: op(A) rows from i0, op(B) columns from j0, C at (i0, j0). */
             const uint16_t *ta = trans_a ? a.values + i0 : a.values + i0 * lda;
             const uint16_t *tb = trans_b ? b.values + j0 * ldb : b.values + j0;
-            run_tile(g, kern[last_r][last_c], omp_get_thread_num(), ta, tb, c + i0 * ldc + j0);
+            run_tile(g, kern[last_r][last_c], omp_get_thread_num(), ta, tb,
+                     bias != NULL ? bias + j0 : NULL, c + i0 * ldc + j0);
         }
     }
 }

@@ -1,7 +1,7 @@
 /* gemm_bf16.h - matrix products on BF16 operands with FP32 accumulation and FP32 output
  * (oneDNN's matmul), for the `numerics: {precision: bf16}` training path.
  *
- *   C[M,N] = op(A)[M,K] · op(B)[K,N]  (+ C when accumulate)
+ *   C[M,N] = op(A)[M,K] · op(B)[K,N]  (+ bias[N] on every row) (+ C when accumulate)
  *
  * A and B hold BF16 values (the upper 16 bits of an IEEE float, rounded to nearest even by
  * pl_bf16_from_float, or by the product itself: pl_bf16_operand); op = transpose when the
@@ -57,8 +57,10 @@ typedef struct {
     size_t count;
 } pl_bf16_operand;
 
+/* bias: NULL, or [n] added to every row of the product (before an accumulated C). */
 void pl_bf16_gemm_run(pl_bf16_gemm *g, bool trans_a, bool trans_b, int m, int n, int k,
-                      pl_bf16_operand a, pl_bf16_operand b, bool accumulate, float *c, int ldc);
+                      pl_bf16_operand a, pl_bf16_operand b, const float *bias, bool accumulate,
+                      float *c, int ldc);
 
 /* PL_OK, or the first failure since the context was created (copied into err). */
 pl_status pl_bf16_gemm_status(const pl_bf16_gemm *g, pl_error *err);

@@ -57,6 +57,15 @@ void linear_forward(float *y, float *weff, const float *x, const linear_params *
                     int in, int out) {
     if (n <= 0 || out <= 0) return;
     const float *w = linear_effective_weight(weff, p, in, out);
+    const linear_bf16 *h = p->bf16;
+    if (h != NULL && in > 0) {
+        /* y = round(x)·round(W_eff)ᵀ + b in one product (the bias in its epilogue); the
+         * rounded W_eff stays for backward. */
+        const pl_bf16_operand xh = {h->x, in, x, (size_t)n * in};
+        const pl_bf16_operand wh = {h->weight, in, w, (size_t)out * in};
+        pl_bf16_gemm_run(h->gemm, false, true, n, out, in, xh, wh, p->bias, false, y, out);
+        return;
+    }
     float beta = 0.0f;
     if (p->bias != NULL) {
 #pragma omp parallel for schedule(static)
@@ -70,14 +79,7 @@ void linear_forward(float *y, float *weff, const float *x, const linear_params *
         return;
     }
     /* y[n,out] = x[n,in]·W_eff[out,in]ᵀ (+ bias already in y) */
-    const linear_bf16 *h = p->bf16;
-    if (h == NULL) {
-        pl_sgemm(false, true, n, out, in, 1.0f, x, in, w, in, beta, y, out);
-        return;
-    }
-    const pl_bf16_operand xh = {h->x, in, x, (size_t)n * in};      /* rounded here */
-    const pl_bf16_operand wh = {h->weight, in, w, (size_t)out * in}; /* kept for backward */
-    pl_bf16_gemm_run(h->gemm, false, true, n, out, in, xh, wh, beta != 0.0f, y, out);
+    pl_sgemm(false, true, n, out, in, 1.0f, x, in, w, in, beta, y, out);
 }
 
 /* Rows per chunk of the factored delta: its x·Aᵀ block fits LORA_TILE floats on the stack. */
@@ -121,7 +123,7 @@ static void weight_product(const linear_bf16 *h, pl_bf16_operand dyh, pl_bf16_op
     if (h == NULL)
         pl_sgemm(true, false, out, in, n, 1.0f, dy, out, x, in, accumulate ? 1.0f : 0.0f, dw, in);
     else
-        pl_bf16_gemm_run(h->gemm, true, false, out, in, n, dyh, xh, accumulate, dw, in);
+        pl_bf16_gemm_run(h->gemm, true, false, out, in, n, dyh, xh, NULL, accumulate, dw, in);
 }
 
 void linear_backward(float *dx, const linear_grads *g, float *dweff, const float *dy,
@@ -149,7 +151,7 @@ void linear_backward(float *dx, const linear_grads *g, float *dweff, const float
     /* y = x·W_effᵀ ⇒ dx = dy·W_eff */
     if (dx != NULL && h == NULL) pl_sgemm(false, false, n, in, out, 1.0f, dy, out, w, in, 1.0f, dx, in);
     if (dx != NULL && h != NULL) {
-        pl_bf16_gemm_run(h->gemm, false, false, n, in, out, dyh, wh, true, dx, in);
+        pl_bf16_gemm_run(h->gemm, false, false, n, in, out, dyh, wh, NULL, true, dx, in);
         dyh.round_from = NULL; /* rounded now */
     }
     if (g == NULL) return;
