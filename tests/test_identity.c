@@ -120,3 +120,21 @@ Test(identity, numerics_precision_fp32_is_the_absent_default_and_bf16_is_not) {
         a += la + (a[la] == ' '), b += lb + (b[lb] == ' ');
     }
 }
+
+/* A BF16 recovery shares everything before its first training stage with FP32 runs: the
+ * loaded teacher, the pruned model and its evaluation keep their keys; finetune and the
+ * evaluation after it do not. */
+Test(identity, numerics_precision_enters_keys_from_the_first_training_stage) {
+    char fp32[512], bf16[512];
+    identity_of("experiments/ressa.yaml", NULL, fp32, sizeof fp32);
+    identity_of("experiments/ressa.yaml", "numerics.precision=bf16", bf16, sizeof bf16);
+    char *a = fp32, *b = bf16;
+    /* run id, group id, load, prune, eval (pruned_), finetune, eval */
+    const int same[7] = {0, 0, 1, 1, 1, 0, 0};
+    for (int field = 0; field < 7; field++) {
+        const size_t la = strcspn(a, " "), lb = strcspn(b, " ");
+        const int equal = la == lb && strncmp(a, b, la) == 0;
+        cr_assert_eq(equal, same[field], "field %d: %s vs %s", field, fp32, bf16);
+        a += la + (a[la] == ' '), b += lb + (b[lb] == ' ');
+    }
+}

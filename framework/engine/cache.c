@@ -24,9 +24,18 @@ pl_status pl_cache_key(const pl_run *run, int stage, pl_hash_memo *memo, char ou
     char names[MAX_KEY_PATHS][24];
     const char *paths[MAX_KEY_PATHS] = {"data", "model", "seed"};
     int n = 3;
-    /* numerics: only when the run sets something other than the defaults (then it is in the
-     * semantic tree), so the keys of runs without it are what they always were. */
-    if (cfg_get(run->semantic, "numerics") != NULL) paths[n++] = "numerics";
+    /* numerics (the training precision): from the first training stage on, and only when
+     * the run sets something other than the defaults (then it is in the semantic tree), so
+     * the keys of runs without it are what they always were, and a BF16 run shares the
+     * loaded and pruned models before its first training stage with FP32 runs. */
+    bool trained = false;
+    for (int j = 0; j <= stage && !trained; j++) {
+        const char *kind;
+        if (cfg_stage_at(run->semantic, j, &kind) == NULL) break;
+        const pl_stage_kind *k = pl_stage_find(kind);
+        trained = k != NULL && k->trains;
+    }
+    if (trained && cfg_get(run->semantic, "numerics") != NULL) paths[n++] = "numerics";
     for (int j = 0; j <= stage; j++) {
         const char *kind;
         if (cfg_stage_at(run->semantic, j, &kind) == NULL)
