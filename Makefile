@@ -10,8 +10,9 @@
 #   make demo-asan  the quickstart in miniature with prunelab built under ASan + UBSan (CI)
 #   make deps       install the Debian packages prunelab needs (apt-get; root or sudo)
 #   make bench-kernels   linear-layer throughput vs raw SGEMM vs the FP32 peak
-#   make bench-train     one training step, C vs the PyTorch twin (tiny, small, base); sweep throughput
-#   make profile-train   where a training step's time goes, by kernel (perf; PRESET=small)
+#   make bench-train     one training step, C vs the PyTorch twin (tiny, small, base; FP32 and BF16);
+#                        sweep throughput
+#   make profile-train   where a training step's time goes, by kernel (perf; PRESET=small, PRECISION=fp32)
 #   make bench-memory    finetune peak RSS: default teacher vs a teacher checkpoint (MODEL=tiny|small)
 #   make bench-decode    greedy decoding of the small teacher, KV cache vs full recomputation
 #   make bench-distill   a distill step of the small teacher's even student vs a lambda = 0 step
@@ -177,9 +178,10 @@ bench-train: $(BUILD)/bench/bench_train $(BIN)
 
 # A perf profile of the timed training steps, grouped by kernel (installs linux-perf if missing).
 PRESET ?= small
+PRECISION ?= fp32
 profile-train: $(BUILD)/bench/bench_train
 	@command -v perf >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq linux-perf; }
-	bench/profile_train.sh $(BUILD)/bench/bench_train $(PRESET) 32 30
+	bench/profile_train.sh $(BUILD)/bench/bench_train $(PRESET) 32 30 $(PRECISION)
 
 # Peak memory of finetune with the default teacher (same weights) vs a teacher checkpoint.
 MODEL ?= tiny

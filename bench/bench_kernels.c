@@ -8,6 +8,7 @@
 
 #include "core/alloc.h"
 #include "core/blas.h"
+#include "core/gemm_bf16.h"
 #include "core/startup.h"
 #include "core/threads.h"
 #include "core/timing.h"
@@ -82,8 +83,9 @@ static float *randbuf(size_t count, unsigned seed) {
     return p;
 }
 
-/* Seconds per forward+backward, best of 3 timed batches after a warm-up. */
-static double time_linear(const shape *s, adapter_kind kind, int rank) {
+/* Seconds per forward+backward, best of 3 timed batches after a warm-up; bf16: the layer's
+ * BF16 products (numerics precision bf16). */
+static double time_linear(const shape *s, adapter_kind kind, int rank, int bf16) {
     const size_t nx = (size_t)s->n * s->in, ny = (size_t)s->n * s->out, nw = (size_t)s->out * s->in;
     float *x = randbuf(nx, 1), *w = randbuf(nw, 2), *b = randbuf(s->out, 3), *dy = randbuf(ny, 4);
     float *y = randbuf(ny, 5), *dx = randbuf(nx, 6), *dw = randbuf(nw, 7), *db = randbuf(s->out, 8);
@@ -94,6 +96,16 @@ static double time_linear(const shape *s, adapter_kind kind, int rank) {
     linear_params p = {.weight = w, .bias = b, .mask = kind == ADAPTER_NONE ? NULL : m,
                        .adapter = kind, .lora_a = a, .lora_b = bb, .rank = rank, .scale = 2.0f};
     linear_grads g = {dw, db, kind == ADAPTER_NONE ? NULL : da, kind == ADAPTER_NONE ? NULL : dbb};
+    linear_bf16 h = {0};
+    if (bf16) {
+        h.weight = pl_alloc(nw, sizeof *h.weight, NULL), h.x = pl_alloc(nx, sizeof *h.x, NULL);
+        h.dy = pl_alloc(ny, sizeof *h.dy, NULL);
+        if (pl_bf16_gemm_create(&h.gemm, NULL) != PL_OK || !h.weight || !h.x || !h.dy) {
+            fprintf(stderr, "bench_kernels: out of memory\n");
+            exit(1);
+        }
+        p.bf16 = &h;
+    }
     double best = 1e30;
     for (int batch = 0; batch < 4; batch++) {
         const int reps = 10;
@@ -108,6 +120,10 @@ static double time_linear(const shape *s, adapter_kind kind, int rank) {
     pl_free(x), pl_free(w), pl_free(b), pl_free(dy), pl_free(y), pl_free(dx), pl_free(dw);
     pl_free(db), pl_free(m), pl_free(weff), pl_free(dweff), pl_free(a), pl_free(bb);
     pl_free(da), pl_free(dbb);
+    if (bf16) {
+        pl_bf16_gemm_free(h.gemm);
+        pl_free(h.weight), pl_free(h.x), pl_free(h.dy);
+    }
     return best;
 }
 
@@ -154,21 +170,27 @@ int main(int argc, char **argv) {
     printf("FP32 peak (%s FMA loop, %d accumulators, %d threads): %.1f GFLOP/s  [sink %g]\n\n",
            VF_ISA, ACCS, threads, peak, (double)sink);
 
+    char why[256];
+    const int bf16 = pl_bf16_supported(why, sizeof why);
+    if (!bf16) printf("BF16 rows left out: %s\n", why);
+    static const char *const MODES[4] = {"plain", "sparselora", "bf16", "bf16-slora"};
     const shape shapes[] = {{2048, 128, 512}, {2048, 512, 128}, {4096, 64, 192}};
-    printf("linear forward+backward: 3 GEMMs of 2·N·IN·OUT flops (sparselora: rank 8, ~50%% mask)\n");
+    printf("linear forward+backward: 3 GEMMs of 2·N·IN·OUT flops (sparselora: rank 8, ~50%% mask;\n"
+           "bf16: the products on BF16 operands, FP32 accumulation; raw = FP32 cblas_sgemm)\n");
     printf("%-22s %-10s %9s %10s %10s %11s %9s %9s\n", "N x IN -> OUT", "mode", "ms", "GFLOP/s",
            "raw GF/s", "lin/raw", "lin/peak", "raw/peak");
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
         const shape *s = &shapes[i];
         const double flops = 3.0 * 2.0 * s->n * s->in * s->out;
         const double raw = flops / time_raw(s) / 1e9;
-        for (int mode = 0; mode < 2; mode++) {
-            const double dt = time_linear(s, mode ? ADAPTER_SPARSELORA : ADAPTER_NONE, mode ? 8 : 0);
+        for (int mode = 0; mode < (bf16 ? 4 : 2); mode++) {
+            const double dt = time_linear(s, mode % 2 ? ADAPTER_SPARSELORA : ADAPTER_NONE,
+                                          mode % 2 ? 8 : 0, mode >= 2);
             const double gf = flops / dt / 1e9;
             char label[32];
             snprintf(label, sizeof label, "%d x %d -> %d", s->n, s->in, s->out);
             printf("%-22s %-10s %9.3f %10.1f %10.1f %10.2f%% %8.1f%% %8.1f%%\n", label,
-                   mode ? "sparselora" : "plain", dt * 1e3, gf, raw, 100.0 * gf / raw,
+                   MODES[mode], dt * 1e3, gf, raw, 100.0 * gf / raw,
                    100.0 * gf / peak, 100.0 * raw / peak);
         }
     }
