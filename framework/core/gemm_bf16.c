@@ -359,7 +359,9 @@ void pl_bf16_gemm_run(pl_bf16_gemm *g, bool trans_a, bool trans_b, int m, int n,
         if (a.round_from != NULL || b.round_from != NULL) {
 #pragma omp barrier
         }
-#pragma omp for schedule(static)
+/* Tiles are handed out as threads free up (a short last tile, a slower thread): which
+         * thread computes a tile never changes what it computes. */
+#pragma omp for schedule(dynamic, 1)
         for (int tile = 0; tile < tiles; tile++) {
             const int r = tile / cols, q = tile % cols;
             const int last_r = m - r * tm < tm, last_c = n - q * tn < tn;
