@@ -119,3 +119,33 @@ Test(gemm_bf16, bit_identical_at_1_and_2_threads) {
     cr_assert(memcmp(c1, c2, sizeof(float) * M * N) == 0);
     free(c1), free(c2);
 }
+
+/* One context through more tile shapes than its kernel cache first holds (it grows while a
+ * product looks up its second shape): every product equals the same product in a fresh
+ * context, bit for bit. Regression: pointers into the cache went stale when it grew. */
+Test(gemm_bf16, a_growing_kernel_cache_keeps_every_product) {
+    need_bf16();
+    enum { CALLS = 40, MAXM = 200, N = 70, MAXK = 60 };
+    float *fa = tu_alloc_f(MAXM * MAXK, 0), *fb = tu_alloc_f(MAXK * N, 0);
+    tu_randn(fa, MAXM * MAXK, 11, 1, 0), tu_randn(fb, MAXK * N, 12, 1, 0);
+    uint16_t *a = malloc(MAXM * MAXK * 2), *b = malloc(MAXK * N * 2);
+    pl_bf16_from_float(a, fa, MAXM * MAXK), pl_bf16_from_float(b, fb, MAXK * N);
+    float *c1 = tu_alloc_f(MAXM * N, 0), *c2 = tu_alloc_f(MAXM * N, 0);
+    pl_bf16_gemm *shared;
+    cr_assert_eq(pl_bf16_gemm_create(&shared, NULL), PL_OK);
+    for (int i = 0; i < CALLS; i++) {
+        /* Call 0: whole 32-row tiles only (one kernel); then 64-row tiles and a short one (two
+         * kernels each, new k each time), so the cache fills on a call's second lookup. */
+        const int m = i == 0 ? 128 : 150 + i, k = 20 + i;
+        const pl_bf16_operand oa = {a, k, NULL, 0}, ob = {b, N, NULL, 0};
+        pl_bf16_gemm *fresh;
+        cr_assert_eq(pl_bf16_gemm_create(&fresh, NULL), PL_OK);
+        pl_bf16_gemm_run(shared, false, false, m, N, k, oa, ob, NULL, false, c1, N);
+        pl_bf16_gemm_run(fresh, false, false, m, N, k, oa, ob, NULL, false, c2, N);
+        cr_assert_eq(pl_bf16_gemm_status(shared, NULL), PL_OK);
+        cr_assert(memcmp(c1, c2, sizeof(float) * m * N) == 0, "call %d (%d x %d x %d)", i, m, N, k);
+        pl_bf16_gemm_free(fresh);
+    }
+    pl_bf16_gemm_free(shared);
+    free(fa), free(fb), free(a), free(b), free(c1), free(c2);
+}

@@ -5,6 +5,7 @@
 
 #include <omp.h>
 #include <oneapi/dnnl/dnnl.h>
+#include <oneapi/dnnl/dnnl_debug.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,10 +39,13 @@ typedef struct {
 struct pl_bf16_gemm {
     dnnl_engine_t engine;
     dnnl_stream_t *streams; /* one per thread: a stream is not shared between threads */
-    int threads;            /* slots in streams, scratch, and every kernel's mem */
+    int threads;            /* slots ready in streams, scratch, and every kernel's mem */
+    int slots;              /* entries of streams and scratch (NULL or owned; may exceed
+                               threads after a failed growth) */
     void **scratch;         /* [threads] of scratch_cap bytes */
     size_t scratch_cap;
-    tile_kernel *kernels;
+    tile_kernel **kernels; /* each allocated on its own: a pointer to one stays valid while
+                              the list grows */
     int count, capacity;
     pl_error failure; /* sticky: status PL_OK until something fails */
 };
@@ -92,9 +96,16 @@ void pl_bf16_from_float(uint16_t *dst, const float *src, size_t n) {
     for (size_t i = 0; i < n; i++) dst[i] = bf16_round(src[i]);
 }
 
-static void fail(pl_bf16_gemm *g, pl_status status, const char *what, dnnl_status_t s) {
+/* Records the first failure: what failed, for which tile shape, and oneDNN's own status
+ * (dnnl_out_of_memory for prunelab's own allocations). */
+static void fail(pl_bf16_gemm *g, pl_status status, const char *what, const tile_kernel *t,
+                 dnnl_status_t s) {
     if (g->failure.status != PL_OK) return;
-    PL_ERROR(&g->failure, status, "BF16 matrix product: %s failed (oneDNN status %d)", what, (int)s);
+    if (t == NULL)
+        PL_ERROR(&g->failure, status, "BF16 matrix product: %s failed (%s)", what, dnnl_status2str(s));
+    else
+        PL_ERROR(&g->failure, status, "BF16 matrix product of a %d x %d x %d tile: %s failed (%s)",
+                 t->m, t->n, t->k, what, dnnl_status2str(s));
 }
 
 pl_status pl_bf16_gemm_create(pl_bf16_gemm **out, pl_error *err) {
@@ -119,11 +130,14 @@ static void kernel_release(pl_bf16_gemm *g, tile_kernel *t) {
 
 void pl_bf16_gemm_free(pl_bf16_gemm *g) {
     if (g == NULL) return;
-    for (int i = 0; i < g->count; i++) kernel_release(g, &g->kernels[i]);
+    for (int i = 0; i < g->count; i++) {
+        kernel_release(g, g->kernels[i]);
+        free(g->kernels[i]);
+    }
     free(g->kernels);
-    for (int i = 0; i < g->threads; i++) {
-        if (g->streams != NULL && g->streams[i] != NULL) dnnl_stream_destroy(g->streams[i]);
-        if (g->scratch != NULL) pl_free(g->scratch[i]);
+    for (int i = 0; i < g->slots; i++) {
+        if (g->streams[i] != NULL) dnnl_stream_destroy(g->streams[i]);
+        pl_free(g->scratch[i]);
     }
     free(g->streams);
     free(g->scratch);
@@ -141,21 +155,22 @@ pl_status pl_bf16_gemm_status(const pl_bf16_gemm *g, pl_error *err) {
  * kernels built so far (built lazily per thread in kernel_memory). */
 static bool ensure_threads(pl_bf16_gemm *g, int threads) {
     if (threads <= g->threads) return true;
-    dnnl_stream_t *streams = realloc(g->streams, (size_t)threads * sizeof *streams);
-    if (streams == NULL) return false;
-    g->streams = streams;
-    void **scratch = realloc(g->scratch, (size_t)threads * sizeof *scratch);
-    if (scratch == NULL) return false;
-    g->scratch = scratch;
-    for (int i = g->threads; i < threads; i++) {
-        g->streams[i] = NULL;
-        g->scratch[i] = NULL;
+    if (threads > g->slots) {
+        dnnl_stream_t *streams = realloc(g->streams, (size_t)threads * sizeof *streams);
+        if (streams == NULL) return false;
+        g->streams = streams;
+        void **scratch = realloc(g->scratch, (size_t)threads * sizeof *scratch);
+        if (scratch == NULL) return false;
+        g->scratch = scratch;
+        for (int i = g->slots; i < threads; i++) g->streams[i] = NULL, g->scratch[i] = NULL;
+        g->slots = threads; /* from here on pl_bf16_gemm_free releases whatever they hold */
     }
     for (int i = g->threads; i < threads; i++)
-        if (dnnl_stream_create(&g->streams[i], g->engine, dnnl_stream_default_flags) != dnnl_success)
+        if (g->streams[i] == NULL &&
+            dnnl_stream_create(&g->streams[i], g->engine, dnnl_stream_default_flags) != dnnl_success)
             return false;
     for (int c = 0; c < g->count; c++) {
-        tile_kernel *t = &g->kernels[c];
+        tile_kernel *t = g->kernels[c];
         dnnl_memory_t *mem = realloc(t->mem, (size_t)threads * MEMS * sizeof *mem);
         if (mem == NULL) return false;
         for (int i = MEMS * g->threads; i < MEMS * threads; i++) mem[i] = NULL;
@@ -163,7 +178,8 @@ static bool ensure_threads(pl_bf16_gemm *g, int threads) {
     }
     /* Scratch slots of the new threads are allocated at the current size. */
     for (int i = g->threads; i < threads; i++)
-        if (g->scratch_cap > 0 && (g->scratch[i] = pl_alloc(g->scratch_cap, 1, NULL)) == NULL)
+        if (g->scratch_cap > 0 && g->scratch[i] == NULL &&
+            (g->scratch[i] = pl_alloc(g->scratch_cap, 1, NULL)) == NULL)
             return false;
     g->threads = threads;
     return true;
@@ -231,42 +247,42 @@ static dnnl_status_t build_primitive(pl_bf16_gemm *g, tile_kernel *t) {
 /* The cached kernel for a tile shape, built on first use; NULL after a failure. */
 static tile_kernel *kernel_for(pl_bf16_gemm *g, const tile_kernel *want) {
     for (int i = 0; i < g->count; i++) {
-        const tile_kernel *t = &g->kernels[i];
+        tile_kernel *t = g->kernels[i];
         if (t->m == want->m && t->n == want->n && t->k == want->k && t->lda == want->lda &&
             t->ldb == want->ldb && t->ldc == want->ldc && t->trans_a == want->trans_a &&
             t->trans_b == want->trans_b && t->accumulate == want->accumulate &&
             t->bias == want->bias)
-            return &g->kernels[i];
+            return t;
     }
     if (g->count == g->capacity) {
         const int cap = g->capacity ? 2 * g->capacity : 32;
-        tile_kernel *k = realloc(g->kernels, (size_t)cap * sizeof *k);
+        tile_kernel **k = realloc(g->kernels, (size_t)cap * sizeof *k);
         if (k == NULL) {
-            fail(g, PL_ERR_NOMEM, "growing the kernel cache", dnnl_out_of_memory);
+            fail(g, PL_ERR_NOMEM, "growing the kernel cache", want, dnnl_out_of_memory);
             return NULL;
         }
         g->kernels = k, g->capacity = cap;
     }
-    tile_kernel *t = &g->kernels[g->count];
+    tile_kernel *t = malloc(sizeof *t);
+    if (t == NULL) {
+        fail(g, PL_ERR_NOMEM, "allocating a kernel", want, dnnl_out_of_memory);
+        return NULL;
+    }
     *t = *want;
     t->prim = NULL, t->mem = NULL, t->scratch_bytes = 0;
     const dnnl_status_t s = build_primitive(g, t);
-    if (s != dnnl_success) {
-        fail(g, PL_ERR_INTERNAL, "creating a matmul primitive", s);
+    const char *failed = s != dnnl_success ? "creating a matmul primitive"
+                       : g->threads > 0 && (t->mem = calloc((size_t)g->threads * MEMS, sizeof *t->mem)) == NULL
+                           ? "allocating memory objects"
+                       : !ensure_scratch(g, t->scratch_bytes) ? "allocating scratch memory" : NULL;
+    if (failed != NULL) {
+        fail(g, s != dnnl_success ? PL_ERR_INTERNAL : PL_ERR_NOMEM, failed, want,
+             s != dnnl_success ? s : dnnl_out_of_memory);
         kernel_release(g, t);
+        free(t);
         return NULL;
     }
-    if (g->threads > 0 && (t->mem = calloc((size_t)g->threads * MEMS, sizeof *t->mem)) == NULL) {
-        fail(g, PL_ERR_NOMEM, "allocating memory objects", dnnl_out_of_memory);
-        kernel_release(g, t);
-        return NULL;
-    }
-    if (!ensure_scratch(g, t->scratch_bytes)) {
-        fail(g, PL_ERR_NOMEM, "allocating scratch memory", dnnl_out_of_memory);
-        kernel_release(g, t);
-        return NULL;
-    }
-    g->count++;
+    g->kernels[g->count++] = t;
     return t;
 }
 
@@ -298,10 +314,11 @@ static void run_tile(pl_bf16_gemm *g, tile_kernel *t, int slot, const uint16_t *
                                         {DNNL_ARG_DST, mem[2]},
                                         {DNNL_ARG_SCRATCHPAD, mem[3]},
                                         {DNNL_ARG_BIAS, mem[4]}};
-    if (dnnl_primitive_execute(t->prim, g->streams[slot], t->bias ? MEMS : MEMS - 1, args) !=
-        dnnl_success) {
+    const dnnl_status_t s = dnnl_primitive_execute(t->prim, g->streams[slot],
+                                                   t->bias ? MEMS : MEMS - 1, args);
+    if (s != dnnl_success) {
 #pragma omp critical(pl_bf16_gemm_failure)
-        fail(g, PL_ERR_INTERNAL, "running a matmul primitive", dnnl_runtime_error);
+        fail(g, PL_ERR_INTERNAL, "running a matmul primitive", t, s);
     }
 }
 
@@ -322,7 +339,7 @@ void pl_bf16_gemm_run(pl_bf16_gemm *g, bool trans_a, bool trans_b, int m, int n,
     const int rows = (m + tm - 1) / tm, cols = (n + tn - 1) / tn;
     const int threads = omp_get_max_threads();
     if (!ensure_threads(g, threads)) {
-        fail(g, PL_ERR_NOMEM, "allocating per-thread state", dnnl_out_of_memory);
+        fail(g, PL_ERR_NOMEM, "allocating per-thread state", NULL, dnnl_out_of_memory);
         return;
     }
     /* The (at most four) tile shapes: full tiles, and the short rows and narrow columns left
@@ -339,7 +356,7 @@ void pl_bf16_gemm_run(pl_bf16_gemm *g, bool trans_a, bool trans_b, int m, int n,
             if ((kern[lr][lc] = kernel_for(g, &want)) == NULL) return;
             for (int s = 0; s < threads; s++)
                 if (!kernel_memory(g, kern[lr][lc], s)) {
-                    fail(g, PL_ERR_NOMEM, "creating memory objects", dnnl_out_of_memory);
+                    fail(g, PL_ERR_NOMEM, "creating memory objects", kern[lr][lc], dnnl_out_of_memory);
                     return;
                 }
         }

@@ -256,10 +256,13 @@ static pl_status train(vlm *m, const weight_set *w, train_target *tg, adam_state
                 PL_TRY(hooks->before_forward(hooks->ctx, &in, step, err));
             pl_buffer_zero(tg->grads);
             vlm_losses loss = vlm_forward(m, w, &in, ph->loss);
+            /* A failed BF16 product leaves its output unspecified: report it, not the loss. */
+            if (w->bf16 != NULL && ws_bf16_status(w->bf16, err) != PL_OK)
+                return pl_error_wrap(err, "%s step %lld, forward", s->stage, (long long)step);
             PL_TRY(check_loss(s, ph, step, loss.total, &clock, err));
             vlm_backward(m, w);
             if (w->bf16 != NULL && ws_bf16_status(w->bf16, err) != PL_OK)
-                return pl_error_wrap(err, "%s step %lld", s->stage, (long long)step);
+                return pl_error_wrap(err, "%s step %lld, backward", s->stage, (long long)step);
             if (hooks && hooks->after_backward)
                 PL_TRY(hooks->after_backward(hooks->ctx, step, &loss, err));
             const double gnorm = optimizer_step(tg, st, s, ph, lr);
