@@ -276,7 +276,8 @@ static const cfg_key NUMERICS_KEYS[] = {
     {K("precision", CFG_T_ENUM, "fp32"), .choices = "fp32|bf16", .flags = CFG_KEY_DEFAULT_UNSEEN,
      .help = "arithmetic of the training stages' linear layers: fp32, or bf16 (BF16 operands, "
              "FP32 accumulation and master weights; needs a CPU with AVX512-BF16 or AMX). "
-             "Evaluation, optimizer and every other kernel stay FP32"},
+             "The output head, attention, the optimizer, a teacher's pass and every evaluation "
+             "stay FP32"},
 };
 SECTION(NUMERICS, "numerics", "how training computes; part of a run's identity (fp32, the "
         "default, names the same runs as no section)", NUMERICS_KEYS, false);

@@ -36,13 +36,15 @@ pl_status pl_cache_key(const pl_run *run, int stage, pl_hash_memo *memo, char ou
         trained = k != NULL && k->trains;
     }
     if (trained && cfg_get(run->semantic, "numerics") != NULL) paths[n++] = "numerics";
+    /* The numerics slot is kept free when unused: every run has the same stage limit. */
+    const int limit = n == 3 ? MAX_KEY_PATHS - 1 : MAX_KEY_PATHS;
     for (int j = 0; j <= stage; j++) {
         const char *kind;
         if (cfg_stage_at(run->semantic, j, &kind) == NULL)
             return PL_ERROR(err, PL_ERR_INTERNAL, "run %s has no pipeline stage %d", run->run_id, j);
         const pl_stage_kind *k = pl_stage_find(kind);
         if (j < stage && (k == NULL || !k->produces_model)) continue;
-        if (n == MAX_KEY_PATHS)
+        if (n == limit)
             return PL_ERROR(err, PL_ERR_CONFIG, "run %s: more than %d model stages in one pipeline",
                             run->run_id, MAX_KEY_PATHS - 4);
         snprintf(names[n], sizeof names[n], "pipeline.%d", j);
