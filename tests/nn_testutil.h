@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "core/gemm_bf16.h"
 #include "core/rng.h"
 
 /* a[i] = offset + scale·N(0,1), reproducible from stream. */
@@ -66,6 +67,12 @@ static inline double tu_dot(const double *y, const double *r, size_t n) {
     double s = 0.0;
     for (size_t i = 0; i < n; i++) s += y[i] * r[i];
     return s;
+}
+
+/* Skips the calling test on a CPU without BF16 products, saying why. */
+static inline void tu_need_bf16(void) {
+    char why[256];
+    if (!pl_bf16_supported(why, sizeof why)) cr_skip_test("%s", why);
 }
 
 #endif

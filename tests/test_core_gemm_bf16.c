@@ -10,11 +10,6 @@
 #include "core/threads.h"
 #include "nn_testutil.h"
 
-static void need_bf16(void) {
-    char why[256];
-    if (!pl_bf16_supported(why, sizeof why)) cr_skip_test("%s", why);
-}
-
 static uint16_t bits_of(float f) {
     uint16_t h;
     pl_bf16_from_float(&h, &f, 1);
@@ -83,7 +78,7 @@ static void check_product(bool ta, bool tb, int m, int n, int k, bool accumulate
 }
 
 Test(gemm_bf16, matches_the_definition_for_every_layout) {
-    need_bf16();
+    tu_need_bf16();
     for (int ta = 0; ta < 2; ta++)
         for (int tb = 0; tb < 2; tb++) {
             check_product(ta, tb, 1100, 530, 40, false); /* partial tiles in both directions */
@@ -111,7 +106,7 @@ static void product_at(int threads, float *c, int m, int n, int k) {
 }
 
 Test(gemm_bf16, bit_identical_at_1_and_2_threads) {
-    need_bf16();
+    tu_need_bf16();
     enum { M = 192, N = 320, K = 2048 };
     float *c1 = tu_alloc_f(M * N, 0), *c2 = tu_alloc_f(M * N, 0);
     product_at(1, c1, M, N, K);
@@ -124,7 +119,7 @@ Test(gemm_bf16, bit_identical_at_1_and_2_threads) {
  * product looks up its second shape): every product equals the same product in a fresh
  * context, bit for bit. Regression: pointers into the cache went stale when it grew. */
 Test(gemm_bf16, a_growing_kernel_cache_keeps_every_product) {
-    need_bf16();
+    tu_need_bf16();
     enum { CALLS = 40, MAXM = 200, N = 70, MAXK = 60 };
     float *fa = tu_alloc_f(MAXM * MAXK, 0), *fb = tu_alloc_f(MAXK * N, 0);
     tu_randn(fa, MAXM * MAXK, 11, 1, 0), tu_randn(fb, MAXK * N, 12, 1, 0);

@@ -14,11 +14,6 @@
 
 enum { N = 70, IN = 48, OUT = 40, RANK = 4 };
 
-static void need_bf16(void) {
-    char why[256];
-    if (!pl_bf16_supported(why, sizeof why)) cr_skip_test("%s", why);
-}
-
 static float rounded(float v) {
     uint16_t h;
     pl_bf16_from_float(&h, &v, 1);
@@ -57,7 +52,7 @@ static linear_bf16 bf16_storage(void) {
 }
 
 static void check_mode(adapter_kind kind, int use_mask) {
-    need_bf16();
+    tu_need_bf16();
     static inputs in;
     make_inputs(&in);
     const linear_bf16 h = bf16_storage();
@@ -143,7 +138,7 @@ static void scenario(float *res) {
 }
 
 Test(nn_linear_bf16, bit_identical_at_1_and_2_threads) {
-    need_bf16();
+    tu_need_bf16();
     enum { SIZE = N * OUT + N * IN + OUT * IN + OUT };
     float *r1 = tu_alloc_f(SIZE, 0.0f), *r2 = tu_alloc_f(SIZE, 0.0f);
     pl_threads_set(1);

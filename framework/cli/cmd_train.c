@@ -8,7 +8,6 @@
 #include "cli/commands.h"
 #include "engine/stage.h"
 #include "config/path.h"
-#include "core/gemm_bf16.h"
 #include "core/threads.h"
 #include "engine/settings.h"
 #include "model/checkpoint.h"
@@ -47,15 +46,9 @@ static int train(const pl_run *run, const char *out_path, pl_error *err) {
     pl_data data;
     vlm model;
     if (settings_data(run->config, &dc, err) || settings_model(run->config, &dc, &mc, err) ||
-        settings_pretrain(stage, &pc, err) || settings_precision(run->config, &pc.precision, err))
+        settings_pretrain(stage, &pc, err) || settings_precision(run->config, &pc.precision, err) ||
+        pl_data_open(&data, &dc, err))
         return 1;
-    char why[256];
-    if (pc.precision == TRAIN_BF16 && !pl_bf16_supported(why, sizeof why)) {
-        PL_ERROR(err, PL_ERR_CONFIG, "numerics.precision = bf16, but %s; remove the key (or set "
-                 "fp32) to train in FP32", why);
-        return 1;
-    }
-    if (pl_data_open(&data, &dc, err)) return 1;
     int st = 1;
     if (vlm_create(&model, &mc, pc.batch_size, err) == PL_OK) {
         vlm_init(&model, (uint64_t)run->seed);

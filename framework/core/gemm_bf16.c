@@ -271,19 +271,19 @@ static tile_kernel *kernel_for(pl_bf16_gemm *g, const tile_kernel *want) {
     *t = *want;
     t->prim = NULL, t->mem = NULL, t->scratch_bytes = 0;
     const dnnl_status_t s = build_primitive(g, t);
-    const char *failed = s != dnnl_success ? "creating a matmul primitive"
-                       : g->threads > 0 && (t->mem = calloc((size_t)g->threads * MEMS, sizeof *t->mem)) == NULL
-                           ? "allocating memory objects"
-                       : !ensure_scratch(g, t->scratch_bytes) ? "allocating scratch memory" : NULL;
-    if (failed != NULL) {
-        fail(g, s != dnnl_success ? PL_ERR_INTERNAL : PL_ERR_NOMEM, failed, want,
-             s != dnnl_success ? s : dnnl_out_of_memory);
-        kernel_release(g, t);
-        free(t);
-        return NULL;
+    if (s != dnnl_success) {
+        fail(g, PL_ERR_INTERNAL, "creating a matmul primitive", want, s);
+    } else if (g->threads > 0 && (t->mem = calloc((size_t)g->threads * MEMS, sizeof *t->mem)) == NULL) {
+        fail(g, PL_ERR_NOMEM, "allocating memory objects", want, dnnl_out_of_memory);
+    } else if (!ensure_scratch(g, t->scratch_bytes)) {
+        fail(g, PL_ERR_NOMEM, "allocating scratch memory", want, dnnl_out_of_memory);
+    } else {
+        g->kernels[g->count++] = t;
+        return t;
     }
-    g->kernels[g->count++] = t;
-    return t;
+    kernel_release(g, t);
+    free(t);
+    return NULL;
 }
 
 /* Thread slot's memory objects of kernel t (created serially before the tiles run). */
@@ -376,8 +376,8 @@ void pl_bf16_gemm_run(pl_bf16_gemm *g, bool trans_a, bool trans_b, int m, int n,
         if (a.round_from != NULL || b.round_from != NULL) {
 #pragma omp barrier
         }
-/* Tiles are handed out as threads free up (a short last tile, a slower thread): which
-         * thread computes a tile never changes what it computes. */
+        /* Tiles are handed out as threads free up (a short last tile, a slower thread):
+         * which thread computes a tile never changes what it computes. */
 #pragma omp for schedule(dynamic, 1)
         for (int tile = 0; tile < tiles; tile++) {
             const int r = tile / cols, q = tile % cols;

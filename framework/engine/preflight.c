@@ -7,8 +7,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "core/gemm_bf16.h"
 #include "engine/preflight_data.h"
+#include "engine/settings.h"
 #include "engine/stage.h"
 #include "model/checkpoint.h"
 #include "model/student.h"
@@ -140,18 +140,6 @@ static pl_status check_depths(const pl_experiment *exp, int r, pl_error *err) {
     return PL_OK;
 }
 
-/* BF16 training needs a CPU that computes BF16 products natively: refused up front rather
- * than run slowly in emulation or silently in FP32 under a bf16 run id. */
-static pl_status check_precision(const pl_experiment *exp, int r, pl_error *err) {
-    const cfg_node *p = cfg_get(exp->runs[r].config, "numerics.precision");
-    char why[256];
-    if (p == NULL || p->kind != CFG_STRING || strcmp(p->u.s, "bf16") != 0 ||
-        pl_bf16_supported(why, sizeof why))
-        return PL_OK;
-    return cfg_error_at(err, p->pos, "run %d (%s): numerics.precision = bf16, but %s; remove "
-                        "the key (or set fp32) to train in FP32", r + 1, exp->runs[r].run_id, why);
-}
-
 pl_status pl_preflight(const pl_experiment *exp, pl_error *err) {
     PL_TRY(pl_stage_validate(exp, err));
     PL_TRY(check_results_dir(exp, err));
@@ -165,7 +153,8 @@ pl_status pl_preflight(const pl_experiment *exp, pl_error *err) {
             PL_TRY(check_budget(exp, r, i, kind, section, err));
         }
         PL_TRY(check_depths(exp, r, err));
-        PL_TRY(check_precision(exp, r, err));
+        train_precision precision; /* bf16 needs a CPU with BF16 products */
+        PL_TRY(settings_precision(exp->runs[r].config, &precision, err));
         PL_TRY(preflight_data_splits(exp, r, &memo, err));
     }
     return PL_OK;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "config/path.h"
+#include "core/gemm_bf16.h"
 #include "data/tokenizer.h"
 
 /* Typed reads of one key under a node, with its dotted path in errors. */
@@ -201,9 +202,16 @@ pl_status settings_eval(const cfg_node *stage, eval_settings *out, pl_error *err
 
 pl_status settings_precision(const cfg_node *run, train_precision *out, pl_error *err) {
     *out = TRAIN_FP32;
-    if (cfg_get(run, "numerics.precision") == NULL) return PL_OK;
+    const cfg_node *key = cfg_get(run, "numerics.precision");
+    if (key == NULL) return PL_OK;
     const char *v;
     PL_TRY(cfg_get_string(run, "numerics.precision", &v, err));
-    if (strcmp(v, "bf16") == 0) *out = TRAIN_BF16;
+    if (strcmp(v, "bf16") != 0) return PL_OK;
+    /* Refused rather than run slowly in emulation or silently in FP32 under a bf16 run id. */
+    char why[256];
+    if (!pl_bf16_supported(why, sizeof why))
+        return cfg_error_at(err, key->pos, "numerics.precision = bf16, but %s; remove the key (or "
+                            "set fp32) to train in FP32", why);
+    *out = TRAIN_BF16;
     return PL_OK;
 }

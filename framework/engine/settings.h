@@ -16,7 +16,8 @@ pl_status settings_model(const cfg_node *run, const pl_data_config *data, model_
                          pl_error *err);
 /* A pretrain stage's section (the node cfg_stage_at returns). */
 pl_status settings_pretrain(const cfg_node *stage, pretrain_config *out, pl_error *err);
-/* numerics.precision of a run (absent: FP32). */
+/* numerics.precision of a run (absent: FP32); bf16 on a CPU without BF16 products is a
+ * config error at the key's position. */
 pl_status settings_precision(const cfg_node *run, train_precision *out, pl_error *err);
 
 typedef struct {

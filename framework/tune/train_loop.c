@@ -206,6 +206,13 @@ static pl_status check_loss(const train_schedule *s, const train_loop_phase *ph,
     return PL_OK;
 }
 
+/* The BF16 products of the last pass all ran (a set without them always did). */
+static pl_status check_bf16(const weight_set *w, const train_schedule *s, int64_t step,
+                            const char *pass, pl_error *err) {
+    if (w->bf16 == NULL || ws_bf16_status(w->bf16, err) == PL_OK) return PL_OK;
+    return pl_error_wrap(err, "%s step %lld, %s", s->stage, (long long)step, pass);
+}
+
 static void progress_line(const train_schedule *s, const train_loop_phase *ph, int64_t step,
                           int total, const vlm_losses *loss, float lr, double gnorm, double now,
                           loop_clock *c, const pl_metrics_sink *sink) {
@@ -257,12 +264,10 @@ static pl_status train(vlm *m, const weight_set *w, train_target *tg, adam_state
             pl_buffer_zero(tg->grads);
             vlm_losses loss = vlm_forward(m, w, &in, ph->loss);
             /* A failed BF16 product leaves its output unspecified: report it, not the loss. */
-            if (w->bf16 != NULL && ws_bf16_status(w->bf16, err) != PL_OK)
-                return pl_error_wrap(err, "%s step %lld, forward", s->stage, (long long)step);
+            PL_TRY(check_bf16(w, s, step, "forward", err));
             PL_TRY(check_loss(s, ph, step, loss.total, &clock, err));
             vlm_backward(m, w);
-            if (w->bf16 != NULL && ws_bf16_status(w->bf16, err) != PL_OK)
-                return pl_error_wrap(err, "%s step %lld, backward", s->stage, (long long)step);
+            PL_TRY(check_bf16(w, s, step, "backward", err));
             if (hooks && hooks->after_backward)
                 PL_TRY(hooks->after_backward(hooks->ctx, step, &loss, err));
             const double gnorm = optimizer_step(tg, st, s, ph, lr);
