@@ -111,10 +111,10 @@ void block_acts_bind(block_acts *a, const pl_buffer *buf, const block_ref *blk, 
 void block_scratch_sizes(const block_ref *blk, block_shape s, size_t sizes[BLOCK_SCRATCH_ROLES]) {
     const size_t nc = size_of(SZ_NC, blk, s), nf = size_of(SZ_NF, blk, s);
     const size_t nq = size_of(SZ_N3A, blk, s), nx = size_of(SZ_NX, blk, s);
-    sizes[0] = nc, sizes[1] = nc, sizes[2] = nc, sizes[3] = nf, sizes[4] = nf;
-    sizes[5] = nq > nx ? nq : nx;
-    sizes[6] = size_of(SZ_CTX2X, blk, s);
-    sizes[7] = size_of(SZ_ATT, blk, s);
+    sizes[0] = nc, sizes[1] = nc, sizes[2] = nc, sizes[3] = nf;
+    sizes[4] = nq > nx ? nq : nx;
+    sizes[5] = size_of(SZ_CTX2X, blk, s);
+    sizes[6] = size_of(SZ_ATT, blk, s);
 }
 
 void block_bias_residual_forward(float *out, const float *x, const float *bias, int n, int c) {
@@ -226,17 +226,14 @@ void block_backward(const weight_set *w, const block_ref *blk, const block_acts 
                     const float *x, const float *ctx, block_shape s, const block_gates *g) {
     const int n = s.batch * s.tokens, c = blk->dim;
     const int A = block_attn_dim(blk), X = block_cross_dim(blk);
-    const size_t nc = (size_t)n * c, nf = (size_t)n * blk->ffn;
+    const size_t nf = (size_t)n * blk->ffn;
     /* MLP branch: out = r2 + fc2(gelu(fc1(ln_mlp(r2)))). */
     if (blk->ffn > 0) {
-        memset(sc->d_wide, 0, nf * sizeof(float));
-        ws_linear_backward(w, &blk->fc2, sc->d_wide, d_res, a->gelu, n);
+        ws_linear_backward_set_dx(w, &blk->fc2, sc->d_wide, d_res, a->gelu, n);
         if (g != NULL && g->neurons != NULL)
             gate_backward(g->d_neurons, sc->d_wide, a->gelu, g->neurons, n, blk->ffn, 1);
-        memset(sc->d_wide2, 0, nf * sizeof(float));
-        gelu_backward(sc->d_wide2, a->fc1, sc->d_wide, nf);
-        memset(sc->d_narrow, 0, nc * sizeof(float));
-        ws_linear_backward(w, &blk->fc1, sc->d_narrow, sc->d_wide2, a->ln_mlp, n);
+        gelu_backward_inplace(sc->d_wide, a->fc1, nf); /* ∂L/∂gelu becomes ∂L/∂fc1 */
+        ws_linear_backward_set_dx(w, &blk->fc1, sc->d_narrow, sc->d_wide, a->ln_mlp, n);
         ws_norm_backward(w, &blk->ln_mlp, d_res, sc->d_narrow, a->res_cross, a->ln_mlp_mean,
                          a->ln_mlp_rstd, n, c);
     } else {
@@ -245,8 +242,7 @@ void block_backward(const weight_set *w, const block_ref *blk, const block_acts 
     /* Cross-attention branch. */
     if (blk->has_cross && blk->cross_heads > 0) {
         const int nkv = s.batch * s.ctx_tokens;
-        memset(sc->d_narrow, 0, (size_t)n * X * sizeof(float));
-        ws_linear_backward(w, &blk->cross_proj, sc->d_narrow, d_res, a->cross_y, n);
+        ws_linear_backward_set_dx(w, &blk->cross_proj, sc->d_narrow, d_res, a->cross_y, n);
         if (g != NULL && g->cross != NULL)
             gate_backward(g->d_cross, sc->d_narrow, a->cross_y, g->cross, n, blk->cross_heads,
                           blk->head_dim);
@@ -256,8 +252,7 @@ void block_backward(const weight_set *w, const block_ref *blk, const block_acts 
                            a->cross_q, X, a->cross_kv, a->cross_kv + X, 2 * X, s.batch,
                            s.tokens, s.ctx_tokens, X, blk->cross_heads, 0);
         ws_linear_backward(w, &blk->cross_kv, d_ctx, sc->d_kv, ctx, nkv);
-        memset(sc->d_narrow2, 0, nc * sizeof(float));
-        ws_linear_backward(w, &blk->cross_q, sc->d_narrow2, sc->d_qkv, a->ln_cross, n);
+        ws_linear_backward_set_dx(w, &blk->cross_q, sc->d_narrow2, sc->d_qkv, a->ln_cross, n);
         ws_norm_backward(w, &blk->ln_cross, d_res, sc->d_narrow2, a->res_attn,
                          a->ln_cross_mean, a->ln_cross_rstd, n, c);
     } else if (blk->has_cross) {
@@ -265,16 +260,14 @@ void block_backward(const weight_set *w, const block_ref *blk, const block_acts 
     }
     /* Self-attention branch. */
     if (blk->heads > 0) {
-        memset(sc->d_narrow, 0, (size_t)n * A * sizeof(float));
-        ws_linear_backward(w, &blk->proj, sc->d_narrow, d_res, a->attn_y, n);
+        ws_linear_backward_set_dx(w, &blk->proj, sc->d_narrow, d_res, a->attn_y, n);
         if (g != NULL && g->heads != NULL)
             gate_backward(g->d_heads, sc->d_narrow, a->attn_y, g->heads, n, blk->heads, blk->head_dim);
         memset(sc->d_qkv, 0, 3 * (size_t)n * A * sizeof(float));
         attention_backward(sc->d_qkv, sc->d_qkv + A, sc->d_qkv + 2 * A, sc->d_narrow, d_att,
                            a->att, a->qkv, 3 * A, a->qkv + A, a->qkv + 2 * A, 3 * A, s.batch,
                            s.tokens, s.tokens, A, blk->heads, blk->causal);
-        memset(sc->d_narrow2, 0, nc * sizeof(float));
-        ws_linear_backward(w, &blk->qkv, sc->d_narrow2, sc->d_qkv, a->ln_attn, n);
+        ws_linear_backward_set_dx(w, &blk->qkv, sc->d_narrow2, sc->d_qkv, a->ln_attn, n);
         ws_norm_backward(w, &blk->ln_attn, d_res, sc->d_narrow2, x, a->ln_attn_mean,
                          a->ln_attn_rstd, n, c);
     } else {

@@ -43,14 +43,13 @@ typedef struct vlm_gates {
     block_gates block[MODULE_COUNT][VLM_MAX_LAYERS];
 } vlm_gates;
 
-enum { BLOCK_SCRATCH_ROLES = 8 };
+enum { BLOCK_SCRATCH_ROLES = 7 };
 
 typedef struct { /* backward scratch shared by all blocks, sized by block_scratch_sizes */
     float *tmp;       /* forward: a branch output before the residual add, [n, C] */
     float *d_narrow;  /* [n, C] */
     float *d_narrow2; /* [n, C] */
-    float *d_wide;    /* [n, F] */
-    float *d_wide2;   /* [n, F] */
+    float *d_wide;    /* [n, F]: ∂L/∂gelu, then in place ∂L/∂fc1 */
     float *d_qkv;     /* [n, 3A] (self) or [n, X] (cross queries) */
     float *d_kv;      /* [batch·ctx_tokens, 2X] */
     float *d_att;     /* [batch·heads·tokens²]: where a caller builds block_backward's d_att */

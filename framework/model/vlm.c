@@ -120,8 +120,8 @@ static pl_status build_activations(vlm *m, pl_error *err) {
     if (m->scratch_mem == NULL) return PL_ERR_NOMEM;
     float **roles[BLOCK_SCRATCH_ROLES] = {&m->scratch.tmp, &m->scratch.d_narrow,
                                           &m->scratch.d_narrow2, &m->scratch.d_wide,
-                                          &m->scratch.d_wide2, &m->scratch.d_qkv,
-                                          &m->scratch.d_kv, &m->scratch.d_att};
+                                          &m->scratch.d_qkv, &m->scratch.d_kv,
+                                          &m->scratch.d_att};
     size_t at = 0;
     for (int k = 0; k < BLOCK_SCRATCH_ROLES; k++) {
         *roles[k] = m->scratch_mem + at;

@@ -117,8 +117,8 @@ void ws_freeze_linear(const weight_set *w, const linear_ref *r) {
     else memcpy(weff, p.weight, (size_t)r->in * r->out * sizeof(float)); /* unmasked LoRA */
 }
 
-void ws_linear_backward(const weight_set *w, const linear_ref *r, float *dx, const float *dy,
-                        const float *x, int n) {
+static void linear_backward_of(const weight_set *w, const linear_ref *r, float *dx, int dx_set,
+                               const float *dy, const float *x, int n) {
     linear_params p = params_of(w, r);
     linear_grads g = {0};
     if (w->grads) {
@@ -131,7 +131,20 @@ void ws_linear_backward(const weight_set *w, const linear_ref *r, float *dx, con
     }
     linear_bf16 h;
     bind_bf16(w, r, n, &p, &h);
-    linear_backward(dx, &g, w->dweff, dy, x, weff_of(w, r, &p), &p, n, r->in, r->out);
+    if (dx_set)
+        linear_backward_set_dx(dx, &g, w->dweff, dy, x, weff_of(w, r, &p), &p, n, r->in, r->out);
+    else
+        linear_backward(dx, &g, w->dweff, dy, x, weff_of(w, r, &p), &p, n, r->in, r->out);
+}
+
+void ws_linear_backward(const weight_set *w, const linear_ref *r, float *dx, const float *dy,
+                        const float *x, int n) {
+    linear_backward_of(w, r, dx, 0, dy, x, n);
+}
+
+void ws_linear_backward_set_dx(const weight_set *w, const linear_ref *r, float *dx,
+                               const float *dy, const float *x, int n) {
+    linear_backward_of(w, r, dx, 1, dy, x, n);
 }
 
 void ws_norm_forward(const weight_set *w, const norm_ref *r, float *out, float *mean,

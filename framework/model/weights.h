@@ -60,5 +60,8 @@ void ws_linear_forward(const weight_set *w, const linear_ref *r, float *y, const
 /* Accumulates dx (may be NULL) and, when w->grads is set, the layer's gradients. */
 void ws_linear_backward(const weight_set *w, const linear_ref *r, float *dx, const float *dy,
                         const float *x, int n);
+/* The same with dx overwritten (what ws_linear_backward leaves in a zeroed dx). */
+void ws_linear_backward_set_dx(const weight_set *w, const linear_ref *r, float *dx,
+                               const float *dy, const float *x, int n);
 
 #endif

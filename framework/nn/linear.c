@@ -126,10 +126,14 @@ static void weight_product(const linear_bf16 *h, pl_bf16_operand dyh, pl_bf16_op
         pl_bf16_gemm_run(h->gemm, true, false, out, in, n, dyh, xh, NULL, accumulate, dw, in);
 }
 
-void linear_backward(float *dx, const linear_grads *g, float *dweff, const float *dy,
+/* dx_set: dx is written, not accumulated into (the same numbers as accumulating into zeros,
+ * without the pass that zeroes it first). */
+static void backward(float *dx, int dx_set, const linear_grads *g, float *dweff, const float *dy,
                      const float *x, const float *weff, const linear_params *p, int n, int in,
                      int out) {
     if (n <= 0 || out <= 0 || in <= 0) {
+        if (dx != NULL && dx_set && n > 0 && in > 0) /* no outputs: dx = 0 */
+            for (long i = 0; i < (long)n * in; i++) dx[i] = 0.0f;
         if (g != NULL && g->bias != NULL && n > 0 && out > 0) bias_backward(g->bias, dy, n, out);
         return;
     }
@@ -149,9 +153,10 @@ void linear_backward(float *dx, const linear_grads *g, float *dweff, const float
     }
 
     /* y = x·W_effᵀ ⇒ dx = dy·W_eff */
-    if (dx != NULL && h == NULL) pl_sgemm(false, false, n, in, out, 1.0f, dy, out, w, in, 1.0f, dx, in);
+    if (dx != NULL && h == NULL)
+        pl_sgemm(false, false, n, in, out, 1.0f, dy, out, w, in, dx_set ? 0.0f : 1.0f, dx, in);
     if (dx != NULL && h != NULL) {
-        pl_bf16_gemm_run(h->gemm, false, false, n, in, out, dyh, wh, NULL, true, dx, in);
+        pl_bf16_gemm_run(h->gemm, false, false, n, in, out, dyh, wh, NULL, !dx_set, dx, in);
         dyh.round_from = NULL; /* rounded now */
     }
     if (g == NULL) return;
@@ -200,4 +205,16 @@ void linear_backward(float *dx, const linear_grads *g, float *dweff, const float
     if (g->lora_a != NULL)
         pl_sgemm(true, false, p->rank, in, out, p->scale, p->lora_b, p->rank, dweff, in, 1.0f,
                  g->lora_a, in);
+}
+
+void linear_backward(float *dx, const linear_grads *g, float *dweff, const float *dy,
+                     const float *x, const float *weff, const linear_params *p, int n, int in,
+                     int out) {
+    backward(dx, 0, g, dweff, dy, x, weff, p, n, in, out);
+}
+
+void linear_backward_set_dx(float *dx, const linear_grads *g, float *dweff, const float *dy,
+                            const float *x, const float *weff, const linear_params *p, int n,
+                            int in, int out) {
+    backward(dx, 1, g, dweff, dy, x, weff, p, n, in, out);
 }

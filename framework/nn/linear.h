@@ -78,5 +78,9 @@ void linear_lora_delta_forward(float *y, const float *x, const float *lora_a, co
 void linear_backward(float *dx, const linear_grads *g, float *dweff, const float *dy,
                      const float *x, const float *weff, const linear_params *p, int n, int in,
                      int out);
+/* The same, but dx is overwritten: the numbers linear_backward leaves in a zeroed dx. */
+void linear_backward_set_dx(float *dx, const linear_grads *g, float *dweff, const float *dy,
+                            const float *x, const float *weff, const linear_params *p, int n,
+                            int in, int out);
 
 #endif

@@ -1,0 +1,115 @@
+/* test_nn_overwrite.c - the backward entry points that overwrite their input gradient
+ * (linear_backward_set_dx, gelu_backward_inplace) leave exactly the bits the accumulating
+ * ones leave in a zeroed buffer, so dropping the zeroing pass changes no number a stage
+ * computes. The overwriting calls start from NaN-filled buffers: a value not written shows.
+ * Shapes: one small enough for OpenBLAS's small-matrix kernels, one above its threshold
+ * (M·N·K > 10⁶, the packed path); FP32 and, where the CPU has it, BF16. */
+#include <math.h>
+#include <string.h>
+
+#include "core/gemm_bf16.h"
+#include "nn/activations.h"
+#include "nn/linear.h"
+#include "nn_testutil.h"
+
+enum { RANK = 4 };
+
+typedef struct {
+    int n, in, out;
+    float *x, *w, *b, *m, *a, *bb, *dy;
+} layer_case;
+
+static layer_case make_case(int n, int in, int out) {
+    layer_case c = {n, in, out, tu_alloc_f((size_t)n * in, 0), tu_alloc_f((size_t)out * in, 0),
+                    tu_alloc_f(out, 0), tu_alloc_f((size_t)out * in, 0),
+                    tu_alloc_f((size_t)RANK * in, 0), tu_alloc_f((size_t)out * RANK, 0),
+                    tu_alloc_f((size_t)n * out, 0)};
+    tu_randn(c.x, (size_t)n * in, 11, 1, 0), tu_randn(c.w, (size_t)out * in, 12, 0.5f, 0);
+    tu_randn(c.b, out, 13, 1, 0), tu_randn(c.a, (size_t)RANK * in, 14, 0.5f, 0);
+    tu_randn(c.bb, (size_t)out * RANK, 15, 0.5f, 0), tu_randn(c.dy, (size_t)n * out, 16, 1, 0);
+    for (size_t i = 0; i < (size_t)out * in; i++) c.m[i] = (float)((i * 7) % 3 != 0);
+    return c;
+}
+
+static void free_case(layer_case *c) {
+    free(c->x), free(c->w), free(c->b), free(c->m), free(c->a), free(c->bb), free(c->dy);
+}
+
+/* dx, dW and db of one backward, accumulating into zeros (set = 0) or overwriting a
+ * NaN-filled dx (set = 1); weff and dweff are the layer's scratch. */
+static void one_backward(const layer_case *c, const linear_params *p, int set, float *dx,
+                         float *dw, float *db, float *weff, float *dweff) {
+    const size_t nx = (size_t)c->n * c->in;
+    for (size_t i = 0; i < nx; i++) dx[i] = set ? NAN : 0.0f;
+    memset(dw, 0, (size_t)c->out * c->in * sizeof(float));
+    memset(db, 0, (size_t)c->out * sizeof(float));
+    float *y = tu_alloc_f((size_t)c->n * c->out, 0);
+    linear_forward(y, weff, c->x, p, c->n, c->in, c->out);
+    linear_grads g = {dw, db, NULL, NULL};
+    const float *we = linear_needs_weff(p) ? weff : NULL;
+    if (set) linear_backward_set_dx(dx, &g, dweff, c->dy, c->x, we, p, c->n, c->in, c->out);
+    else linear_backward(dx, &g, dweff, c->dy, c->x, we, p, c->n, c->in, c->out);
+    free(y);
+}
+
+static void check_same_bits(int n, int in, int out, adapter_kind kind, int bf16) {
+    if (bf16) tu_need_bf16();
+    layer_case c = make_case(n, in, out);
+    linear_bf16 h = {0};
+    if (bf16) {
+        cr_assert_eq(pl_bf16_gemm_create(&h.gemm, NULL), PL_OK);
+        h.weight = calloc((size_t)out * in, sizeof(uint16_t));
+        h.x = calloc((size_t)n * in, sizeof(uint16_t));
+        h.dy = calloc((size_t)n * out, sizeof(uint16_t));
+        cr_assert(h.weight && h.x && h.dy);
+    }
+    linear_params p = {.weight = c.w, .bias = c.b, .mask = kind != ADAPTER_NONE ? c.m : NULL,
+                       .adapter = kind, .lora_a = c.a, .lora_b = c.bb,
+                       .rank = kind != ADAPTER_NONE ? RANK : 0, .scale = 0.5f,
+                       .bf16 = bf16 ? &h : NULL};
+    const size_t nx = (size_t)n * in, nw = (size_t)out * in;
+    float *dx[2], *dw[2], *db[2];
+    float *weff = tu_alloc_f(nw, 0), *dweff = tu_alloc_f(nw, 0);
+    for (int set = 0; set < 2; set++) {
+        dx[set] = tu_alloc_f(nx, 0), dw[set] = tu_alloc_f(nw, 0), db[set] = tu_alloc_f(out, 0);
+        one_backward(&c, &p, set, dx[set], dw[set], db[set], weff, dweff);
+    }
+    for (size_t i = 0; i < nx; i++)
+        cr_assert(memcmp(&dx[0][i], &dx[1][i], sizeof(float)) == 0, "dx[%zu]: %a vs %a", i,
+                  (double)dx[0][i], (double)dx[1][i]);
+    cr_assert(memcmp(dw[0], dw[1], nw * sizeof(float)) == 0, "dW differs");
+    cr_assert(memcmp(db[0], db[1], (size_t)out * sizeof(float)) == 0, "db differs");
+    for (int set = 0; set < 2; set++) free(dx[set]), free(dw[set]), free(db[set]);
+    free(weff), free(dweff);
+    if (bf16) pl_bf16_gemm_free(h.gemm), free(h.weight), free(h.x), free(h.dy);
+    free_case(&c);
+}
+
+Test(nn_overwrite, linear_small_kernels) { check_same_bits(9, 13, 11, ADAPTER_NONE, 0); }
+Test(nn_overwrite, linear_packed_path) { check_same_bits(260, 96, 128, ADAPTER_NONE, 0); }
+Test(nn_overwrite, sparselora_packed_path) { check_same_bits(260, 96, 128, ADAPTER_SPARSELORA, 0); }
+Test(nn_overwrite, lora_small_kernels) { check_same_bits(9, 13, 11, ADAPTER_LORA, 0); }
+Test(nn_overwrite, linear_bf16) { check_same_bits(260, 96, 128, ADAPTER_NONE, 1); }
+Test(nn_overwrite, sparselora_bf16) { check_same_bits(70, 64, 96, ADAPTER_SPARSELORA, 1); }
+
+/* A layer without outputs (every unit removed) still defines dx: all zeros. */
+Test(nn_overwrite, no_outputs_zeroes_dx) {
+    enum { N = 4, IN = 5 };
+    float x[N * IN], dx[N * IN];
+    tu_randn(x, N * IN, 21, 1, 0);
+    for (int i = 0; i < N * IN; i++) dx[i] = NAN;
+    const linear_params p = {.weight = x}; /* never read: no output row */
+    linear_backward_set_dx(dx, NULL, NULL, NULL, x, NULL, &p, N, IN, 0);
+    for (int i = 0; i < N * IN; i++) cr_assert(dx[i] == 0.0f && !signbit(dx[i]), "dx[%d]", i);
+}
+
+Test(nn_overwrite, gelu_inplace) {
+    enum { NE = 4099 }; /* not a multiple of any vector width: the loop's tail runs too */
+    float *x = tu_alloc_f(NE, 0), *up = tu_alloc_f(NE, 0), *acc = tu_alloc_f(NE, 0.0f);
+    tu_randn(x, NE, 31, 3.0f, 0.0f);
+    tu_randn(up, NE, 32, 1.0f, 0.0f);
+    gelu_backward(acc, x, up, NE);
+    gelu_backward_inplace(up, x, NE);
+    cr_assert(memcmp(acc, up, NE * sizeof(float)) == 0, "in-place GELU backward differs");
+    free(x), free(up), free(acc);
+}
