@@ -3,6 +3,7 @@
 #include <cblas.h>
 #include <immintrin.h>
 #include <omp.h>
+#include <oneapi/dnnl/dnnl.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -127,8 +128,9 @@ static double time_linear(const shape *s, adapter_kind kind, int rank, int bf16)
     return best;
 }
 
-/* The same three GEMMs straight through cblas_sgemm: y = x·Wᵀ, dx += dy·W, dW += dyᵀ·x. */
-static double time_raw(const shape *s) {
+/* The same three GEMMs straight through cblas_sgemm: y = x·Wᵀ, dx += dy·W, dW += dyᵀ·x; or,
+ * with onednn, through oneDNN's dnnl_sgemm (a candidate FP32 path, measured, not used). */
+static double time_raw(const shape *s, int onednn) {
     const size_t nx = (size_t)s->n * s->in, ny = (size_t)s->n * s->out, nw = (size_t)s->out * s->in;
     float *x = randbuf(nx, 1), *w = randbuf(nw, 2), *dy = randbuf(ny, 4), *y = randbuf(ny, 5);
     float *dx = randbuf(nx, 6), *dw = randbuf(nw, 7);
@@ -138,6 +140,12 @@ static double time_raw(const shape *s) {
         const int reps = 10;
         const double t0 = pl_now();
         for (int r = 0; r < reps; r++) {
+            if (onednn) {
+                dnnl_sgemm('N', 'T', n, out, in, 1.0f, x, in, w, in, 0.0f, y, out);
+                dnnl_sgemm('N', 'N', n, in, out, 1.0f, dy, out, w, in, 1.0f, dx, in);
+                dnnl_sgemm('T', 'N', out, in, n, 1.0f, dy, out, x, in, 1.0f, dw, in);
+                continue;
+            }
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, out, in, 1.0f, x, in, w, in,
                         0.0f, y, out);
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, in, out, 1.0f, dy, out, w,
@@ -182,7 +190,7 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
         const shape *s = &shapes[i];
         const double flops = 3.0 * 2.0 * s->n * s->in * s->out;
-        const double raw = flops / time_raw(s) / 1e9;
+        const double raw = flops / time_raw(s, 0) / 1e9;
         for (int mode = 0; mode < (bf16 ? 4 : 2); mode++) {
             const double dt = time_linear(s, mode % 2 ? ADAPTER_SPARSELORA : ADAPTER_NONE,
                                           mode % 2 ? 8 : 0, mode >= 2);
@@ -193,6 +201,19 @@ int main(int argc, char **argv) {
                    MODES[mode], dt * 1e3, gf, raw, 100.0 * gf / raw,
                    100.0 * gf / peak, 100.0 * raw / peak);
         }
+    }
+    /* The FP32 alternative the BF16 library offers: oneDNN's own SGEMM on the same products
+     * (threaded by oneDNN; whether its sums are the same at every thread count is not
+     * checked here, which prunelab would need before using it). */
+    printf("\nFP32 products through oneDNN's dnnl_sgemm instead of OpenBLAS (same 3 GEMMs):\n");
+    printf("%-22s %14s %14s %9s\n", "N x IN -> OUT", "OpenBLAS GF/s", "oneDNN GF/s", "ratio");
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        const shape *s = &shapes[i];
+        const double flops = 3.0 * 2.0 * s->n * s->in * s->out;
+        const double blas = flops / time_raw(s, 0) / 1e9, dnnl = flops / time_raw(s, 1) / 1e9;
+        char label[32];
+        snprintf(label, sizeof label, "%d x %d -> %d", s->n, s->in, s->out);
+        printf("%-22s %14.1f %14.1f %8.2fx\n", label, blas, dnnl, dnnl / blas);
     }
     return 0;
 }
