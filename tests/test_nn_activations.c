@@ -1,6 +1,8 @@
 /* test_nn_activations.c - tanh-GELU, softmax and residual: forward against double oracles,
  * backward against central finite differences. Element-wise or 9-wide rows: float error is a
  * few ulps (~1e-7 relative), so 1e-5 / 1e-4 tolerances are generous yet catch any wrong term. */
+#include <string.h>
+
 #include "nn/activations.h"
 #include "nn_testutil.h"
 
@@ -35,6 +37,14 @@ Test(nn_activations, gelu) {
     double num[NE];
     tu_numgrad(num, c.x, NE, gelu_loss, &c);
     tu_check(dx, num, NE, 0.25f, 1e-4, "gelu dx");
+    /* The training pair: the kept derivative times r is the same gradient. */
+    float kept[NE], y2[NE], d[NE];
+    memcpy(kept, x, sizeof kept);
+    memcpy(d, r, sizeof d);
+    gelu_forward_keep_grad(y2, kept, NE);
+    tu_check(y2, yref, NE, 0.0f, 1e-5, "gelu forward (keep grad)");
+    gelu_backward_from_grad(d, kept, NE);
+    tu_check(d, num, NE, 0.0f, 1e-4, "gelu dx (kept grad)");
     free(dx);
 }
 

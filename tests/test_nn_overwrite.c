@@ -1,5 +1,5 @@
 /* test_nn_overwrite.c - the backward entry points that overwrite their input gradient
- * (linear_backward_set_dx, gelu_backward_inplace) leave exactly the bits the accumulating
+ * (linear_backward_set_dx, gelu_backward_from_grad) leave exactly the bits the accumulating
  * ones leave in a zeroed buffer, so dropping the zeroing pass changes no number a stage
  * computes. The overwriting calls start from NaN-filled buffers: a value not written shows.
  * Shapes: one small enough for OpenBLAS's small-matrix kernels, one above its threshold
@@ -103,13 +103,20 @@ Test(nn_overwrite, no_outputs_zeroes_dx) {
     for (int i = 0; i < N * IN; i++) cr_assert(dx[i] == 0.0f && !signbit(dx[i]), "dx[%d]", i);
 }
 
-Test(nn_overwrite, gelu_inplace) {
+/* GELU for training: forward keeps gelu'(x) in x's buffer, backward multiplies by it. Both
+ * give gelu_forward's and gelu_backward's bits. */
+Test(nn_overwrite, gelu_keep_grad) {
     enum { NE = 4099 }; /* not a multiple of any vector width: the loop's tail runs too */
     float *x = tu_alloc_f(NE, 0), *up = tu_alloc_f(NE, 0), *acc = tu_alloc_f(NE, 0.0f);
-    tu_randn(x, NE, 31, 3.0f, 0.0f);
+    float *y = tu_alloc_f(NE, 0), *y2 = tu_alloc_f(NE, 0), *grad = tu_alloc_f(NE, 0);
+    tu_randn(x, NE, 31, 3.0f, 0.0f); /* wide enough that tanh saturates: zeros of both signs */
     tu_randn(up, NE, 32, 1.0f, 0.0f);
+    gelu_forward(y, x, NE);
     gelu_backward(acc, x, up, NE);
-    gelu_backward_inplace(up, x, NE);
-    cr_assert(memcmp(acc, up, NE * sizeof(float)) == 0, "in-place GELU backward differs");
-    free(x), free(up), free(acc);
+    memcpy(grad, x, NE * sizeof(float));
+    gelu_forward_keep_grad(y2, grad, NE);
+    cr_assert(memcmp(y, y2, NE * sizeof(float)) == 0, "GELU forward differs");
+    gelu_backward_from_grad(up, grad, NE);
+    cr_assert(memcmp(acc, up, NE * sizeof(float)) == 0, "GELU backward differs");
+    free(x), free(up), free(acc), free(y), free(y2), free(grad);
 }

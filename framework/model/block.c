@@ -43,7 +43,7 @@ static const struct {
     {"ln_mlp", offsetof(block_acts, ln_mlp), SZ_NC, SUB_MLP},
     {"ln_mlp_mean", offsetof(block_acts, ln_mlp_mean), SZ_N, SUB_MLP},
     {"ln_mlp_rstd", offsetof(block_acts, ln_mlp_rstd), SZ_N, SUB_MLP},
-    {"fc1", offsetof(block_acts, fc1), SZ_NF, SUB_MLP},
+    {"fc1_grad", offsetof(block_acts, fc1_grad), SZ_NF, SUB_MLP},
     {"gelu", offsetof(block_acts, gelu), SZ_NF, SUB_MLP},
     {"out", offsetof(block_acts, out), SZ_NC, SUB_ALL},
     {NULL, 0, SZ_N, SUB_ALL},
@@ -209,8 +209,8 @@ void block_forward(const weight_set *w, const block_ref *blk, const block_acts *
     if (blk->ffn > 0) {
         ws_norm_forward(w, &blk->ln_mlp, a->ln_mlp, a->ln_mlp_mean, a->ln_mlp_rstd, a->res_cross,
                         n, c);
-        ws_linear_forward(w, &blk->fc1, a->fc1, a->ln_mlp, n);
-        gelu_forward(a->gelu, a->fc1, (size_t)n * blk->ffn);
+        ws_linear_forward(w, &blk->fc1, a->fc1_grad, a->ln_mlp, n);
+        gelu_forward_keep_grad(a->gelu, a->fc1_grad, (size_t)n * blk->ffn);
         if (g != NULL && g->neurons != NULL) gate_forward(a->gelu, g->neurons, n, blk->ffn, 1);
         ws_linear_forward(w, &blk->fc2, sc->tmp, a->gelu, n);
         residual_forward(a->out, a->res_cross, sc->tmp, nc);
@@ -232,7 +232,7 @@ void block_backward(const weight_set *w, const block_ref *blk, const block_acts 
         ws_linear_backward_set_dx(w, &blk->fc2, sc->d_wide, d_res, a->gelu, n);
         if (g != NULL && g->neurons != NULL)
             gate_backward(g->d_neurons, sc->d_wide, a->gelu, g->neurons, n, blk->ffn, 1);
-        gelu_backward_inplace(sc->d_wide, a->fc1, nf); /* ∂L/∂gelu becomes ∂L/∂fc1 */
+        gelu_backward_from_grad(sc->d_wide, a->fc1_grad, nf); /* ∂L/∂gelu becomes ∂L/∂fc1 */
         ws_linear_backward_set_dx(w, &blk->fc1, sc->d_narrow, sc->d_wide, a->ln_mlp, n);
         ws_norm_backward(w, &blk->ln_mlp, d_res, sc->d_narrow, a->res_cross, a->ln_mlp_mean,
                          a->ln_mlp_rstd, n, c);

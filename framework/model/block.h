@@ -23,7 +23,8 @@ typedef struct {
     float *ln_attn, *ln_attn_mean, *ln_attn_rstd, *qkv, *att, *attn_y, *res_attn;
     float *ln_cross, *ln_cross_mean, *ln_cross_rstd, *cross_q, *cross_kv, *cross_att, *cross_y,
         *res_cross;
-    float *ln_mlp, *ln_mlp_mean, *ln_mlp_rstd, *fc1, *gelu, *out;
+    /* fc1_grad: fc1's output, which the GELU pass replaces by gelu'(fc1) for backward */
+    float *ln_mlp, *ln_mlp_mean, *ln_mlp_rstd, *fc1_grad, *gelu, *out;
 } block_acts;
 
 /* Gates on the block's units (learned structured pruning, nn/hard_concrete.h): a factor

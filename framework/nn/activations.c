@@ -7,32 +7,41 @@
 #define GELU_K 0.7978845608028654f /* √(2/π) */
 #define GELU_A 0.044715f
 
-void gelu_forward(float *out, const float *inp, size_t n) {
-#pragma omp parallel for schedule(static)
-    for (size_t i = 0; i < n; i++) {
-        const float x = inp[i];
-        out[i] = 0.5f * x * (1.0f + pl_fast_tanhf(GELU_K * (x + GELU_A * x * x * x)));
-    }
-}
+/* u = k(x + a·x³), t = tanh(u): gelu(x) = ½·x·(1 + t). */
+static inline float gelu_tanh(float x) { return pl_fast_tanhf(GELU_K * (x + GELU_A * x * x * x)); }
+static inline float gelu_value(float x, float t) { return 0.5f * x * (1.0f + t); }
 
-/* u = k(x + a·x³), t = tanh(u): gelu'(x) = ½(1 + t) + ½·x·(1 − t²)·k(1 + 3a·x²) */
-static inline float gelu_derivative(float x) {
-    const float t = pl_fast_tanhf(GELU_K * (x + GELU_A * x * x * x));
+/* gelu'(x) = ½(1 + t) + ½·x·(1 − t²)·k(1 + 3a·x²) */
+static inline float gelu_derivative(float x, float t) {
     const float du = GELU_K * (1.0f + 3.0f * GELU_A * x * x);
     return 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * du;
 }
 
-void gelu_backward(float *dinp, const float *inp, const float *dout, size_t n) {
+void gelu_forward(float *out, const float *inp, size_t n) {
 #pragma omp parallel for schedule(static)
-    for (size_t i = 0; i < n; i++) dinp[i] += dout[i] * gelu_derivative(inp[i]);
+    for (size_t i = 0; i < n; i++) out[i] = gelu_value(inp[i], gelu_tanh(inp[i]));
 }
 
-/* The same product written over the upstream gradient: one buffer read and written instead
- * of two read and one accumulated into (the step's largest elementwise pass). The 0 + keeps
- * the bits of accumulating into zeros, signs of zeros included (0 + −0 = +0). */
-void gelu_backward_inplace(float *d, const float *inp, size_t n) {
+void gelu_forward_keep_grad(float *out, float *x_then_grad, size_t n) {
 #pragma omp parallel for schedule(static)
-    for (size_t i = 0; i < n; i++) d[i] = 0.0f + d[i] * gelu_derivative(inp[i]);
+    for (size_t i = 0; i < n; i++) {
+        const float x = x_then_grad[i], t = gelu_tanh(x);
+        out[i] = gelu_value(x, t);
+        x_then_grad[i] = gelu_derivative(x, t);
+    }
+}
+
+void gelu_backward(float *dinp, const float *inp, const float *dout, size_t n) {
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++) dinp[i] += dout[i] * gelu_derivative(inp[i], gelu_tanh(inp[i]));
+}
+
+/* The product with the derivative forward kept, written over the upstream gradient: no tanh
+ * to recompute, one buffer read and written. The 0 + keeps the bits of gelu_backward into
+ * zeros, signs of zeros included (0 + −0 = +0). */
+void gelu_backward_from_grad(float *d, const float *grad, size_t n) {
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++) d[i] = 0.0f + d[i] * grad[i];
 }
 
 void softmax_forward(float *out, const float *inp, int n, int c) {
