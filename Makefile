@@ -38,7 +38,7 @@ CC         := gcc
 OPT        ?= -O2 -march=native -fvect-cost-model=dynamic
 SANITIZE   ?=
 CPPFLAGS   := -Iframework -I$(BLAS_INC) -I$(HDF5_INC) -D_FILE_OFFSET_BITS=64
-CFLAGS     := -std=c11 $(OPT) -g -Wall -Wextra -Werror -fopenmp $(SANITIZE) -MMD -MP
+CFLAGS     := -std=c11 $(OPT) -fno-math-errno -g -Wall -Wextra -Werror -fopenmp $(SANITIZE) -MMD -MP
 LDFLAGS    := -fopenmp $(SANITIZE) -L$(BLAS_DIR) -Wl,-rpath,$(BLAS_DIR) -L$(HDF5_LIB) -L$(MPI_LIB)
 LDLIBS     := -lopenblas -ldnnl -lhdf5_hl -lhdf5 -lyaml -lmpi -lcrypto -lz -lm
 

@@ -11,24 +11,21 @@ enum { ELEMS_PER_CHUNK = 4096 }; /* items per partial sum of the gradient norm *
 /* Bias correction 1 − β^t, computed in double so large t stays accurate. */
 static float bias_correction(float beta, int t) { return (float)(1.0 - pow((double)beta, (double)t)); }
 
-/* AdamW on element i. Both entry points run exactly this, so the fused step and the
- * per-tensor one give the same bits. */
-static inline void adamw_element(float *param, float g, float *m, float *v, const float *mask,
-                                 size_t i, float lr, float b1, float b2, float eps, float wd,
-                                 float c1, float c2) {
-    if (mask != NULL && mask[i] == 0.0f) { /* pruned: weight and moments pinned at 0 */
-        param[i] = 0.0f;
-        m[i] = 0.0f;
-        v[i] = 0.0f;
-        return;
-    }
+/* AdamW on element i, pinned (pruned: weight and moments held at 0) or not. Both entry
+ * points run exactly this, so the fused step and the per-tensor one give the same bits. The
+ * update is computed either way and the pin selects afterwards: no branch, so the loops
+ * vectorise. */
+static inline void adamw_element(float *restrict param, float g, float *restrict m,
+                                 float *restrict v, int pinned, size_t i, float lr, float b1,
+                                 float b2, float eps, float wd, float c1, float c2) {
     const float mi = b1 * m[i] + (1.0f - b1) * g;
     const float vi = b2 * v[i] + (1.0f - b2) * g * g;
-    m[i] = mi;
-    v[i] = vi;
     const float mhat = mi / c1, vhat = vi / c2;
     /* p ← p − lr·(m̂/(√v̂ + ε) + wd·p): decay acts on p itself, not through the moments */
-    param[i] -= lr * (mhat / (sqrtf(vhat) + eps) + wd * param[i]);
+    const float p = param[i] - lr * (mhat / (sqrtf(vhat) + eps) + wd * param[i]);
+    m[i] = pinned ? 0.0f : mi;
+    v[i] = pinned ? 0.0f : vi;
+    param[i] = pinned ? 0.0f : p;
 }
 
 void adamw_update(float *param, const float *grad, float *m, float *v, const float *mask,
@@ -36,24 +33,44 @@ void adamw_update(float *param, const float *grad, float *m, float *v, const flo
     const float b1 = cfg->beta1, b2 = cfg->beta2, eps = cfg->eps, wd = cfg->weight_decay;
     const float c1 = bias_correction(b1, t), c2 = bias_correction(b2, t);
 #pragma omp parallel for schedule(static)
-    for (size_t i = 0; i < n; i++) adamw_element(param, grad[i], m, v, mask, i, lr, b1, b2, eps, wd, c1, c2);
+    for (size_t i = 0; i < n; i++)
+        adamw_element(param, grad[i], m, v, mask != NULL && mask[i] == 0.0f, i, lr, b1, b2, eps,
+                      wd, c1, c2);
+}
+
+/* One tensor's share of the fused step, inside the caller's parallel region (its omp for
+ * does not wait). scale_grad and masked are constants where it is inlined, so each of the
+ * four loops is straight-line code. */
+static inline void adamw_tensor_step(const adamw_tensor *x, int scale_grad, int masked,
+                                     float grad_factor, float lr, float b1, float b2,
+                                     float eps) {
+    const float c1 = bias_correction(b1, x->t), c2 = bias_correction(b2, x->t);
+    float *restrict param = x->param, *restrict grad = x->grad, *restrict m = x->m,
+                    *restrict v = x->v;
+    const float *restrict mask = x->mask;
+    const float wd = x->weight_decay;
+#pragma omp for schedule(static) nowait
+    for (size_t i = 0; i < x->n; i++) {
+        float g = grad[i];
+        if (scale_grad) grad[i] = g = g * grad_factor; /* as grad_scale */
+        adamw_element(param, g, m, v, masked && mask[i] == 0.0f, i, lr, b1, b2, eps, wd, c1, c2);
+    }
 }
 
 void adamw_update_many(const adamw_tensor *ts, int count, float grad_factor, float lr,
                        const adamw_config *cfg) {
     const float b1 = cfg->beta1, b2 = cfg->beta2, eps = cfg->eps;
+    const int scale_grad = grad_factor != 1.0f;
     /* One team for every tensor: each thread takes its static share of each tensor and goes
      * on to the next without waiting (nowait); elementwise, so the split changes nothing. */
 #pragma omp parallel
     for (int k = 0; k < count; k++) {
         const adamw_tensor *x = &ts[k];
-        const float c1 = bias_correction(b1, x->t), c2 = bias_correction(b2, x->t);
-#pragma omp for schedule(static) nowait
-        for (size_t i = 0; i < x->n; i++) {
-            float g = x->grad[i];
-            if (grad_factor != 1.0f) x->grad[i] = g = g * grad_factor; /* as grad_scale */
-            adamw_element(x->param, g, x->m, x->v, x->mask, i, lr, b1, b2, eps, x->weight_decay, c1, c2);
-        }
+        const int masked = x->mask != NULL;
+        if (scale_grad && masked) adamw_tensor_step(x, 1, 1, grad_factor, lr, b1, b2, eps);
+        else if (scale_grad) adamw_tensor_step(x, 1, 0, grad_factor, lr, b1, b2, eps);
+        else if (masked) adamw_tensor_step(x, 0, 1, grad_factor, lr, b1, b2, eps);
+        else adamw_tensor_step(x, 0, 0, grad_factor, lr, b1, b2, eps);
     }
 }
 
