@@ -141,9 +141,12 @@ static double time_raw(const shape *s, int onednn) {
         const double t0 = pl_now();
         for (int r = 0; r < reps; r++) {
             if (onednn) {
-                dnnl_sgemm('N', 'T', n, out, in, 1.0f, x, in, w, in, 0.0f, y, out);
-                dnnl_sgemm('N', 'N', n, in, out, 1.0f, dy, out, w, in, 1.0f, dx, in);
-                dnnl_sgemm('T', 'N', out, in, n, 1.0f, dy, out, x, in, 1.0f, dw, in);
+                if (dnnl_sgemm('N', 'T', n, out, in, 1.0f, x, in, w, in, 0.0f, y, out) ||
+                    dnnl_sgemm('N', 'N', n, in, out, 1.0f, dy, out, w, in, 1.0f, dx, in) ||
+                    dnnl_sgemm('T', 'N', out, in, n, 1.0f, dy, out, x, in, 1.0f, dw, in)) {
+                    fprintf(stderr, "bench_kernels: dnnl_sgemm failed\n");
+                    exit(1);
+                }
                 continue;
             }
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, out, in, 1.0f, x, in, w, in,

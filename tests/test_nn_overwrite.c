@@ -3,7 +3,8 @@
  * ones leave in a zeroed buffer, so dropping the zeroing pass changes no number a stage
  * computes. The overwriting calls start from NaN-filled buffers: a value not written shows.
  * Shapes: one small enough for OpenBLAS's small-matrix kernels, one above its threshold
- * (M·N·K > 10⁶, the packed path); FP32 and, where the CPU has it, BF16. */
+ * (M·N·K > 10⁶, the packed path); FP32 and, where the CPU has it, BF16, there also with
+ * inputs so small that the products are denormal (flushed to zeros of either sign). */
 #include <math.h>
 #include <string.h>
 
@@ -19,14 +20,14 @@ typedef struct {
     float *x, *w, *b, *m, *a, *bb, *dy;
 } layer_case;
 
-static layer_case make_case(int n, int in, int out) {
+static layer_case make_case(int n, int in, int out, float scale) {
     layer_case c = {n, in, out, tu_alloc_f((size_t)n * in, 0), tu_alloc_f((size_t)out * in, 0),
                     tu_alloc_f(out, 0), tu_alloc_f((size_t)out * in, 0),
                     tu_alloc_f((size_t)RANK * in, 0), tu_alloc_f((size_t)out * RANK, 0),
                     tu_alloc_f((size_t)n * out, 0)};
-    tu_randn(c.x, (size_t)n * in, 11, 1, 0), tu_randn(c.w, (size_t)out * in, 12, 0.5f, 0);
+    tu_randn(c.x, (size_t)n * in, 11, scale, 0), tu_randn(c.w, (size_t)out * in, 12, 0.5f * scale, 0);
     tu_randn(c.b, out, 13, 1, 0), tu_randn(c.a, (size_t)RANK * in, 14, 0.5f, 0);
-    tu_randn(c.bb, (size_t)out * RANK, 15, 0.5f, 0), tu_randn(c.dy, (size_t)n * out, 16, 1, 0);
+    tu_randn(c.bb, (size_t)out * RANK, 15, 0.5f, 0), tu_randn(c.dy, (size_t)n * out, 16, scale, 0);
     for (size_t i = 0; i < (size_t)out * in; i++) c.m[i] = (float)((i * 7) % 3 != 0);
     return c;
 }
@@ -52,9 +53,9 @@ static void one_backward(const layer_case *c, const linear_params *p, int set, f
     free(y);
 }
 
-static void check_same_bits(int n, int in, int out, adapter_kind kind, int bf16) {
+static void check_scaled(int n, int in, int out, adapter_kind kind, int bf16, float scale) {
     if (bf16) tu_need_bf16();
-    layer_case c = make_case(n, in, out);
+    layer_case c = make_case(n, in, out, scale);
     linear_bf16 h = {0};
     if (bf16) {
         cr_assert_eq(pl_bf16_gemm_create(&h.gemm, NULL), PL_OK);
@@ -85,12 +86,18 @@ static void check_same_bits(int n, int in, int out, adapter_kind kind, int bf16)
     free_case(&c);
 }
 
+static void check_same_bits(int n, int in, int out, adapter_kind kind, int bf16) {
+    check_scaled(n, in, out, kind, bf16, 1.0f);
+}
+
 Test(nn_overwrite, linear_small_kernels) { check_same_bits(9, 13, 11, ADAPTER_NONE, 0); }
 Test(nn_overwrite, linear_packed_path) { check_same_bits(260, 96, 128, ADAPTER_NONE, 0); }
 Test(nn_overwrite, sparselora_packed_path) { check_same_bits(260, 96, 128, ADAPTER_SPARSELORA, 0); }
 Test(nn_overwrite, lora_small_kernels) { check_same_bits(9, 13, 11, ADAPTER_LORA, 0); }
 Test(nn_overwrite, linear_bf16) { check_same_bits(260, 96, 128, ADAPTER_NONE, 1); }
 Test(nn_overwrite, sparselora_bf16) { check_same_bits(70, 64, 96, ADAPTER_SPARSELORA, 1); }
+/* Products of about 2^-130: denormal sums, which the BF16 kernels flush to ±0. */
+Test(nn_overwrite, linear_bf16_denormal_sums) { check_scaled(9, 13, 11, ADAPTER_NONE, 1, 1e-20f); }
 
 /* A layer without outputs (every unit removed) still defines dx: all zeros. */
 Test(nn_overwrite, no_outputs_zeroes_dx) {
