@@ -53,7 +53,8 @@ static void one_backward(const layer_case *c, const linear_params *p, int set, f
     free(y);
 }
 
-static void check_scaled(int n, int in, int out, adapter_kind kind, int bf16, float scale) {
+/* Inputs drawn at scale (1: ordinary values). */
+static void check_same_bits(int n, int in, int out, adapter_kind kind, int bf16, float scale) {
     if (bf16) tu_need_bf16();
     layer_case c = make_case(n, in, out, scale);
     linear_bf16 h = {0};
@@ -86,18 +87,14 @@ static void check_scaled(int n, int in, int out, adapter_kind kind, int bf16, fl
     free_case(&c);
 }
 
-static void check_same_bits(int n, int in, int out, adapter_kind kind, int bf16) {
-    check_scaled(n, in, out, kind, bf16, 1.0f);
-}
-
-Test(nn_overwrite, linear_small_kernels) { check_same_bits(9, 13, 11, ADAPTER_NONE, 0); }
-Test(nn_overwrite, linear_packed_path) { check_same_bits(260, 96, 128, ADAPTER_NONE, 0); }
-Test(nn_overwrite, sparselora_packed_path) { check_same_bits(260, 96, 128, ADAPTER_SPARSELORA, 0); }
-Test(nn_overwrite, lora_small_kernels) { check_same_bits(9, 13, 11, ADAPTER_LORA, 0); }
-Test(nn_overwrite, linear_bf16) { check_same_bits(260, 96, 128, ADAPTER_NONE, 1); }
-Test(nn_overwrite, sparselora_bf16) { check_same_bits(70, 64, 96, ADAPTER_SPARSELORA, 1); }
+Test(nn_overwrite, linear_small_kernels) { check_same_bits(9, 13, 11, ADAPTER_NONE, 0, 1.0f); }
+Test(nn_overwrite, linear_packed_path) { check_same_bits(260, 96, 128, ADAPTER_NONE, 0, 1.0f); }
+Test(nn_overwrite, sparselora_packed_path) { check_same_bits(260, 96, 128, ADAPTER_SPARSELORA, 0, 1.0f); }
+Test(nn_overwrite, lora_small_kernels) { check_same_bits(9, 13, 11, ADAPTER_LORA, 0, 1.0f); }
+Test(nn_overwrite, linear_bf16) { check_same_bits(260, 96, 128, ADAPTER_NONE, 1, 1.0f); }
+Test(nn_overwrite, sparselora_bf16) { check_same_bits(70, 64, 96, ADAPTER_SPARSELORA, 1, 1.0f); }
 /* Products of about 2^-130: denormal sums, which the BF16 kernels flush to ±0. */
-Test(nn_overwrite, linear_bf16_denormal_sums) { check_scaled(9, 13, 11, ADAPTER_NONE, 1, 1e-20f); }
+Test(nn_overwrite, linear_bf16_denormal_sums) { check_same_bits(9, 13, 11, ADAPTER_NONE, 1, 1e-20f); }
 
 /* A layer without outputs (every unit removed) still defines dx: all zeros. */
 Test(nn_overwrite, no_outputs_zeroes_dx) {
