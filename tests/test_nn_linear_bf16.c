@@ -48,7 +48,7 @@ static linear_bf16 bf16_storage(void) {
     static uint16_t hw[OUT * IN], hx[N * IN], hdy[N * OUT];
     pl_bf16_gemm *gemm;
     cr_assert_eq(pl_bf16_gemm_create(&gemm, NULL), PL_OK);
-    return (linear_bf16){gemm, hw, hx, hdy};
+    return (linear_bf16){.gemm = gemm, .weight = hw, .x = hx, .dy = hdy};
 }
 
 static void check_mode(adapter_kind kind, int use_mask) {

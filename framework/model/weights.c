@@ -2,6 +2,7 @@
 #include "model/weights.h"
 
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -39,16 +40,22 @@ pl_status ws_bf16_create(ws_bf16 *b, const pl_layout *layout, pl_error *err) {
     memset(b, 0, sizeof *b);
     PL_TRY(pl_bf16_gemm_create(&b->gemm, err));
     b->weights = pl_alloc(layout->total, sizeof *b->weights, err);
-    if (b->weights == NULL) {
+    b->inputs = calloc((size_t)layout->count, sizeof *b->inputs);
+    if (b->weights == NULL || b->inputs == NULL) {
+        const bool weights = b->weights != NULL; /* pl_alloc has filled err when it failed */
         ws_bf16_free(b);
-        return PL_ERR_NOMEM;
+        return weights ? PL_ERROR(err, PL_ERR_NOMEM, "out of memory for the BF16 inputs")
+                       : PL_ERR_NOMEM;
     }
+    b->count = layout->count;
     return PL_OK;
 }
 
 void ws_bf16_free(ws_bf16 *b) {
     pl_bf16_gemm_free(b->gemm);
     pl_free(b->weights);
+    for (int i = 0; b->inputs != NULL && i < b->count; i++) pl_free(b->inputs[i].values);
+    free(b->inputs);
     pl_free(b->x);
     pl_free(b->dy);
     memset(b, 0, sizeof *b);
@@ -70,18 +77,32 @@ static int reserve(uint16_t **buf, size_t *cap, size_t n, ws_bf16 *b) {
     return *buf != NULL;
 }
 
-/* The BF16 view of layer r for n rows in p->bf16 (storage h), or 0 when the set has no BF16
- * path or its scratch could not grow (the pass then runs with a failure recorded). */
-static int bind_bf16(const weight_set *w, const linear_ref *r, int n, linear_params *p,
-                     linear_bf16 *h) {
+/* The BF16 view of layer r for input x of n rows in p->bf16 (storage h), or 0 when the set
+ * has no BF16 path or its storage could not grow (the pass then runs with a failure
+ * recorded). Forward rounds x into the layer's own input copy; backward reads that copy when
+ * it gets the input forward rounded, else rounds x again into scratch. */
+static int bind_bf16(const weight_set *w, const linear_ref *r, const float *x, int n,
+                     bool forward, linear_params *p, linear_bf16 *h) {
     ws_bf16 *b = w->bf16;
     if (b == NULL || w->frozen) return 0;
-    if (!reserve(&b->x, &b->x_cap, (size_t)n * r->in, b) ||
-        !reserve(&b->dy, &b->dy_cap, (size_t)n * r->out, b))
-        return 0;
+    ws_bf16_input *in = &b->inputs[r->weight];
+    const size_t count = (size_t)n * r->in;
+    uint16_t *xh = b->x;
+    bool rounded = false;
+    if (forward) {
+        in->from = NULL; /* until it holds this input */
+        if (!reserve(&in->values, &in->cap, count, b)) return 0;
+        in->from = x, in->rows = n, xh = in->values;
+    } else if (in->from == x && in->rows == n) {
+        xh = in->values, rounded = true;
+    } else {
+        if (!reserve(&b->x, &b->x_cap, count, b)) return 0;
+        xh = b->x;
+    }
+    if (!reserve(&b->dy, &b->dy_cap, (size_t)n * r->out, b)) return 0;
     *h = (linear_bf16){.gemm = b->gemm,
                        .weight = b->weights + w->params->layout->tensors[r->weight].offset,
-                       .x = b->x, .dy = b->dy};
+                       .x = xh, .x_rounded = rounded, .dy = b->dy};
     p->bf16 = h;
     return 1;
 }
@@ -104,7 +125,7 @@ void ws_linear_forward(const weight_set *w, const linear_ref *r, float *y, const
         return;
     }
     linear_bf16 h;
-    bind_bf16(w, r, n, &p, &h);
+    bind_bf16(w, r, x, n, true, &p, &h);
     linear_forward(y, weff_of(w, r, &p), x, &p, n, r->in, r->out);
 }
 
@@ -130,7 +151,7 @@ static void linear_backward_of(const weight_set *w, const linear_ref *r, float *
         g.lora_b = pl_buffer_view(w->adapter_grads, w->adapters->b_of[r->weight]);
     }
     linear_bf16 h;
-    bind_bf16(w, r, n, &p, &h);
+    bind_bf16(w, r, x, n, false, &p, &h);
     if (dx_set)
         linear_backward_set_dx(dx, &g, w->dweff, dy, x, weff_of(w, r, &p), &p, n, r->in, r->out);
     else

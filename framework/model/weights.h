@@ -8,17 +8,31 @@
 #include "model/params.h"
 #include "nn/linear.h"
 
+/* A layer's input as its last forward rounded it: backward's weight gradient reads these
+ * values instead of rounding the same input again, when it is handed the same input (the
+ * same pointer and row count; a layer's input is an activation forward wrote, which
+ * backward reads as forward left it, so equal pointers mean equal values). */
+typedef struct {
+    uint16_t *values;
+    size_t cap;
+    const float *from; /* the FP32 input forward rounded (NULL: none yet) */
+    int rows;
+} ws_bf16_input;
+
 /* BF16 products for the linear layers of a training pass (numerics precision bf16; see
  * nn/linear.h): a BF16 copy of every weight, rounded by each forward and read by the
- * backward after it, at the parameters' own offsets; and two scratch arrays for a layer's
- * rounded input and upstream gradient, grown to the largest layer on first use. A failure
- * (out of memory, oneDNN) is sticky in the product context: check ws_bf16_status after a
- * pass. */
+ * backward after it, at the parameters' own offsets; every layer's rounded input, kept from
+ * forward for backward (by the index of the layer's weight tensor); and scratch for the
+ * rounded upstream gradient and for inputs rounded again, grown to the largest layer on
+ * first use. A failure (out of memory, oneDNN) is sticky in the product context: check
+ * ws_bf16_status after a pass. */
 typedef struct {
     pl_bf16_gemm *gemm;
-    uint16_t *weights; /* [layout->total] */
+    uint16_t *weights;     /* [layout->total] */
+    ws_bf16_input *inputs; /* [layout->count] */
     uint16_t *x, *dy;
     size_t x_cap, dy_cap;
+    int count;         /* entries of inputs */
     int out_of_memory; /* the scratch could not grow: the passes since are invalid */
 } ws_bf16;
 

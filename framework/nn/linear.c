@@ -143,13 +143,12 @@ static void backward(float *dx, int dx_set, const linear_grads *g, float *dweff,
     const linear_bf16 *h = p->bf16;
     const int want_adapter = g != NULL && p->adapter != ADAPTER_NONE && p->rank > 0 &&
                              (g->lora_a != NULL || g->lora_b != NULL);
-    /* BF16: dy is rounded once, by the first product that reads it, for both; x is rounded
-     * again (forward's copy is scratch other layers have reused since); W_eff as forward
-     * rounded it. */
+    /* BF16: dy is rounded once, by the first product that reads it, for both; x and W_eff
+     * as forward rounded them (x again when h says its copy is not forward's). */
     pl_bf16_operand dyh = {0}, xh = {0}, wh = {0};
     if (h != NULL) {
         dyh = (pl_bf16_operand){h->dy, out, dy, (size_t)n * out};
-        xh = (pl_bf16_operand){h->x, in, x, (size_t)n * in};
+        xh = (pl_bf16_operand){h->x, in, h->x_rounded ? NULL : x, (size_t)n * in};
         wh = (pl_bf16_operand){h->weight, in, NULL, 0};
     }
 

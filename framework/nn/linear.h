@@ -15,6 +15,7 @@
 #ifndef PL_NN_LINEAR_H
 #define PL_NN_LINEAR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,11 +26,13 @@ typedef enum { ADAPTER_NONE = 0, ADAPTER_LORA, ADAPTER_SPARSELORA } adapter_kind
 /* A layer's BF16 products (numerics precision bf16): the three products of x·W_effᵀ run on
  * BF16-rounded operands with FP32 accumulation; W_eff itself, masks, adapters, bias and
  * every gradient stay FP32 (the master weights). Forward rounds W_eff once into `weight`,
- * which backward reads again; x and dy are rounded into scratch of n·in and n·out values. */
+ * which backward reads again, and x into `x`; backward rounds dy into scratch of n·out
+ * values, and x again unless x_rounded says `x` still holds what forward rounded. */
 typedef struct {
     pl_bf16_gemm *gemm;
     uint16_t *weight; /* [out, in], written by forward */
-    uint16_t *x;      /* [n, in] scratch */
+    uint16_t *x;      /* [n, in]: written by forward; by backward unless x_rounded */
+    bool x_rounded;   /* backward: x holds round(x) already */
     uint16_t *dy;     /* [n, out] scratch */
 } linear_bf16;
 
