@@ -112,7 +112,9 @@ static double time_linear(const shape *s, adapter_kind kind, int rank, int bf16)
         const int reps = 10;
         const double t0 = pl_now();
         for (int r = 0; r < reps; r++) {
+            h.x_rounded = false; /* forward rounds x; backward reads that copy, as in training */
             linear_forward(y, weff, x, &p, s->n, s->in, s->out);
+            h.x_rounded = bf16;
             linear_backward(dx, &g, dweff, dy, x, weff, &p, s->n, s->in, s->out);
         }
         const double dt = (pl_now() - t0) / reps;

@@ -16,7 +16,11 @@ ratio() { echo "$1 / $2" | bc -l; }
 products() {
   local alone share gfs
   alone=$(sed -n 's/^those .*: \([0-9.]*\) ms, .*/\1/p' <<< "$3")
-  read -r gfs share < <(sed -n 's/^step_gflops_per_s \([0-9.]*\) (\([0-9.]*\) %.*/\1 \2/p' <<< "$3")
+  read -r gfs share < <(sed -n 's/^step_gflops_per_s \([0-9.]*\) (\([0-9.]*\) %.*/\1 \2/p' <<< "$3") || true
+  if [ -z "$alone" ] || [ -z "$gfs" ] || [ -z "$share" ]; then
+    echo "bench_train.sh: no product lines in bench_train's output for $1 $2" >&2
+    exit 1
+  fi
   printf '%-6s %-5s %12.1f %13.1f%% %16.1f %15.1f\n' "$1" "$2" "$gfs" "$share" "$alone" "$4"
 }
 echo "CPU: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc --all) cores"

@@ -12,10 +12,14 @@
 
 static const vlm_loss_weights WEIGHTS = {.task_weight = 1.0f, .aux_weight = 0.5f, .bridge_aux_weight = 0.3f};
 
-/* One forward and backward of the masked micro model in BF16; forget_inputs: drop the kept
- * inputs between them, so every layer's backward rounds its input again. Returns the
- * gradients (malloc'd) and the number of layers whose kept input forward recorded. */
-static float *gradients(int forget_inputs, int *kept) {
+/* What happens to the kept inputs between forward and backward. */
+typedef enum { KEEP, FORGET, OVERWRITE } between;
+
+/* One forward and backward of the masked micro model in BF16, the kept inputs kept,
+ * forgotten (every layer's backward rounds its input again) or overwritten with 1.0 (to
+ * show backward reads them). Returns the gradients (malloc'd) and the number of layers
+ * whose kept input forward recorded. */
+static float *gradients(between what, int *kept) {
     model_config c = tm_micro_config();
     vlm m;
     cr_assert_eq(vlm_create(&m, &c, 2, NULL), PL_OK);
@@ -37,8 +41,10 @@ static float *gradients(int forget_inputs, int *kept) {
     vlm_forward(&m, &w, &in, WEIGHTS);
     *kept = 0;
     for (int i = 0; i < lowp.count; i++) {
-        *kept += lowp.inputs[i].from != NULL;
-        if (forget_inputs) lowp.inputs[i].from = NULL;
+        ws_bf16_input *x = &lowp.inputs[i];
+        *kept += x->from != NULL;
+        if (what == FORGET) x->from = NULL;
+        for (size_t k = 0; what == OVERWRITE && k < x->cap; k++) x->values[k] = 0x3f80; /* 1.0 */
     }
     vlm_backward(&m, &w);
     cr_assert_eq(ws_bf16_status(&lowp, NULL), PL_OK);
@@ -54,7 +60,9 @@ static float *gradients(int forget_inputs, int *kept) {
 Test(model_bf16_inputs, kept_inputs_give_the_gradients_of_rounding_again) {
     tu_need_bf16();
     int kept_a, kept_b;
-    float *kept = gradients(0, &kept_a), *again = gradients(1, &kept_b);
+    int kept_c;
+    float *kept = gradients(KEEP, &kept_a), *again = gradients(FORGET, &kept_b);
+    float *overwritten = gradients(OVERWRITE, &kept_c);
     cr_assert_gt(kept_a, 10, "forward kept the inputs of %d layers only", kept_a);
     cr_assert_eq(kept_a, kept_b);
     model_config c = tm_micro_config();
@@ -67,6 +75,9 @@ Test(model_bf16_inputs, kept_inputs_give_the_gradients_of_rounding_again) {
     cr_assert_gt(nonzero, total / 4, "only %zu of %zu gradients are non-zero", nonzero, total);
     cr_assert_eq(memcmp(kept, again, total * sizeof *kept), 0,
                  "gradients differ between kept and re-rounded inputs");
+    cr_assert_neq(memcmp(kept, overwritten, total * sizeof *kept), 0,
+                  "backward did not read the kept inputs");
     free(kept);
     free(again);
+    free(overwritten);
 }

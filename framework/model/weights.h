@@ -22,7 +22,8 @@ typedef struct {
 /* BF16 products for the linear layers of a training pass (numerics precision bf16; see
  * nn/linear.h): a BF16 copy of every weight, rounded by each forward and read by the
  * backward after it, at the parameters' own offsets; every layer's rounded input, kept from
- * forward for backward (by the index of the layer's weight tensor); and scratch for the
+ * forward for backward (by the index of the layer's weight tensor; half the bytes of the
+ * layers' FP32 inputs, held for the whole run); and scratch for the
  * rounded upstream gradient and for inputs rounded again, grown to the largest layer on
  * first use. A failure (out of memory, oneDNN) is sticky in the product context: check
  * ws_bf16_status after a pass. */
@@ -33,7 +34,8 @@ typedef struct {
     uint16_t *x, *dy;
     size_t x_cap, dy_cap;
     int count;         /* entries of inputs */
-    int out_of_memory; /* the scratch could not grow: the passes since are invalid */
+    int out_of_memory; /* a kept input or the scratch could not grow: the passes since
+                          are invalid */
 } ws_bf16;
 
 pl_status ws_bf16_create(ws_bf16 *b, const pl_layout *layout, pl_error *err);
