@@ -166,7 +166,8 @@ $(BUILD)/bench/%: bench/%.c $(LIB) | deps
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
 # bench_train records the products of a step through these wrappers (see its header).
-$(BUILD)/bench/bench_train: LDFLAGS += -Wl,--wrap=cblas_sgemm -Wl,--wrap=pl_bf16_gemm_run
+$(BUILD)/bench/bench_train: LDFLAGS += -Wl,--wrap=cblas_sgemm -Wl,--wrap=pl_bf16_gemm_run \
+  -Wl,--wrap=pl_bf16_gemm_run_into_zeros
 
 bench-kernels: $(BUILD)/bench/bench_kernels
 	$(BUILD)/bench/bench_kernels

@@ -8,8 +8,8 @@
  * then "samples_per_s <value>" (best step) last. bf16: the linear layers' products on BF16
  * operands (numerics precision bf16); exits 3 when this CPU has no BF16 products.
  *
- * Then the step's matrix products: the program is linked with cblas_sgemm and
- * pl_bf16_gemm_run wrapped (-Wl,--wrap, see the Makefile), so one more step records every
+ * Then the step's matrix products: the program is linked with cblas_sgemm and the two BF16
+ * product entries wrapped (-Wl,--wrap, see the Makefile), so one more step records every
  * product it runs. Those called outside a parallel region (the linear layers, the logits,
  * LoRA deltas) are replayed alone on the same shapes and threads; those inside one
  * (attention's per-(sample, head) products) are counted. It prints the step's GFLOP, the
@@ -40,7 +40,8 @@
 enum { PHASES = 4, MAX_STEPS = 1000 };
 static const char *const PHASE_NAMES[PHASES] = {"zero_grad", "forward", "backward", "adamw"};
 
-/* One recorded product: 'f' FP32 SGEMM (alpha, beta as called), 'b' BF16 (accumulate, bias). */
+/* One recorded product: 'f' FP32 SGEMM (alpha, beta as called), 'b' BF16 (accumulate, bias),
+ * 'z' BF16 into zeros. */
 typedef struct {
     char kind;
     bool trans_a, trans_b, accumulate, bias;
@@ -91,6 +92,16 @@ void __wrap_cblas_sgemm(enum CBLAS_ORDER order, enum CBLAS_TRANSPOSE ta, enum CB
         record(&(product_call){'f', ta == CblasTrans, tb == CblasTrans, false, false, m, n, k,
                                lda, ldb, ldc, alpha, beta});
     __real_cblas_sgemm(order, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+void __real_pl_bf16_gemm_run_into_zeros(pl_bf16_gemm *, bool, bool, int, int, int,
+                                        pl_bf16_operand, pl_bf16_operand, float *, int);
+void __wrap_pl_bf16_gemm_run_into_zeros(pl_bf16_gemm *g, bool ta, bool tb, int m, int n, int k,
+                                        pl_bf16_operand a, pl_bf16_operand b, float *c, int ldc);
+void __wrap_pl_bf16_gemm_run_into_zeros(pl_bf16_gemm *g, bool ta, bool tb, int m, int n, int k,
+                                        pl_bf16_operand a, pl_bf16_operand b, float *c, int ldc) {
+    if (rec.on) record(&(product_call){'z', ta, tb, true, false, m, n, k, a.ld, b.ld, ldc, 1.0f, 0.0f});
+    __real_pl_bf16_gemm_run_into_zeros(g, ta, tb, m, n, k, a, b, c, ldc);
 }
 
 void __real_pl_bf16_gemm_run(pl_bf16_gemm *, bool, bool, int, int, int, pl_bf16_operand,
@@ -145,6 +156,11 @@ static int replay(double *best_s, int reps, pl_error *err) {
             if (c->kind == 'f')
                 pl_sgemm(c->trans_a, c->trans_b, c->m, c->n, c->k, c->alpha, a, c->lda, b, c->ldb,
                          c->beta, cbuf, c->ldc);
+            else if (c->kind == 'z')
+                __real_pl_bf16_gemm_run_into_zeros(g, c->trans_a, c->trans_b, c->m, c->n, c->k,
+                                                   (pl_bf16_operand){ah, c->lda, NULL, 0},
+                                                   (pl_bf16_operand){bh, c->ldb, NULL, 0}, cbuf,
+                                                   c->ldc);
             else
                 __real_pl_bf16_gemm_run(g, c->trans_a, c->trans_b, c->m, c->n, c->k,
                                         (pl_bf16_operand){ah, c->lda, NULL, 0},

@@ -1,8 +1,8 @@
 /* test_core_gemm_bf16.c - the BF16 product against its definition: C = op(A)·op(B) on the
  * BF16-rounded operands, summed in double here (oneDNN sums in FP32, so agreement is to FP32
  * rounding of the sum, far tighter than BF16's); every transpose combination, accumulate,
- * shapes with partial tiles; bit-identical at 1 and 2 threads; the rounding itself
- * (ties to even, NaN, infinities). Skipped on CPUs without BF16 products. */
+ * shapes with partial tiles; the product into zeros; bit-identical at 1 and 2 threads; the
+ * rounding itself (ties to even, NaN, infinities). Skipped on CPUs without BF16 products. */
 #include <math.h>
 #include <string.h>
 
@@ -143,4 +143,30 @@ Test(gemm_bf16, a_growing_kernel_cache_keeps_every_product) {
     }
     pl_bf16_gemm_free(shared);
     free(fa), free(fb), free(a), free(b), free(c1), free(c2);
+}
+
+/* The product into zeros gives the bits of zeroing C and accumulating into it, on a grid with
+ * short row tiles and narrow column tiles (N above the whole-row limit), C starting as NaN;
+ * with operands so small that sums are denormal (flushed to zeros of either sign) too. */
+Test(gemm_bf16, into_zeros_equals_zeroing_then_accumulating) {
+    tu_need_bf16();
+    enum { M = 70, N = 1100, K = 24 };
+    const float scales[2] = {1.0f, 1e-20f};
+    for (int s = 0; s < 2; s++) {
+        float *fa = tu_alloc_f(M * K, 0), *fb = tu_alloc_f(K * N, 0);
+        tu_randn(fa, M * K, 21, scales[s], 0), tu_randn(fb, K * N, 22, scales[s], 0);
+        uint16_t *a = malloc(M * K * 2), *b = malloc(K * N * 2);
+        cr_assert(a != NULL && b != NULL);
+        pl_bf16_from_float(a, fa, M * K), pl_bf16_from_float(b, fb, K * N);
+        float *zeroed = tu_alloc_f(M * N, 0.0f), *into = tu_alloc_f(M * N, NAN);
+        pl_bf16_gemm *g;
+        cr_assert_eq(pl_bf16_gemm_create(&g, NULL), PL_OK);
+        const pl_bf16_operand oa = {a, K, NULL, 0}, ob = {b, N, NULL, 0};
+        pl_bf16_gemm_run(g, false, false, M, N, K, oa, ob, NULL, true, zeroed, N);
+        pl_bf16_gemm_run_into_zeros(g, false, false, M, N, K, oa, ob, into, N);
+        cr_assert_eq(pl_bf16_gemm_status(g, NULL), PL_OK);
+        cr_assert(memcmp(zeroed, into, sizeof(float) * M * N) == 0, "scale %g", (double)scales[s]);
+        pl_bf16_gemm_free(g);
+        free(fa), free(fb), free(a), free(b), free(zeroed), free(into);
+    }
 }

@@ -1,5 +1,6 @@
 /* test_nn_overwrite.c - the backward entry points that overwrite their input gradient
- * (linear_backward_set_dx, gelu_backward_from_grad) leave exactly the bits the accumulating
+ * (linear_backward_set_dx, gelu_backward_from_grad, attention_backward_set) leave exactly the
+ * bits the accumulating
  * ones leave in a zeroed buffer, so dropping the zeroing pass changes no number a stage
  * computes. The overwriting calls start from NaN-filled buffers: a value not written shows.
  * Shapes: one small enough for OpenBLAS's small-matrix kernels, one above its threshold
@@ -10,6 +11,7 @@
 
 #include "core/gemm_bf16.h"
 #include "nn/activations.h"
+#include "nn/attention.h"
 #include "nn/linear.h"
 #include "nn_testutil.h"
 
@@ -124,3 +126,36 @@ Test(nn_overwrite, gelu_keep_grad) {
     cr_assert(memcmp(acc, up, NE * sizeof(float)) == 0, "GELU backward differs");
     free(x), free(up), free(acc), free(y), free(y2), free(grad);
 }
+
+/* Attention backward into NaN-filled gradients (set) against zeroed ones (accumulate): self
+ * attention on a packed qkv (bidirectional and causal, with a loss on the probabilities) and
+ * cross attention between sequences of different lengths. */
+static void check_attention_set(int Tq, int Tkv, int causal, int cross) {
+    enum { B = 3, C = 16, H = 4 };
+    const int qs = cross ? C : 3 * C, kvs = cross ? 2 * C : 3 * C;
+    const size_t nq = (size_t)B * Tq * qs, nkv = cross ? (size_t)B * Tkv * kvs : 0;
+    float *q = tu_alloc_f(nq, 0), *kv = cross ? tu_alloc_f(nkv, 0) : q;
+    float *att = tu_alloc_f((size_t)B * H * Tq * Tkv, 0), *out = tu_alloc_f((size_t)B * Tq * C, 0);
+    float *dout = tu_alloc_f((size_t)B * Tq * C, 0), *datt = tu_alloc_f((size_t)B * H * Tq * Tkv, 0);
+    tu_randn(q, nq, 41, 1, 0), tu_randn(dout, (size_t)B * Tq * C, 42, 1, 0);
+    tu_randn(datt, (size_t)B * H * Tq * Tkv, 43, 0.1f, 0);
+    if (cross) tu_randn(kv, nkv, 44, 1, 0);
+    const float *k = cross ? kv : q + C, *v = cross ? kv + C : q + 2 * C;
+    attention_forward(out, att, q, qs, k, v, kvs, B, Tq, Tkv, C, H, causal);
+    /* Gradient buffers laid out as q and kv: dq (stride qs), dk and dv (stride kvs). */
+    float *acc_q = tu_alloc_f(nq, 0.0f), *acc_kv = cross ? tu_alloc_f(nkv, 0.0f) : acc_q;
+    float *set_q = tu_alloc_f(nq, NAN), *set_kv = cross ? tu_alloc_f(nkv, NAN) : set_q;
+    const float *dp = cross ? NULL : datt;
+    attention_backward(acc_q, cross ? acc_kv : acc_q + C, cross ? acc_kv + C : acc_q + 2 * C, dout,
+                       dp, att, q, qs, k, v, kvs, B, Tq, Tkv, C, H, causal);
+    attention_backward_set(set_q, cross ? set_kv : set_q + C, cross ? set_kv + C : set_q + 2 * C,
+                           dout, dp, att, q, qs, k, v, kvs, B, Tq, Tkv, C, H, causal);
+    cr_assert(memcmp(acc_q, set_q, nq * sizeof(float)) == 0, "dq (and dk, dv) differ");
+    if (cross) cr_assert(memcmp(acc_kv, set_kv, nkv * sizeof(float)) == 0, "dk, dv differ");
+    free(q), free(att), free(out), free(dout), free(datt), free(acc_q), free(set_q);
+    if (cross) free(kv), free(acc_kv), free(set_kv);
+}
+
+Test(nn_overwrite, attention_self) { check_attention_set(7, 7, 0, 0); }
+Test(nn_overwrite, attention_causal) { check_attention_set(9, 9, 1, 0); }
+Test(nn_overwrite, attention_cross) { check_attention_set(5, 11, 0, 1); }

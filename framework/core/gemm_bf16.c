@@ -322,9 +322,11 @@ static void run_tile(pl_bf16_gemm *g, tile_kernel *t, int slot, const uint16_t *
     }
 }
 
-void pl_bf16_gemm_run(pl_bf16_gemm *g, bool trans_a, bool trans_b, int m, int n, int k,
-                      pl_bf16_operand a, pl_bf16_operand b, const float *bias, bool accumulate,
-                      float *c, int ldc) {
+/* zero_first (with accumulate): each tile of C is zeroed right before its product is added,
+ * by the thread that computes it. */
+static void run_grid(pl_bf16_gemm *g, bool trans_a, bool trans_b, int m, int n, int k,
+                     pl_bf16_operand a, pl_bf16_operand b, const float *bias, bool accumulate,
+                     bool zero_first, float *c, int ldc) {
     if (m <= 0 || n <= 0 || g->failure.status != PL_OK) return;
     if (k <= 0) { /* an empty sum */
         for (int i = 0; i < m; i++)
@@ -386,8 +388,24 @@ void pl_bf16_gemm_run(pl_bf16_gemm *g, bool trans_a, bool trans_b, int m, int n,
             /* Tile origin: op(A) rows from i0, op(B) columns from j0, C at (i0, j0). */
             const uint16_t *ta = trans_a ? a.values + i0 : a.values + i0 * lda;
             const uint16_t *tb = trans_b ? b.values + j0 * ldb : b.values + j0;
+            if (zero_first) {
+                const int rows_here = last_r ? m % tm : tm, cols_here = last_c ? n % tn : tn;
+                for (int i = 0; i < rows_here; i++)
+                    memset(c + (i0 + i) * ldc + j0, 0, (size_t)cols_here * sizeof(float));
+            }
             run_tile(g, kern[last_r][last_c], omp_get_thread_num(), ta, tb,
                      bias != NULL ? bias + j0 : NULL, c + i0 * ldc + j0);
         }
     }
+}
+
+void pl_bf16_gemm_run(pl_bf16_gemm *g, bool trans_a, bool trans_b, int m, int n, int k,
+                      pl_bf16_operand a, pl_bf16_operand b, const float *bias, bool accumulate,
+                      float *c, int ldc) {
+    run_grid(g, trans_a, trans_b, m, n, k, a, b, bias, accumulate, false, c, ldc);
+}
+
+void pl_bf16_gemm_run_into_zeros(pl_bf16_gemm *g, bool trans_a, bool trans_b, int m, int n,
+                                 int k, pl_bf16_operand a, pl_bf16_operand b, float *c, int ldc) {
+    run_grid(g, trans_a, trans_b, m, n, k, a, b, NULL, true, true, c, ldc);
 }

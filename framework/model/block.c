@@ -246,9 +246,7 @@ void block_backward(const weight_set *w, const block_ref *blk, const block_acts 
         if (g != NULL && g->cross != NULL)
             gate_backward(g->d_cross, sc->d_narrow, a->cross_y, g->cross, n, blk->cross_heads,
                           blk->head_dim);
-        memset(sc->d_qkv, 0, (size_t)n * X * sizeof(float));
-        memset(sc->d_kv, 0, (size_t)nkv * 2 * X * sizeof(float));
-        attention_backward(sc->d_qkv, sc->d_kv, sc->d_kv + X, sc->d_narrow, NULL, a->cross_att,
+        attention_backward_set(sc->d_qkv, sc->d_kv, sc->d_kv + X, sc->d_narrow, NULL, a->cross_att,
                            a->cross_q, X, a->cross_kv, a->cross_kv + X, 2 * X, s.batch,
                            s.tokens, s.ctx_tokens, X, blk->cross_heads, 0);
         ws_linear_backward(w, &blk->cross_kv, d_ctx, sc->d_kv, ctx, nkv);
@@ -263,8 +261,7 @@ void block_backward(const weight_set *w, const block_ref *blk, const block_acts 
         ws_linear_backward_set_dx(w, &blk->proj, sc->d_narrow, d_res, a->attn_y, n);
         if (g != NULL && g->heads != NULL)
             gate_backward(g->d_heads, sc->d_narrow, a->attn_y, g->heads, n, blk->heads, blk->head_dim);
-        memset(sc->d_qkv, 0, 3 * (size_t)n * A * sizeof(float));
-        attention_backward(sc->d_qkv, sc->d_qkv + A, sc->d_qkv + 2 * A, sc->d_narrow, d_att,
+        attention_backward_set(sc->d_qkv, sc->d_qkv + A, sc->d_qkv + 2 * A, sc->d_narrow, d_att,
                            a->att, a->qkv, 3 * A, a->qkv + A, a->qkv + 2 * A, 3 * A, s.batch,
                            s.tokens, s.tokens, A, blk->heads, blk->causal);
         ws_linear_backward_set_dx(w, &blk->qkv, sc->d_narrow2, sc->d_qkv, a->ln_attn, n);

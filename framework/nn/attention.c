@@ -5,6 +5,7 @@
 
 #include <assert.h>
 #include <math.h>
+#include <string.h>
 
 #include "core/blas.h"
 
@@ -41,10 +42,16 @@ void attention_forward(float *out, float *att, const float *q, int q_stride, con
     }
 }
 
-void attention_backward(float *dq, float *dk, float *dv, const float *dout, const float *datt,
-                        const float *att, const float *q, int q_stride, const float *k,
-                        const float *v, int kv_stride, int B, int Tq, int Tkv, int C, int H,
-                        int causal) {
+/* dst[rows, width] (row stride ld) = 0. */
+static void zero_rows(float *dst, int rows, int width, int ld) {
+    for (int r = 0; r < rows; r++) memset(dst + (long)r * ld, 0, (size_t)width * sizeof(float));
+}
+
+/* set: each pair zeroes its own slices of dq, dk and dv before accumulating into them. */
+static void backward(float *dq, float *dk, float *dv, int set, const float *dout,
+                     const float *datt, const float *att, const float *q, int q_stride,
+                     const float *k, const float *v, int kv_stride, int B, int Tq, int Tkv,
+                     int C, int H, int causal) {
     assert(!causal || Tq == Tkv);
     assert(Tkv <= ATT_TILE);
     const int hs = C / H;
@@ -62,6 +69,11 @@ void attention_backward(float *dq, float *dk, float *dv, const float *dout, cons
         float *dQ = dq + (long)b * Tq * q_stride + h * hs;
         float *dK = dk + (long)b * Tkv * kv_stride + h * hs;
         float *dV = dv + (long)b * Tkv * kv_stride + h * hs;
+        if (set) {
+            zero_rows(dQ, Tq, hs, q_stride);
+            zero_rows(dK, Tkv, hs, kv_stride);
+            zero_rows(dV, Tkv, hs, kv_stride);
+        }
         float tile[ATT_TILE];
         for (int r0 = 0; r0 < Tq; r0 += tile_rows) {
             const int rows = Tq - r0 < tile_rows ? Tq - r0 : tile_rows;
@@ -92,6 +104,22 @@ void attention_backward(float *dq, float *dk, float *dv, const float *dout, cons
                      q_stride, 1.0f, dK, kv_stride);
         }
     }
+}
+
+void attention_backward(float *dq, float *dk, float *dv, const float *dout, const float *datt,
+                        const float *att, const float *q, int q_stride, const float *k,
+                        const float *v, int kv_stride, int B, int Tq, int Tkv, int C, int H,
+                        int causal) {
+    backward(dq, dk, dv, 0, dout, datt, att, q, q_stride, k, v, kv_stride, B, Tq, Tkv, C, H,
+             causal);
+}
+
+void attention_backward_set(float *dq, float *dk, float *dv, const float *dout,
+                            const float *datt, const float *att, const float *q, int q_stride,
+                            const float *k, const float *v, int kv_stride, int B, int Tq,
+                            int Tkv, int C, int H, int causal) {
+    backward(dq, dk, dv, 1, dout, datt, att, q, q_stride, k, v, kv_stride, B, Tq, Tkv, C, H,
+             causal);
 }
 
 void attention_decode_forward(float *out, float *scores, const float *q, int q_stride,

@@ -21,6 +21,14 @@ void attention_backward(float *dq, float *dk, float *dv, const float *dout, cons
                         const float *v, int kv_stride, int B, int Tq, int Tkv, int C, int H,
                         int causal);
 
+/* The same with dq, dk, dv written, not accumulated into: what attention_backward leaves in
+ * zeroed buffers (every (sample, head) pair zeroes its own slices inside the parallel loop,
+ * instead of a separate pass over them). */
+void attention_backward_set(float *dq, float *dk, float *dv, const float *dout,
+                            const float *datt, const float *att, const float *q, int q_stride,
+                            const float *k, const float *v, int kv_stride, int B, int Tq,
+                            int Tkv, int C, int H, int causal);
+
 /* One new query row per sequence against cached keys and values (greedy decoding): for
  * each of B rows, q[b] [C] (row stride q_stride) attends over the Tkv cached positions of
  * k and v (k + b·cache_stride + t·kv_stride; v likewise), H heads of C/H channels, and

@@ -3,7 +3,6 @@
 #include "nn/linear.h"
 
 #include <assert.h>
-#include <string.h>
 
 #include "core/blas.h"
 
@@ -157,9 +156,12 @@ static void backward(float *dx, int dx_set, const linear_grads *g, float *dweff,
         pl_sgemm(false, false, n, in, out, 1.0f, dy, out, w, in, dx_set ? 0.0f : 1.0f, dx, in);
     if (dx != NULL && h != NULL) {
         /* BF16 keeps the zeroing: oneDNN's dot products flush denormal sums to a signed zero,
-         * and only its sum post-op onto +0 turns −0 back into +0 as before. */
-        if (dx_set) memset(dx, 0, (size_t)n * in * sizeof(float));
-        pl_bf16_gemm_run(h->gemm, false, false, n, in, out, dyh, wh, NULL, true, dx, in);
+         * and only its sum post-op onto +0 turns −0 back into +0 as before (the zeros are
+         * written tile by tile inside the product). */
+        if (dx_set)
+            pl_bf16_gemm_run_into_zeros(h->gemm, false, false, n, in, out, dyh, wh, dx, in);
+        else
+            pl_bf16_gemm_run(h->gemm, false, false, n, in, out, dyh, wh, NULL, true, dx, in);
         dyh.round_from = NULL; /* rounded now */
     }
     if (g == NULL) return;
