@@ -29,7 +29,7 @@ awk '
   function group(sym, k) {
     if (k) return "kernel (wake-ups, futexes, page faults, copies)"
     if (sym ~ /onednn_jit_kernels/) return "BF16 matmul kernels (oneDNN, JIT)"
-    if (sym ~ /bf16|dnnl|brgemm/) return "BF16 rounding and oneDNN glue"
+    if (sym ~ /bf16|dnnl|brgemm|run_grid/) return "BF16 rounding and oneDNN glue"
     if (sym ~ /gemm_kernel|dgemm_kernel|sgemm_kernel/ && sym !~ /small/) return "SGEMM micro-kernel (OpenBLAS)"
     if (sym ~ /copy_[A-Z]|[io][nt]copy|_beta_/) return "SGEMM packing and beta (OpenBLAS)"
     if (sym ~ /small_kernel|small_matrix/) return "SGEMM small-matrix kernels (OpenBLAS)"
