@@ -145,27 +145,30 @@ Test(gemm_bf16, a_growing_kernel_cache_keeps_every_product) {
     free(fa), free(fb), free(a), free(b), free(c1), free(c2);
 }
 
-/* The product into zeros gives the bits of zeroing C and accumulating into it, on a grid with
- * short row tiles and narrow column tiles (N above the whole-row limit), C starting as NaN;
- * with operands so small that sums are denormal (flushed to zeros of either sign) too. */
+/* The product into zeros gives the bits of zeroing C and accumulating into it, C starting as
+ * NaN: on a grid with short row tiles and narrow column tiles (N above the whole-row limit),
+ * with operands so small that sums are denormal (flushed to zeros of either sign), on exact
+ * multiples of the tiles with A transposed, and for an empty sum (K = 0: zeros). */
 Test(gemm_bf16, into_zeros_equals_zeroing_then_accumulating) {
     tu_need_bf16();
-    enum { M = 70, N = 1100, K = 24 };
-    const float scales[2] = {1.0f, 1e-20f};
-    for (int s = 0; s < 2; s++) {
-        float *fa = tu_alloc_f(M * K, 0), *fb = tu_alloc_f(K * N, 0);
-        tu_randn(fa, M * K, 21, scales[s], 0), tu_randn(fb, K * N, 22, scales[s], 0);
-        uint16_t *a = malloc(M * K * 2), *b = malloc(K * N * 2);
+    const struct { int m, n, k, trans_a; float scale; } cases[] = {
+        {70, 1100, 24, 0, 1.0f}, {70, 1100, 24, 0, 1e-20f}, {64, 1024, 40, 1, 1.0f}, {70, 33, 0, 0, 1.0f}};
+    for (int s = 0; s < (int)(sizeof cases / sizeof cases[0]); s++) {
+        const int M = cases[s].m, N = cases[s].n, K = cases[s].k, ta = cases[s].trans_a;
+        const size_t na = (size_t)M * K + 1, nb = (size_t)K * N + 1;
+        float *fa = tu_alloc_f(na, 0), *fb = tu_alloc_f(nb, 0);
+        tu_randn(fa, na, 21, cases[s].scale, 0), tu_randn(fb, nb, 22, cases[s].scale, 0);
+        uint16_t *a = malloc(na * 2), *b = malloc(nb * 2);
         cr_assert(a != NULL && b != NULL);
-        pl_bf16_from_float(a, fa, M * K), pl_bf16_from_float(b, fb, K * N);
-        float *zeroed = tu_alloc_f(M * N, 0.0f), *into = tu_alloc_f(M * N, NAN);
+        pl_bf16_from_float(a, fa, na), pl_bf16_from_float(b, fb, nb);
+        float *zeroed = tu_alloc_f((size_t)M * N, 0.0f), *into = tu_alloc_f((size_t)M * N, NAN);
         pl_bf16_gemm *g;
         cr_assert_eq(pl_bf16_gemm_create(&g, NULL), PL_OK);
-        const pl_bf16_operand oa = {a, K, NULL, 0}, ob = {b, N, NULL, 0};
-        pl_bf16_gemm_run(g, false, false, M, N, K, oa, ob, NULL, true, zeroed, N);
-        pl_bf16_gemm_run_into_zeros(g, false, false, M, N, K, oa, ob, into, N);
+        const pl_bf16_operand oa = {a, ta ? M : K, NULL, 0}, ob = {b, N, NULL, 0};
+        pl_bf16_gemm_run(g, ta, false, M, N, K, oa, ob, NULL, true, zeroed, N);
+        pl_bf16_gemm_run_into_zeros(g, ta, false, M, N, K, oa, ob, into, N);
         cr_assert_eq(pl_bf16_gemm_status(g, NULL), PL_OK);
-        cr_assert(memcmp(zeroed, into, sizeof(float) * M * N) == 0, "scale %g", (double)scales[s]);
+        cr_assert(memcmp(zeroed, into, sizeof(float) * M * N) == 0, "case %d", s);
         pl_bf16_gemm_free(g);
         free(fa), free(fb), free(a), free(b), free(zeroed), free(into);
     }

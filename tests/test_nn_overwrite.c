@@ -1,11 +1,11 @@
 /* test_nn_overwrite.c - the backward entry points that overwrite their input gradient
  * (linear_backward_set_dx, gelu_backward_from_grad, attention_backward_set) leave exactly the
- * bits the accumulating
- * ones leave in a zeroed buffer, so dropping the zeroing pass changes no number a stage
- * computes. The overwriting calls start from NaN-filled buffers: a value not written shows.
- * Shapes: one small enough for OpenBLAS's small-matrix kernels, one above its threshold
- * (M·N·K > 10⁶, the packed path); FP32 and, where the CPU has it, BF16, there also with
- * inputs so small that the products are denormal (flushed to zeros of either sign). */
+ * bits the accumulating ones leave in a zeroed buffer, so dropping the zeroing pass changes no
+ * number a stage computes. The overwriting calls start from NaN-filled buffers: a value not
+ * written shows. Linear shapes: one small enough for OpenBLAS's small-matrix kernels, one
+ * above its threshold (M·N·K > 10⁶, the packed path); FP32 and, where the CPU has it, BF16,
+ * there also with inputs so small that the products are denormal (flushed to zeros of either
+ * sign). */
 #include <math.h>
 #include <string.h>
 

@@ -331,7 +331,8 @@ static void run_grid(pl_bf16_gemm *g, bool trans_a, bool trans_b, int m, int n, 
     if (k <= 0) { /* an empty sum */
         for (int i = 0; i < m; i++)
             for (int j = 0; j < n; j++)
-                c[(size_t)i * ldc + j] = (accumulate ? c[(size_t)i * ldc + j] : 0.0f) + (bias ? bias[j] : 0.0f);
+                c[(size_t)i * ldc + j] = (accumulate && !zero_first ? c[(size_t)i * ldc + j] : 0.0f) +
+                                         (bias ? bias[j] : 0.0f);
         return;
     }
     const int lda = a.ld, ldb = b.ld;

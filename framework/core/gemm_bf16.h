@@ -65,7 +65,7 @@ void pl_bf16_gemm_run(pl_bf16_gemm *g, bool trans_a, bool trans_b, int m, int n,
 /* C = op(A)·op(B) computed as 0 + product through the sum post-op, the zeros written tile by
  * tile inside the product's own parallel region: the bits of zeroing C and accumulating into
  * it (oneDNN flushes a denormal sum to a signed zero; only the sum onto +0 makes it +0), without
- * a separate pass. */
+ * a separate pass. A context that has failed leaves C as it was, not zeroed. */
 void pl_bf16_gemm_run_into_zeros(pl_bf16_gemm *g, bool trans_a, bool trans_b, int m, int n,
                                  int k, pl_bf16_operand a, pl_bf16_operand b, float *c, int ldc);
 

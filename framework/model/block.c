@@ -246,9 +246,9 @@ void block_backward(const weight_set *w, const block_ref *blk, const block_acts 
         if (g != NULL && g->cross != NULL)
             gate_backward(g->d_cross, sc->d_narrow, a->cross_y, g->cross, n, blk->cross_heads,
                           blk->head_dim);
-        attention_backward_set(sc->d_qkv, sc->d_kv, sc->d_kv + X, sc->d_narrow, NULL, a->cross_att,
-                           a->cross_q, X, a->cross_kv, a->cross_kv + X, 2 * X, s.batch,
-                           s.tokens, s.ctx_tokens, X, blk->cross_heads, 0);
+        attention_backward_set(sc->d_qkv, sc->d_kv, sc->d_kv + X, sc->d_narrow, NULL,
+                               a->cross_att, a->cross_q, X, a->cross_kv, a->cross_kv + X, 2 * X,
+                               s.batch, s.tokens, s.ctx_tokens, X, blk->cross_heads, 0);
         ws_linear_backward(w, &blk->cross_kv, d_ctx, sc->d_kv, ctx, nkv);
         ws_linear_backward_set_dx(w, &blk->cross_q, sc->d_narrow2, sc->d_qkv, a->ln_cross, n);
         ws_norm_backward(w, &blk->ln_cross, d_res, sc->d_narrow2, a->res_attn,
@@ -262,8 +262,8 @@ void block_backward(const weight_set *w, const block_ref *blk, const block_acts 
         if (g != NULL && g->heads != NULL)
             gate_backward(g->d_heads, sc->d_narrow, a->attn_y, g->heads, n, blk->heads, blk->head_dim);
         attention_backward_set(sc->d_qkv, sc->d_qkv + A, sc->d_qkv + 2 * A, sc->d_narrow, d_att,
-                           a->att, a->qkv, 3 * A, a->qkv + A, a->qkv + 2 * A, 3 * A, s.batch,
-                           s.tokens, s.tokens, A, blk->heads, blk->causal);
+                               a->att, a->qkv, 3 * A, a->qkv + A, a->qkv + 2 * A, 3 * A,
+                               s.batch, s.tokens, s.tokens, A, blk->heads, blk->causal);
         ws_linear_backward_set_dx(w, &blk->qkv, sc->d_narrow2, sc->d_qkv, a->ln_attn, n);
         ws_norm_backward(w, &blk->ln_attn, d_res, sc->d_narrow2, x, a->ln_attn_mean,
                          a->ln_attn_rstd, n, c);

@@ -54,6 +54,7 @@ static void backward(float *dq, float *dk, float *dv, int set, const float *dout
                      int C, int H, int causal) {
     assert(!causal || Tq == Tkv);
     assert(Tkv <= ATT_TILE);
+    assert(H > 0 && C % H == 0); /* the pairs' slices cover all C columns (set zeroes them) */
     const int hs = C / H;
     const float scale = 1.0f / sqrtf((float)hs);
     const int tile_rows = ATT_TILE / Tkv < Tq ? ATT_TILE / Tkv : Tq;
