@@ -84,9 +84,6 @@ void __real_cblas_sgemm(enum CBLAS_ORDER, enum CBLAS_TRANSPOSE, enum CBLAS_TRANS
                         float, float *, blasint);
 void __wrap_cblas_sgemm(enum CBLAS_ORDER order, enum CBLAS_TRANSPOSE ta, enum CBLAS_TRANSPOSE tb,
                         blasint m, blasint n, blasint k, float alpha, const float *a, blasint lda,
-                        const float *b, blasint ldb, float beta, float *c, blasint ldc);
-void __wrap_cblas_sgemm(enum CBLAS_ORDER order, enum CBLAS_TRANSPOSE ta, enum CBLAS_TRANSPOSE tb,
-                        blasint m, blasint n, blasint k, float alpha, const float *a, blasint lda,
                         const float *b, blasint ldb, float beta, float *c, blasint ldc) {
     if (rec.on)
         record(&(product_call){'f', ta == CblasTrans, tb == CblasTrans, false, false, m, n, k,
@@ -97,8 +94,6 @@ void __wrap_cblas_sgemm(enum CBLAS_ORDER order, enum CBLAS_TRANSPOSE ta, enum CB
 void __real_pl_bf16_gemm_run_into_zeros(pl_bf16_gemm *, bool, bool, int, int, int,
                                         pl_bf16_operand, pl_bf16_operand, float *, int);
 void __wrap_pl_bf16_gemm_run_into_zeros(pl_bf16_gemm *g, bool ta, bool tb, int m, int n, int k,
-                                        pl_bf16_operand a, pl_bf16_operand b, float *c, int ldc);
-void __wrap_pl_bf16_gemm_run_into_zeros(pl_bf16_gemm *g, bool ta, bool tb, int m, int n, int k,
                                         pl_bf16_operand a, pl_bf16_operand b, float *c, int ldc) {
     if (rec.on) record(&(product_call){'z', ta, tb, true, false, m, n, k, a.ld, b.ld, ldc, 1.0f, 0.0f});
     __real_pl_bf16_gemm_run_into_zeros(g, ta, tb, m, n, k, a, b, c, ldc);
@@ -106,9 +101,6 @@ void __wrap_pl_bf16_gemm_run_into_zeros(pl_bf16_gemm *g, bool ta, bool tb, int m
 
 void __real_pl_bf16_gemm_run(pl_bf16_gemm *, bool, bool, int, int, int, pl_bf16_operand,
                              pl_bf16_operand, const float *, bool, float *, int);
-void __wrap_pl_bf16_gemm_run(pl_bf16_gemm *g, bool ta, bool tb, int m, int n, int k,
-                             pl_bf16_operand a, pl_bf16_operand b, const float *bias,
-                             bool accumulate, float *c, int ldc);
 void __wrap_pl_bf16_gemm_run(pl_bf16_gemm *g, bool ta, bool tb, int m, int n, int k,
                              pl_bf16_operand a, pl_bf16_operand b, const float *bias,
                              bool accumulate, float *c, int ldc) {
@@ -153,18 +145,15 @@ static int replay(double *best_s, int reps, pl_error *err) {
         const double t0 = pl_now();
         for (int i = 0; i < rec.count; i++) {
             const product_call *c = &rec.calls[i];
+            const pl_bf16_operand oa = {ah, c->lda, NULL, 0}, ob = {bh, c->ldb, NULL, 0};
             if (c->kind == 'f')
                 pl_sgemm(c->trans_a, c->trans_b, c->m, c->n, c->k, c->alpha, a, c->lda, b, c->ldb,
                          c->beta, cbuf, c->ldc);
             else if (c->kind == 'z')
                 __real_pl_bf16_gemm_run_into_zeros(g, c->trans_a, c->trans_b, c->m, c->n, c->k,
-                                                   (pl_bf16_operand){ah, c->lda, NULL, 0},
-                                                   (pl_bf16_operand){bh, c->ldb, NULL, 0}, cbuf,
-                                                   c->ldc);
+                                                   oa, ob, cbuf, c->ldc);
             else
-                __real_pl_bf16_gemm_run(g, c->trans_a, c->trans_b, c->m, c->n, c->k,
-                                        (pl_bf16_operand){ah, c->lda, NULL, 0},
-                                        (pl_bf16_operand){bh, c->ldb, NULL, 0},
+                __real_pl_bf16_gemm_run(g, c->trans_a, c->trans_b, c->m, c->n, c->k, oa, ob,
                                         c->bias ? bias : NULL, c->accumulate, cbuf, c->ldc);
         }
         const double dt = pl_now() - t0;

@@ -389,13 +389,12 @@ static void run_grid(pl_bf16_gemm *g, bool trans_a, bool trans_b, int m, int n, 
             /* Tile origin: op(A) rows from i0, op(B) columns from j0, C at (i0, j0). */
             const uint16_t *ta = trans_a ? a.values + i0 : a.values + i0 * lda;
             const uint16_t *tb = trans_b ? b.values + j0 * ldb : b.values + j0;
-            if (zero_first) {
-                const int rows_here = last_r ? m % tm : tm, cols_here = last_c ? n % tn : tn;
-                for (int i = 0; i < rows_here; i++)
-                    memset(c + (i0 + i) * ldc + j0, 0, (size_t)cols_here * sizeof(float));
-            }
-            run_tile(g, kern[last_r][last_c], omp_get_thread_num(), ta, tb,
-                     bias != NULL ? bias + j0 : NULL, c + i0 * ldc + j0);
+            tile_kernel *t = kern[last_r][last_c];
+            if (zero_first) /* the tile's own rectangle of C */
+                for (int i = 0; i < t->m; i++)
+                    memset(c + (i0 + i) * ldc + j0, 0, (size_t)t->n * sizeof(float));
+            run_tile(g, t, omp_get_thread_num(), ta, tb, bias != NULL ? bias + j0 : NULL,
+                     c + i0 * ldc + j0);
         }
     }
 }

@@ -39,13 +39,15 @@ static int lora_factored(const linear_params *p) {
 pl_status ws_bf16_create(ws_bf16 *b, const pl_layout *layout, pl_error *err) {
     memset(b, 0, sizeof *b);
     PL_TRY(pl_bf16_gemm_create(&b->gemm, err));
-    b->weights = pl_alloc(layout->total, sizeof *b->weights, err);
-    b->inputs = calloc((size_t)layout->count, sizeof *b->inputs);
-    if (b->weights == NULL || b->inputs == NULL) {
-        const bool weights = b->weights != NULL; /* pl_alloc has filled err when it failed */
+    b->weights = pl_alloc(layout->total, sizeof *b->weights, err); /* fills err on failure */
+    if (b->weights == NULL) {
         ws_bf16_free(b);
-        return weights ? PL_ERROR(err, PL_ERR_NOMEM, "out of memory for the BF16 inputs")
-                       : PL_ERR_NOMEM;
+        return PL_ERR_NOMEM;
+    }
+    b->inputs = calloc((size_t)layout->count, sizeof *b->inputs);
+    if (b->inputs == NULL) {
+        ws_bf16_free(b);
+        return PL_ERROR(err, PL_ERR_NOMEM, "out of memory for the BF16 inputs");
     }
     b->count = layout->count;
     return PL_OK;
@@ -87,14 +89,14 @@ static int bind_bf16(const weight_set *w, const linear_ref *r, const float *x, i
     if (b == NULL || w->frozen) return 0;
     ws_bf16_input *in = &b->inputs[r->weight];
     const size_t count = (size_t)n * r->in;
-    uint16_t *xh = b->x;
-    bool rounded = false;
+    const bool rounded = !forward && in->from == x && in->rows == n; /* forward's copy */
+    uint16_t *xh;
     if (forward) {
         in->from = NULL; /* until it holds this input */
         if (!reserve(&in->values, &in->cap, count, b)) return 0;
         in->from = x, in->rows = n, xh = in->values;
-    } else if (in->from == x && in->rows == n) {
-        xh = in->values, rounded = true;
+    } else if (rounded) {
+        xh = in->values;
     } else {
         if (!reserve(&b->x, &b->x_cap, count, b)) return 0;
         xh = b->x;
