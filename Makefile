@@ -9,7 +9,8 @@
 #   make test-mpi   prunelab run --mpi under OpenMPI's mpirun -n 3
 #   make demo-asan  the quickstart in miniature with prunelab built under ASan + UBSan (CI)
 #   make deps       install the Debian packages prunelab needs (apt-get; root or sudo)
-#   make bench-kernels   linear-layer throughput vs raw SGEMM vs the FP32 peak
+#   make bench-kernels   linear-layer throughput vs raw SGEMM vs the FP32 peak; attention's
+#                        per-head products, OpenBLAS vs libxsmm
 #   make bench-train     one training step, C vs the PyTorch twin (tiny, small, base; FP32 and BF16);
 #                        sweep throughput
 #   make profile-train   where a training step's time goes, by kernel (perf; PRESET=small, PRECISION=fp32)
@@ -56,7 +57,7 @@ DEB_PACKAGES := gcc make libyaml-dev libhdf5-dev hdf5-tools libopenblas-openmp-d
                 libcriterion-dev gnuplot-nox zlib1g-dev libssl-dev dataset-fashion-mnist \
                 libopenmpi-dev openmpi-bin libdnnl-dev
 
-.PHONY: all demo demo-asan demo-asan-run figures deps test test-asan test-slurm test-mpi bench-kernels bench-train profile-train bench-memory bench-decode bench-distill fuzz campaigns clean reference-fixtures
+.PHONY: all demo demo-asan demo-asan-run figures deps xsmm-deps test test-asan test-slurm test-mpi bench-kernels bench-train profile-train bench-memory bench-decode bench-distill fuzz campaigns clean reference-fixtures
 .DEFAULT_GOAL := all
 
 all: $(BIN)
@@ -169,8 +170,18 @@ $(BUILD)/bench/%: bench/%.c $(LIB) | deps
 $(BUILD)/bench/bench_train: LDFLAGS += -Wl,--wrap=cblas_sgemm -Wl,--wrap=pl_bf16_gemm_run \
   -Wl,--wrap=pl_bf16_gemm_run_into_zeros
 
-bench-kernels: $(BUILD)/bench/bench_kernels
+# Then attention's per-head products: OpenBLAS against libxsmm (installs libxsmm-dev if
+# missing; only this benchmark links it).
+bench-kernels: $(BUILD)/bench/bench_kernels $(BUILD)/bench/bench_attention_gemm
 	$(BUILD)/bench/bench_kernels
+	@echo
+	$(BUILD)/bench/bench_attention_gemm
+
+$(BUILD)/bench/bench_attention_gemm: LDLIBS := -lxsmm -ldl $(LDLIBS)
+$(BUILD)/bench/bench_attention_gemm: | xsmm-deps
+xsmm-deps:
+	@dpkg-query -W -f='$${Status}' libxsmm-dev 2>/dev/null | grep -q 'install ok installed' || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libxsmm-dev; }
 
 # C training step vs the PyTorch twin (installs python3-torch and bc when missing), then
 # sweep throughput by engine setting (jobs 2 x threads 1 against 1 x 1 and 1 x 2).
