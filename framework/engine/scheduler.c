@@ -33,19 +33,26 @@ typedef struct {
     pthread_cond_t cv;
 } sched;
 
-/* The lowest-numbered waiting node whose parent is done, or -1. Nothing starts beside a
- * node that runs alone; and when the lowest ready node must run alone, nothing else starts
- * until the running nodes have drained, so it cannot starve. */
+/* The ready node to start next: a waiting node whose parent is done, the one whose run comes
+ * first in the run table (a model node counts as its first run's), the lower-numbered on a
+ * tie; or -1. Going run by run finishes each run as early as it can be (its eval right after
+ * its last model stage) instead of computing every model stage before any run: a sweep
+ * stopped half way has whole runs to show, and `status` an ETA from the first one. Which
+ * node starts first never changes what any node computes. Nothing starts beside a node that
+ * runs alone; and when the first ready node must run alone, nothing else starts until the
+ * running nodes have drained, so it cannot starve. */
 static int next_ready(const sched *s) {
     if (s->alone_running) return -1;
+    int best = -1;
     for (int n = 0; n < s->g->n_nodes; n++) {
-        int p = s->g->nodes[n].parent;
-        if (s->state[n] != NODE_WAITING || (p >= 0 && s->state[p] != NODE_DONE)) continue;
-        if (!s->g->nodes[n].alone) return n;
-        if (s->defer_alone) continue; /* run nodes are leaves: nothing waits for them */
-        return s->running > 0 ? -1 : n;
+        const pl_graph_node *node = &s->g->nodes[n];
+        if (s->state[n] != NODE_WAITING || (node->parent >= 0 && s->state[node->parent] != NODE_DONE))
+            continue;
+        if (node->alone && s->defer_alone) continue; /* run nodes are leaves: nothing waits for them */
+        if (best < 0 || node->run < s->g->nodes[best].run) best = n;
     }
-    return -1;
+    if (best >= 0 && s->g->nodes[best].alone && s->running > 0) return -1;
+    return best;
 }
 
 static void mark_running(sched *s, int n) {
