@@ -81,3 +81,45 @@ Test(engine_order, a_cached_model_stage_is_skipped_and_order_kept) {
     cr_assert_eq(c.count, 5);
     for (int i = 0; i < 5; i++) cr_assert_eq(c.order[i], expected[i]);
 }
+
+/* The started callback (what the sweep's ETA times runs by): once per node that runs, before
+ * that node ends, with each driver; never for a cached node. */
+typedef struct {
+    int started[8], ended[8], ends_before_start;
+} start_ctx;
+
+static void count_start(void *ctx, int n) {
+    start_ctx *c = ctx;
+    c->started[n]++;
+}
+
+static void count_end(void *ctx, int n, bool ok) {
+    start_ctx *c = ctx;
+    cr_assert(ok);
+    c->ended[n]++;
+    c->ends_before_start += c->started[n] == 0;
+}
+
+static void check_started_once(int jobs, bool processes) {
+    pl_graph_node nodes[7];
+    pl_graph g;
+    sweep_graph(nodes, &g);
+    nodes[2].cached = true;
+    start_ctx c = {0};
+    pl_sched_ops ops = {.jobs = jobs, .threads = 1, .processes = processes, .ctx = &c,
+                        .exec = exec_ok, .failed = no_failure, .ended = count_end,
+                        .started = count_start};
+    pl_sched_result res;
+    cr_assert_eq(pl_schedule(&g, &ops, &res, NULL), PL_OK);
+    for (int n = 0; n < 7; n++) {
+        cr_expect_eq(c.started[n], n == 2 ? 0 : 1, "node %d started %d times", n, c.started[n]);
+        cr_expect_eq(c.ended[n], n == 2 ? 0 : 1, "node %d ended %d times", n, c.ended[n]);
+    }
+    cr_expect_eq(c.ends_before_start, 0);
+}
+
+Test(engine_order, started_once_per_node_one_job) { check_started_once(1, false); }
+
+Test(engine_order, started_once_per_node_two_jobs) { check_started_once(2, false); }
+
+Test(engine_order, started_once_per_node_processes) { check_started_once(2, true); }

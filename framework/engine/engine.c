@@ -215,16 +215,26 @@ static void on_failed(void *ctx, int n, int origin, const char *reason) {
     note(e, "run %s failed: %s\n", e->exp->runs[node->run].run_id, s.reason);
 }
 
+/* Scheduler callback: a node was handed out (the ETA's clock starts). */
+static void on_started(void *ctx, int n) {
+    engine_eta_started(ctx, n, pl_wall_time());
+}
+
 /* Scheduler callback: a node ended. After each run, one line of sweep progress with an ETA
- * from the runs this invocation has finished so far. */
+ * from the nodes this invocation has finished so far (engine_eta.c); before any node was
+ * timed (only failures so far), elapsed time per run ended. */
 static void on_ended(void *ctx, int n, bool ok) {
     engine_ctx *e = ctx;
     pl_invocation_progress(&e->invocation, ++e->progress.nodes_ended);
-    if (e->graph.nodes[n].type != PL_NODE_RUN || e->opt->log == NULL) return;
+    const pl_graph_node *node = &e->graph.nodes[n];
+    double now = pl_wall_time();
+    engine_eta_ended(e, n, ok, now);
+    if (node->type != PL_NODE_RUN || e->opt->log == NULL) return;
     e->progress.done += ok;
     e->progress.failed += !ok;
     int ended = e->progress.done + e->progress.failed, left = e->progress.total - ended;
-    double elapsed = pl_wall_time() - e->progress.started, eta = elapsed / ended * left;
+    double elapsed = now - e->progress.started, eta = left > 0 ? engine_eta_left(e, now) : 0;
+    if (eta < 0) eta = elapsed / ended * left;
     fprintf(e->opt->log, "progress: %d/%d runs finished (%d failed)", ended, e->progress.total,
             e->progress.failed);
     if (left > 0) fprintf(e->opt->log, "; ETA about %dm%02ds", (int)(eta / 60), (int)eta % 60);
@@ -389,14 +399,16 @@ static pl_status run(engine_ctx *e, pl_engine_report *rep, pl_error *err) {
         const char *isolation;
         st = cfg_get_string(exp->base, "engine.isolation", &isolation, err);
         pl_sched_ops ops = {e->jobs, e->threads, st == PL_OK && strcmp(isolation, "process") == 0, NULL,
-                            e, engine_exec_node, on_failed, on_ended};
+                            e, engine_exec_node, on_failed, on_ended, on_started};
         e->progress.total = e->graph.n_nodes - e->graph.n_model;
         e->progress.started = pl_wall_time();
+        if (st == PL_OK) st = engine_eta_open(e, e->opt->mpi ? pl_mpi_size() - 1 : e->jobs, err);
         pl_sched_result res;
         if (st == PL_OK && e->opt->mpi) st = engine_mpi_schedule(e, &ops, &res, err);
         else if (st == PL_OK) st = pl_schedule(&e->graph, &ops, &res, err);
     }
     pl_invocation_end(&e->invocation);
+    engine_eta_close(e);
     if (e->have_data) pl_data_close(&e->data);
     rep->stages_computed -= e->computed_elsewhere;
     rep->stages_reused += e->computed_elsewhere;

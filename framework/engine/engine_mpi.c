@@ -141,7 +141,7 @@ pl_status engine_mpi_worker(engine_ctx *e, pl_error *err) {
     if (st == PL_OK) st = pl_graph_build(e->exp, todo, e->results, &e->graph, err);
     bool graph = st == PL_OK;
     if (st == PL_OK) st = engine_open_data(e, todo, err);
-    pl_sched_ops ops = {1, e->threads, true, NULL, e, engine_exec_node, NULL, NULL};
+    pl_sched_ops ops = {1, e->threads, true, NULL, e, engine_exec_node, NULL, NULL, NULL};
     /* Even after a setup error, answer every node (failed) until told to stop, so that rank 0
      * fails those runs with the reason instead of waiting forever. */
     for (;;) {

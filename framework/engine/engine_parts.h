@@ -8,10 +8,26 @@
 #include "engine/graph.h"
 #include "engine/invocation.h"
 #include "engine/scheduler.h"
+#include "engine/sweep_eta.h"
 
 enum { ENGINE_DIR_MAX = 1024, ENGINE_PATH_MAX = 4096 };
 
 typedef enum { FAULT_NONE, FAULT_NAN, FAULT_CRASH } engine_fault;
+
+/* The clocks of the sweep's ETA (engine_eta.c): every node timed by its kind, the stage it
+ * computes (a run node: its run's own evaluation) and whether it runs alone. Scheduler side
+ * only (a job thread holding the scheduler's lock, or the parent process). */
+typedef struct {
+    int slots;            /* nodes that go at once: jobs, or MPI workers */
+    int n_kinds;
+    int *kind;            /* per node */
+    double *started;      /* per node: wall time it started here, 0 = not yet */
+    bool *ended;          /* per node */
+    double *seconds;      /* per kind: summed over its nodes that succeeded after starting here */
+    int *timed;           /* per kind: how many */
+    pl_eta_kind *left;    /* per kind: scratch */
+    double *ages;         /* per node: scratch */
+} engine_eta;
 
 typedef struct {
     const pl_experiment *exp;
@@ -32,6 +48,7 @@ typedef struct {
         int nodes_ended;    /* every node: model stages and runs */
         double started;     /* wall time when scheduling began */
     } progress;
+    engine_eta eta;
     pl_invocation invocation; /* what status reads about this live invocation */
 } engine_ctx;
 
@@ -50,6 +67,15 @@ void engine_mpi_release(engine_ctx *e);
 /* MPI mode, every other rank: waits for the plan, then runs the nodes rank 0 sends, each
  * in a forked child, until told to stop. */
 pl_status engine_mpi_worker(engine_ctx *e, pl_error *err);
+
+/* The ETA's clocks (engine_eta.c): open once the graph is built (slots: nodes that go at
+ * once), then a call as each node starts and ends; engine_eta_left gives the seconds the
+ * sweep has left, or a negative value while no node of any kind has been timed. */
+pl_status engine_eta_open(engine_ctx *e, int slots, pl_error *err);
+void engine_eta_started(engine_ctx *e, int n, double now);
+void engine_eta_ended(engine_ctx *e, int n, bool ok, double now);
+double engine_eta_left(engine_ctx *e, double now);
+void engine_eta_close(engine_ctx *e);
 
 /* Runs node n of e->graph (scheduler exec callback). */
 pl_status engine_exec_node(void *ctx, int n, pl_error *err);

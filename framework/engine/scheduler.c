@@ -59,6 +59,7 @@ static void mark_running(sched *s, int n) {
     s->state[n] = NODE_RUNNING;
     s->running++;
     if (s->g->nodes[n].alone) s->alone_running = true;
+    if (s->ops->started) s->ops->started(s->ops->ctx, n);
 }
 
 static void mark_stopped(sched *s, int n) {

@@ -47,6 +47,9 @@ typedef struct {
     /* Called once per node when it ends, succeeded (ok) or failed (after `failed`), with
      * the same serialisation; may be NULL. */
     void (*ended)(void *ctx, int n, bool ok);
+    /* Called once per node as it is handed to a job, child or worker, with the same
+     * serialisation; may be NULL. */
+    void (*started)(void *ctx, int n);
 } pl_sched_ops;
 
 typedef struct {
