@@ -179,9 +179,12 @@ bench-kernels: $(BUILD)/bench/bench_kernels $(BUILD)/bench/bench_attention_gemm
 
 $(BUILD)/bench/bench_attention_gemm: LDLIBS := -lxsmm -ldl $(LDLIBS)
 $(BUILD)/bench/bench_attention_gemm: | xsmm-deps
-xsmm-deps:
+# After deps: two apt-get runs at once would fight over dpkg's lock on a fresh machine.
+xsmm-deps: | deps
 	@dpkg-query -W -f='$${Status}' libxsmm-dev 2>/dev/null | grep -q 'install ok installed' || \
-	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libxsmm-dev; }
+	  { if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+	  --no-install-recommends libxsmm-dev; }
 
 # C training step vs the PyTorch twin (installs python3-torch and bc when missing), then
 # sweep throughput by engine setting (jobs 2 x threads 1 against 1 x 1 and 1 x 2).

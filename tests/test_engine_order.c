@@ -123,3 +123,20 @@ Test(engine_order, started_once_per_node_one_job) { check_started_once(1, false)
 Test(engine_order, started_once_per_node_two_jobs) { check_started_once(2, false); }
 
 Test(engine_order, started_once_per_node_processes) { check_started_once(2, true); }
+
+/* What the README says of runs that time a bench stage (their run nodes run alone): with
+ * several jobs on threads they wait for the serial pass after every model stage. */
+Test(engine_order, alone_run_nodes_wait_for_the_serial_pass_with_job_threads) {
+    pl_graph_node nodes[7];
+    pl_graph g;
+    sweep_graph(nodes, &g);
+    for (int n = 4; n < 7; n++) nodes[n].alone = true;
+    order_ctx c = {0};
+    pl_sched_ops ops = {.jobs = 2, .threads = 1, .ctx = &c, .exec = exec_ok,
+                        .failed = no_failure, .ended = record_end};
+    pl_sched_result res;
+    cr_assert_eq(pl_schedule(&g, &ops, &res, NULL), PL_OK);
+    cr_assert_eq(c.count, 7);
+    for (int i = 0; i < 4; i++) cr_expect_lt(c.order[i], 4, "step %d ran node %d", i, c.order[i]);
+    for (int i = 4; i < 7; i++) cr_expect_eq(c.order[i], i, "step %d ran node %d", i, c.order[i]);
+}

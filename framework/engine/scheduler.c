@@ -37,10 +37,11 @@ typedef struct {
  * first in the run table (a model node counts as its first run's), the lower-numbered on a
  * tie; or -1. Going run by run finishes each run as early as it can be (its eval right after
  * its last model stage) instead of computing every model stage before any run: a sweep
- * stopped half way has whole runs to show, and `status` an ETA from the first one. Which
- * node starts first never changes what any node computes. Nothing starts beside a node that
- * runs alone; and when the first ready node must run alone, nothing else starts until the
- * running nodes have drained, so it cannot starve. */
+ * stopped half way has whole runs to show, and progress lines come from its first minutes.
+ * Which node starts first never changes what any node computes. Nothing starts beside a
+ * node that runs alone; and when the first ready node must run alone, nothing else starts
+ * until the running nodes have drained, so it cannot starve. (The thread driver with several
+ * jobs defers such nodes to a serial pass after the job team instead, see run_threads.) */
 static int next_ready(const sched *s) {
     if (s->alone_running) return -1;
     int best = -1;
