@@ -42,16 +42,21 @@ static void sweep_graph(pl_graph_node nodes[7], pl_graph *g) {
     *g = (pl_graph){.nodes = nodes, .n_nodes = 7, .n_model = 4, .n_runs = 3};
 }
 
+/* Schedules g with `jobs` jobs, recording the order nodes end in c; the nodes executed. */
+static int schedule_in_order(const pl_graph *g, int jobs, bool processes, order_ctx *c) {
+    pl_sched_ops ops = {.jobs = jobs, .threads = 1, .processes = processes, .ctx = c,
+                        .exec = exec_ok, .failed = no_failure, .ended = record_end};
+    pl_sched_result res;
+    cr_assert_eq(pl_schedule(g, &ops, &res, NULL), PL_OK);
+    return res.executed;
+}
+
 static void check_run_by_run(bool processes) {
     pl_graph_node nodes[7];
     pl_graph g;
     sweep_graph(nodes, &g);
     order_ctx c = {0};
-    pl_sched_ops ops = {.jobs = 1, .threads = 1, .processes = processes, .ctx = &c,
-                        .exec = exec_ok, .failed = no_failure, .ended = record_end};
-    pl_sched_result res;
-    cr_assert_eq(pl_schedule(&g, &ops, &res, NULL), PL_OK);
-    cr_assert_eq(res.executed, 7);
+    cr_assert_eq(schedule_in_order(&g, 1, processes, &c), 7);
     const int expected[7] = {0, 1, 4, 2, 5, 3, 6};
     cr_assert_eq(c.count, 7);
     for (int i = 0; i < 7; i++)
@@ -72,11 +77,7 @@ Test(engine_order, a_cached_model_stage_is_skipped_and_order_kept) {
     nodes[0].cached = true; /* the shared pruned model exists already */
     nodes[2].cached = true; /* so does run 1's recovery */
     order_ctx c = {0};
-    pl_sched_ops ops = {.jobs = 1, .threads = 1, .ctx = &c, .exec = exec_ok,
-                        .failed = no_failure, .ended = record_end};
-    pl_sched_result res;
-    cr_assert_eq(pl_schedule(&g, &ops, &res, NULL), PL_OK);
-    cr_assert_eq(res.executed, 5);
+    cr_assert_eq(schedule_in_order(&g, 1, false, &c), 5);
     const int expected[5] = {1, 4, 5, 3, 6};
     cr_assert_eq(c.count, 5);
     for (int i = 0; i < 5; i++) cr_assert_eq(c.order[i], expected[i]);
@@ -132,10 +133,7 @@ Test(engine_order, alone_run_nodes_wait_for_the_serial_pass_with_job_threads) {
     sweep_graph(nodes, &g);
     for (int n = 4; n < 7; n++) nodes[n].alone = true;
     order_ctx c = {0};
-    pl_sched_ops ops = {.jobs = 2, .threads = 1, .ctx = &c, .exec = exec_ok,
-                        .failed = no_failure, .ended = record_end};
-    pl_sched_result res;
-    cr_assert_eq(pl_schedule(&g, &ops, &res, NULL), PL_OK);
+    cr_assert_eq(schedule_in_order(&g, 2, false, &c), 7);
     cr_assert_eq(c.count, 7);
     for (int i = 0; i < 4; i++) cr_expect_lt(c.order[i], 4, "step %d ran node %d", i, c.order[i]);
     for (int i = 4; i < 7; i++) cr_expect_eq(c.order[i], i, "step %d ran node %d", i, c.order[i]);
