@@ -65,27 +65,34 @@ pl_status pl_cache_key(const pl_run *run, int stage, pl_hash_memo *memo, char ou
         PL_TRY(fold(out, tsv_hash, err));
         PL_TRY(fold(out, images_hash, err));
     }
-    /* A stage whose output is a file's content (load): fold the file's SHA-256 into the key. */
+    /* Every checkpoint a stage reads (load's file, a teacher named by path): fold its
+     * SHA-256 into the key of that stage and of every later one. */
     for (int j = 0; j <= stage; j++) {
-        const char *kind, *path;
+        const char *kind;
         const cfg_node *section = cfg_stage_at(run->semantic, j, &kind);
         const pl_stage_kind *k = pl_stage_find(kind);
-        if (k == NULL || k->file_key == NULL) continue;
-        char file_hash[CFG_HASH_HEX];
-        PL_TRY(cfg_get_string(section, k->file_key, &path, err));
-        PL_TRY(pl_content_sha256(memo, path, NULL, file_hash, err));
-        PL_TRY(fold(out, file_hash, err));
+        if (k == NULL || (j < stage && !k->produces_model)) continue;
+        for (int f = 0; k->files[f].key != NULL; f++) {
+            const char *path = pl_stage_file(k, section, f);
+            char file_hash[CFG_HASH_HEX];
+            if (path == NULL) continue;
+            if (pl_content_sha256(memo, path, NULL, file_hash, err) != PL_OK)
+                return pl_error_wrap(err, "pipeline stage %d '%s': %s.%s", j, kind, kind, k->files[f].key);
+            PL_TRY(fold(out, file_hash, err));
+        }
     }
     /* A stage kind whose computation changed since it first shipped says so by its numerics
      * version; folding it in keeps old cached outputs from being mixed with new ones. Kinds
      * at version 0 fold nothing, so their keys are what they always were. */
     for (int j = 0; j <= stage; j++) {
         const char *kind;
-        cfg_stage_at(run->semantic, j, &kind);
+        const cfg_node *section = cfg_stage_at(run->semantic, j, &kind);
         const pl_stage_kind *k = pl_stage_find(kind);
-        if (k == NULL || k->numerics == 0 || (j < stage && !k->produces_model)) continue;
+        if (k == NULL || (j < stage && !k->produces_model)) continue;
+        const int numerics = pl_stage_numerics(k, section);
+        if (numerics == 0) continue;
         char version[64];
-        snprintf(version, sizeof version, "numerics:%s=%d", kind, k->numerics);
+        snprintf(version, sizeof version, "numerics:%s=%d", kind, numerics);
         PL_TRY(fold(out, version, err));
     }
     return PL_OK;

@@ -9,11 +9,14 @@
  * When the run reads a user's own data (data.tsv set), the key is then re-hashed with the
  * SHA-256 of the TSV appended, and again with that of the images (the IDX file, or for a
  * PGM directory pl_dir_sha256 over its .pgm files in name order), so editing the data never
- * reuses a model built on the old data. When stages 0..i include a `load` stage, the key is
- * then re-hashed with the SHA-256 of the loaded file's contents appended, so replacing the
- * file invalidates everything built on it. Earlier stages that do not change the model (eval, bench) are left out, so changing an
- * evaluation setting never retrains anything. Two stage instances with the same key are one
- * node of the stage graph and run once.
+ * reuses a model built on the old data. Then, for stage i and every earlier model stage, in
+ * pipeline order, the SHA-256 of each checkpoint file it reads (its kind's file inputs,
+ * engine/stage.h: `load.path`, and `finetune.teacher` or `l0prune.teacher` when they name a
+ * file) is appended and hashed again, so replacing such a file invalidates everything built
+ * on it. Last, the numerics version of stage i and of every earlier model stage, where it is
+ * above 0 ("numerics:<kind>=<n>"). Earlier stages that do not change the model (eval,
+ * bench) are left out, so changing an evaluation setting never retrains anything. Two stage
+ * instances with the same key are one node of the stage graph and run once.
  *
  * Outputs of model-producing stages (results/cache/):
  *   <key>.safetensors   the model (model/checkpoint.h, written atomically)

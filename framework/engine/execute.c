@@ -308,11 +308,12 @@ static pl_status run_all_stages(run_state *rs, const char *dir, pl_error *err) {
     char numerics[256] = "";
     for (int i = 0, at = 0; i < cfg_stage_count(run->config); i++) {
         const char *kind;
-        cfg_stage_at(run->config, i, &kind);
+        const cfg_node *section = cfg_stage_at(run->config, i, &kind);
         const pl_stage_kind *k = pl_stage_find(kind);
-        if (k == NULL || k->numerics == 0 || strstr(numerics, kind) != NULL) continue;
+        const int version = k != NULL ? pl_stage_numerics(k, section) : 0;
+        if (version == 0 || strstr(numerics, kind) != NULL) continue;
         int w = snprintf(numerics + at, sizeof numerics - (size_t)at, "%s%s=%d", at ? ", " : "",
-                         kind, k->numerics);
+                         kind, version);
         if (w < 0 || at + w >= (int)sizeof numerics) break;
         at += w;
     }

@@ -61,6 +61,12 @@ static pl_status training_keys(const cfg_node *stage, const cfg_node *run, finet
     return get_f(stage, "attn_weight", &c->attn_weight, err);
 }
 
+/* A training whose only randomness is its data draws replicate seed s's batches from a
+ * stream of its own, 2^34 samples further per seed. */
+static void seed_stream(finetune_config *c) {
+    c->first_sample += (int64_t)(c->seed % (1u << 20)) << 34;
+}
+
 pl_status settings_finetune(const cfg_node *stage, const cfg_node *run, finetune_settings *out,
                             pl_error *err) {
     memset(out, 0, sizeof *out);
@@ -77,6 +83,7 @@ pl_status settings_finetune(const cfg_node *stage, const cfg_node *run, finetune
     c->adapters.modules = list_bits(cfg_get(stage, "targets"), module_bit);
     c->adapters.layer_kinds = list_bits(cfg_get(stage, "layer_kinds"), adapter_layer_kind_parse);
     PL_TRY(training_keys(stage, run, c, err));
+    if (c->adapter == ADAPTER_NONE) seed_stream(c); /* finetune numerics 1 */
     bool merge;
     PL_TRY(cfg_get_bool(stage, "merge", &merge, err));
     out->merge = merge;
@@ -89,9 +96,9 @@ pl_status settings_distill(const cfg_node *stage, const cfg_node *run, finetune_
     c->adapter = ADAPTER_NONE; /* every student weight trains */
     c->stage = "distill";
     PL_TRY(training_keys(stage, run, c, err));
-    /* Nothing else in a distill is random (the student copies teacher blocks): replicate
-     * seed s trains on its own stream, 2^34 samples further per seed (numerics 1). */
-    c->first_sample += (int64_t)(c->seed % (1u << 20)) << 34;
+    /* Nothing else in a distill is random (the student copies teacher blocks): distill
+     * numerics 1. */
+    seed_stream(c);
     return PL_OK;
 }
 

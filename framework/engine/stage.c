@@ -93,6 +93,28 @@ pl_status pl_stage_validate(const pl_experiment *exp, pl_error *err) {
     return PL_OK;
 }
 
+int pl_stage_numerics(const pl_stage_kind *k, const cfg_node *section) {
+    return k->numerics_of != NULL ? k->numerics_of(section) : k->numerics;
+}
+
+/* Whether value is one of the '|'-separated words. */
+static bool is_word(const char *words, const char *value) {
+    const size_t n = strlen(value);
+    for (const char *w = words; w != NULL && *w;) {
+        const size_t len = strcspn(w, "|");
+        if (len == n && strncmp(w, value, n) == 0) return true;
+        w += len + (w[len] == '|');
+    }
+    return false;
+}
+
+const char *pl_stage_file(const pl_stage_kind *k, const cfg_node *section, int i) {
+    const pl_file_input *in = &k->files[i];
+    const cfg_node *v = in->key != NULL ? cfg_map_get(section, in->key) : NULL;
+    if (v == NULL || v->kind != CFG_STRING || is_word(in->words, v->u.s)) return NULL;
+    return v->u.s;
+}
+
 int pl_stage_input_batch(const pl_stage_kind *k, const cfg_node *section) {
     const cfg_node *b = k->batch_key ? cfg_get(section, k->batch_key) : NULL;
     if (b != NULL && b->kind == CFG_INT && b->u.i > 0 && b->u.i < (1 << 20)) return (int)b->u.i;

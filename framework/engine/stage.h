@@ -46,6 +46,16 @@ typedef pl_status (*pl_stage_fn)(vlm *in, const cfg_node *section, const cfg_nod
                                  const pl_data *data, vlm *out, const pl_metrics_sink *sink,
                                  pl_error *err);
 
+/* A section key whose value names a checkpoint file the stage reads. Its content (SHA-256)
+ * is part of the cache key of the stage and of every later stage (engine/cache.h), unless
+ * the value is one of `words`: the stage's names for a model it already has. */
+typedef struct {
+    const char *key;   /* NULL ends the list */
+    const char *words; /* '|'-separated values that name no file ("same"), or NULL */
+} pl_file_input;
+
+enum { PL_STAGE_MAX_FILES = 2 };
+
 typedef struct {
     const cfg_section *schema; /* its pipeline key (schema->name), one-line help and settings */
     pl_stage_fn run;
@@ -55,14 +65,15 @@ typedef struct {
     const char *batch_key;  /* section key holding the batch size the input model must be
                                able to run (its max_batch; a list: its largest), or NULL for
                                the default 64 */
-    const char *file_key;   /* section key naming a file whose content (SHA-256) is part of
-                               the stage's cache key, or NULL */
+    pl_file_input files[PL_STAGE_MAX_FILES + 1]; /* checkpoints it reads, {NULL} ended */
     bool runs_alone;        /* a timing stage: the scheduler runs a run holding it while no
                                other stage runs, whatever engine.jobs says */
     bool trains;            /* draws training batches (a user's TSV needs train rows) */
     int numerics;           /* bumped when what the kind computes changes (0: as it first
                                shipped); folded into cache keys when > 0 and recorded in
                                provenance */
+    int (*numerics_of)(const cfg_node *section); /* when only some settings changed what the
+                               kind computes: their version (instead of `numerics`), or NULL */
 } pl_stage_kind;
 
 /* The kind's pipeline key. */
@@ -85,6 +96,14 @@ void pl_stage_kind_names(char *buf, size_t cap);
  * produces a model from nothing (pretrain), every later stage has a model to work on. The
  * error names the run and the stage ("pipeline stage 2 'prune' ..."). */
 pl_status pl_stage_validate(const pl_experiment *exp, pl_error *err);
+
+/* The numerics version of a stage with these settings (pl_stage_kind.numerics_of, or
+ * .numerics). */
+int pl_stage_numerics(const pl_stage_kind *k, const cfg_node *section);
+
+/* The path the stage's i-th file input names in section, or NULL when it names none (absent,
+ * not text, or one of the input's words). */
+const char *pl_stage_file(const pl_stage_kind *k, const cfg_node *section, int i);
 
 /* The max_batch the engine loads the input model with for this stage. */
 int pl_stage_input_batch(const pl_stage_kind *k, const cfg_node *section);

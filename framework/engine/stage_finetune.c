@@ -97,4 +97,14 @@ static pl_status stage_finetune(vlm *in, const cfg_node *section, const cfg_node
     return st;
 }
 
-const pl_stage_kind PL_STAGE_FINETUNE = {.schema = &FINETUNE, .run = stage_finetune, .produces_model = true, .batch_key = "batch_size", .trains = true};
+/* 1 for masked full fine-tuning: the run seed picks its training stream (version 0 drew
+ * every seed's batches from one stream, so its "replicates" were identical). Adapters keep
+ * version 0: their seed draws the adapter initialisation, as it always did. */
+static int finetune_numerics(const cfg_node *section) {
+    const cfg_node *adapter = cfg_map_get(section, "adapter");
+    return adapter != NULL && adapter->kind == CFG_STRING && strcmp(adapter->u.s, "none") == 0;
+}
+
+const pl_stage_kind PL_STAGE_FINETUNE = {.schema = &FINETUNE, .run = stage_finetune, .produces_model = true,
+                                         .batch_key = "batch_size", .trains = true,
+                                         .files = {{"teacher", "same"}}, .numerics_of = finetune_numerics};

@@ -211,4 +211,5 @@ static pl_status stage_l0prune(vlm *in, const cfg_node *section, const cfg_node 
 }
 
 const pl_stage_kind PL_STAGE_L0PRUNE = {.schema = &L0PRUNE, .run = stage_l0prune,
-                                        .produces_model = true, .batch_key = "batch_size", .trains = true};
+                                        .produces_model = true, .batch_key = "batch_size", .trains = true,
+                                        .files = {{"teacher", "first|input"}}};

@@ -59,4 +59,4 @@ static pl_status stage_load(vlm *in, const cfg_node *section, const cfg_node *ru
     return PL_OK;
 }
 
-const pl_stage_kind PL_STAGE_LOAD = {.schema = &LOAD, .run = stage_load, .produces_model = true, .starts_pipeline = true, .file_key = "path"};
+const pl_stage_kind PL_STAGE_LOAD = {.schema = &LOAD, .run = stage_load, .produces_model = true, .starts_pipeline = true, .files = {{"path"}}};
