@@ -7,10 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/file_open.h"
+
 pl_status pl_run_select(const pl_experiment *exp, const char *file, long task, bool *only, pl_error *err) {
     for (int r = 0; r < exp->n_runs; r++) only[r] = false;
-    FILE *f = fopen(file, "r");
-    if (f == NULL) return PL_ERROR(err, PL_ERR_IO, "cannot open the run table %s: %s", file, strerror(errno));
+    FILE *f;
+    PL_TRY(pl_fopen_read(file, "the run table", 0, &f, err));
     char line[512];
     int lineno = 0, picked = 0;
     pl_status st = PL_OK;

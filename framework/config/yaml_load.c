@@ -9,6 +9,7 @@
 
 #include "config/scalar.h"
 #include "core/alloc.h"
+#include "core/file_open.h"
 
 enum { MAX_DEPTH = 200, MAX_FILE_BYTES = 16 << 20, CFG_KEY_MAX_CHARS = 256 };
 
@@ -301,9 +302,8 @@ pl_status cfg_load_string(cfg_arena *a, const char *text, size_t len, const char
 
 pl_status cfg_load_file(cfg_arena *a, const char *path, cfg_node **root, pl_error *err) {
     *root = NULL;
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return PL_ERROR(err, PL_ERR_IO, "cannot open config file '%s': %s", path, strerror(errno));
+    FILE *f;
+    PL_TRY(pl_fopen_read(path, "config file", 0, &f, err));
     char *text = NULL;
     size_t len = 0, cap = 0;
     pl_status st = PL_OK;

@@ -3,9 +3,11 @@
 
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "core/alloc.h"
+#include "core/file_open.h"
 
 enum { IDX_LOAD_LIMIT = 512 * 1024 * 1024, IDX_READ_CHUNK = 1 << 20 };
 
@@ -74,10 +76,13 @@ pl_status pl_idx_read_bytes(const char *path, size_t max_bytes, uint8_t **bytes,
                             pl_error *err) {
     *bytes = NULL;
     *len = 0;
-    gzFile f = gzopen(path, "rb");
-    if (f == NULL)
-        return PL_ERROR(err, errno == ENOENT ? PL_ERR_MISSING : PL_ERR_IO,
-                        "cannot open %s: %s", path, errno ? strerror(errno) : "zlib error");
+    int fd;
+    PL_TRY(pl_open_read(path, NULL, PL_OPEN_DATASET, &fd, err));
+    gzFile f = gzdopen(fd, "rb"); /* owns fd from here */
+    if (f == NULL) {
+        close(fd);
+        return PL_ERROR(err, PL_ERR_NOMEM, "cannot read %s: out of memory for zlib", path);
+    }
     uint8_t *buf = NULL;
     size_t used = 0, cap = 0;
     pl_status st = PL_OK;

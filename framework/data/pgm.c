@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/file_open.h"
 #include "data/scenes.h"
 
 pl_status pl_pgm_write(const char *path, const uint8_t *pixels, int width, int height,
@@ -88,10 +89,8 @@ static pl_status pgm_parse(const uint8_t *bytes, size_t len, const char *path, i
 }
 
 pl_status pl_pgm_read(const char *path, int width, int height, uint8_t *pixels, pl_error *err) {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return PL_ERROR(err, errno == ENOENT ? PL_ERR_MISSING : PL_ERR_IO, "cannot open %s: %s",
-                        path, strerror(errno));
+    FILE *f;
+    PL_TRY(pl_fopen_read(path, NULL, PL_OPEN_DATASET, &f, err));
     size_t cap = (size_t)width * (size_t)height + PGM_HEADER_MAX;
     uint8_t *bytes = pl_alloc(cap + 1, 1, err);
     if (bytes == NULL) {

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "core/alloc.h"
+#include "core/file_open.h"
 #include "data/batch.h"
 #include "data/idx.h"
 #include "data/pgm.h"
@@ -214,10 +215,8 @@ static pl_status add_row(void *ctx, int line_no, char *line, pl_error *err) {
  * comment, not the header), stopping at the first error; a TSV without one is an error. */
 static pl_status each_row(const char *tsv, pl_status (*row)(void *, int, char *, pl_error *),
                           void *ctx, pl_error *err) {
-    FILE *f = fopen(tsv, "r");
-    if (f == NULL)
-        return PL_ERROR(err, errno == ENOENT ? PL_ERR_MISSING : PL_ERR_IO,
-                        "cannot open the TSV %s: %s", tsv, strerror(errno));
+    FILE *f;
+    PL_TRY(pl_fopen_read(tsv, "the TSV", PL_OPEN_DATASET, &f, err));
     char line[PL_USER_MAX_LINE + 2];
     pl_status st = PL_OK;
     int line_no = 0, content_lines = 0, rows = 0;

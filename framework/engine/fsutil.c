@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "core/alloc.h"
+#include "core/file_open.h"
 
 pl_status pl_write_atomic(const char *path, const char *bytes, size_t n, pl_error *err) {
     size_t cap = strlen(path) + 32;
@@ -54,8 +55,8 @@ pl_status pl_write_atomic(const char *path, const char *bytes, size_t n, pl_erro
 
 pl_status pl_read_file(const char *path, char **out, size_t *len, pl_error *err) {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) return PL_ERROR(err, PL_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    FILE *f;
+    PL_TRY(pl_fopen_read(path, NULL, 0, &f, err));
     size_t cap = 4096, n = 0;
     char *buf = pl_realloc(NULL, cap, 1, err);
     pl_status st = buf ? PL_OK : PL_ERR_NOMEM;

@@ -7,35 +7,70 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/file_open.h"
 #include "engine/preflight_data.h"
 #include "engine/settings.h"
 #include "engine/stage.h"
 #include "model/checkpoint.h"
 #include "model/student.h"
 
-/* A load stage's path must be a regular file: a directory or a device has no checkpoint to
- * read (and no content hash for the cache key). */
-static pl_status check_load_path(const pl_experiment *exp, int r, int i, const cfg_node *section,
-                                 pl_error *err) {
-    const cfg_node *path = cfg_map_get(section, "path");
-    if (path == NULL || path->kind != CFG_STRING)
-        return PL_ERROR(err, PL_ERR_CONFIG, "%s: run %d (%s): pipeline stage %d 'load' has no path",
-                        exp->path, r + 1, exp->runs[r].run_id, i);
+/* Why path cannot be read as what a key names (NULL when it can): a missing path when
+ * required, a directory unless dir_ok, a FIFO, socket or device always (reading one would
+ * block or never end). */
+static const char *unreadable(const char *path, bool required, bool dir_ok, char *buf, size_t cap) {
     struct stat sb;
-    const char *why = NULL;
-    char detail[128] = "";
-    if (stat(path->u.s, &sb) != 0) {
-        snprintf(detail, sizeof detail, "cannot be read (%s)", strerror(errno));
-        why = detail;
-    } else if (S_ISDIR(sb.st_mode)) {
-        why = "is a directory";
-    } else if (!S_ISREG(sb.st_mode)) {
-        why = "is not a regular file";
+    if (stat(path, &sb) != 0) {
+        if (!required && errno == ENOENT) return NULL; /* the reader says what is missing */
+        snprintf(buf, cap, "cannot be read (%s)", strerror(errno));
+        return buf;
     }
-    if (why == NULL) return PL_OK;
-    return cfg_error_at(err, path->pos, "run %d (%s): pipeline stage %d 'load': path '%s' %s; "
-                        "name a checkpoint file (.safetensors) such as `prunelab train ... --out "
-                        "FILE` writes", r + 1, exp->runs[r].run_id, i, path->u.s, why);
+    if (S_ISREG(sb.st_mode) || (dir_ok && S_ISDIR(sb.st_mode))) return NULL;
+    snprintf(buf, cap, "is %s, not a regular file%s", pl_file_type_name((unsigned)sb.st_mode),
+             dir_ok ? " or a directory" : "");
+    return buf;
+}
+
+/* Every checkpoint a stage reads (its kind's file inputs: load.path, a teacher named by
+ * path) must be an existing regular file; the error points at the key. */
+static pl_status check_stage_files(const pl_experiment *exp, int r, int i, const char *kind,
+                                   const cfg_node *section, pl_error *err) {
+    const pl_stage_kind *k = pl_stage_find(kind);
+    for (int f = 0; k != NULL && k->files[f].key != NULL; f++) {
+        const char *key = k->files[f].key, *path = pl_stage_file(k, section, f);
+        const cfg_node *node = cfg_map_get(section, key);
+        char why[160];
+        if (node == NULL || node->kind != CFG_STRING)
+            return PL_ERROR(err, PL_ERR_CONFIG, "%s: run %d (%s): pipeline stage %d '%s' has no %s",
+                            exp->path, r + 1, exp->runs[r].run_id, i, kind, key);
+        if (path == NULL || unreadable(path, true, false, why, sizeof why) == NULL) continue;
+        return cfg_error_at(err, node->pos, "run %d (%s): pipeline stage %d '%s': %s '%s' %s; name a "
+                            "checkpoint file (.safetensors) such as `prunelab train ... --out FILE` "
+                            "writes", r + 1, exp->runs[r].run_id, i, kind, key, path, why);
+    }
+    return PL_OK;
+}
+
+/* The data keys that name paths: never a FIFO, socket or device; data.tsv a file,
+ * data.images a file (IDX) or a directory (PGM), data.path a directory. A missing path is
+ * left to the data reader, which says what to install or set. */
+static pl_status check_data_paths(const pl_experiment *exp, int r, pl_error *err) {
+    static const struct {
+        const char *key;
+        bool file_ok, dir_ok;
+    } KEYS[] = {{"data.tsv", true, false}, {"data.images", true, true}, {"data.path", false, true}};
+    for (size_t i = 0; i < sizeof KEYS / sizeof KEYS[0]; i++) {
+        const cfg_node *node = cfg_get(exp->runs[r].config, KEYS[i].key);
+        if (node == NULL || node->kind != CFG_STRING || node->u.s[0] == '\0') continue;
+        char why[160];
+        const char *problem = unreadable(node->u.s, false, KEYS[i].dir_ok, why, sizeof why);
+        struct stat sb;
+        if (problem == NULL && !KEYS[i].file_ok && stat(node->u.s, &sb) == 0 && !S_ISDIR(sb.st_mode))
+            problem = "is not a directory";
+        if (problem == NULL) continue;
+        return cfg_error_at(err, node->pos, "run %d (%s): %s '%s' %s", r + 1, exp->runs[r].run_id,
+                            KEYS[i].key, node->u.s, problem);
+    }
+    return PL_OK;
 }
 
 /* engine.results_dir, its cache/ and the experiment's folder must be directories where they
@@ -149,10 +184,11 @@ pl_status pl_preflight(const pl_experiment *exp, pl_error *err) {
         for (int i = 0; i < n; i++) {
             const char *kind;
             const cfg_node *section = cfg_stage_at(exp->runs[r].config, i, &kind);
-            if (strcmp(kind, "load") == 0) PL_TRY(check_load_path(exp, r, i, section, err));
+            PL_TRY(check_stage_files(exp, r, i, kind, section, err));
             PL_TRY(check_budget(exp, r, i, kind, section, err));
         }
         PL_TRY(check_depths(exp, r, err));
+        PL_TRY(check_data_paths(exp, r, err));
         train_precision precision; /* bf16 needs a CPU with BF16 products */
         PL_TRY(settings_precision(exp->runs[r].config, &precision, err));
         PL_TRY(preflight_data_splits(exp, r, &memo, err));

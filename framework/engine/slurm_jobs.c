@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/file_open.h"
 #include "engine/fsutil.h"
 #include "engine/proc.h"
 
@@ -29,8 +30,8 @@ void pl_slurm_jobs_free(pl_slurm_jobs *jobs) {
 static pl_status read_run_table(const char *exp_dir, pl_slurm_submission *s, pl_error *err) {
     char path[4096];
     snprintf(path, sizeof path, "%s/slurm/%s/runs.tsv", exp_dir, s->stamp);
-    FILE *f = fopen(path, "r");
-    if (f == NULL) return PL_OK;
+    FILE *f;
+    if (pl_fopen_read(path, NULL, 0, &f, NULL) != PL_OK) return PL_OK;
     char line[512];
     int cap = 0;
     pl_status st = PL_OK;
@@ -123,8 +124,8 @@ pl_status pl_slurm_jobs_read(const char *exp_dir, pl_slurm_jobs *jobs, pl_error 
     memset(jobs, 0, sizeof *jobs);
     char path[4096];
     snprintf(path, sizeof path, "%s/slurm/submissions.tsv", exp_dir);
-    FILE *f = fopen(path, "r");
-    if (f == NULL) return PL_OK;
+    FILE *f;
+    if (pl_fopen_read(path, NULL, 0, &f, NULL) != PL_OK) return PL_OK;
     char line[1024];
     int cap = 0;
     pl_status st = PL_OK;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/file_open.h"
 #include "io/h5_lock.h"
 
 typedef struct {
@@ -118,6 +119,7 @@ static pl_status read_stage(hid_t file, const char *path, const char *stage, con
 
 pl_status pl_h5_read_curve(const char *path, const char *stage, const char *metric, pl_curve *out, pl_error *err) {
     memset(out, 0, sizeof *out);
+    PL_TRY(pl_check_regular(path, err)); /* HDF5 opens by name: a FIFO would block it */
     pl_h5_lock();
     pl_status st;
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);

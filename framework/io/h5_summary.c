@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/file_open.h"
 #include "io/h5_lock.h"
 
 void pl_h5_summary_free(pl_h5_summary *s) {
@@ -35,6 +36,7 @@ static void read_status(hid_t file, char *buf, size_t cap) {
 }
 
 static pl_status read_locked(const char *path, pl_h5_summary *out, pl_error *err) {
+    PL_TRY(pl_check_regular(path, err)); /* HDF5 opens by name: a FIFO would block it */
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     if (fapl < 0 || H5Pset_file_locking(fapl, 0, 1) < 0) {
         if (fapl >= 0) H5Pclose(fapl);

@@ -10,6 +10,7 @@
 
 #include "config/strbuf.h"
 #include "core/alloc.h"
+#include "core/file_open.h"
 #include "io/gnuplot_run.h"
 #include "io/gp_quote.h"
 #include "io/metric_label.h"
@@ -110,10 +111,10 @@ static void variables(cfg_strbuf *sb, const pl_figure *f, const pl_plot_meta *m,
 static pl_status append_file(cfg_strbuf *sb, const char *dir, const char *name, pl_error *err) {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return PL_ERROR(err, PL_ERR_MISSING, "cannot open the gnuplot template %s: %s (set --templates or "
-                        "PRUNELAB_ANALYSIS_DIR to prunelab's analysis/ directory)", path, strerror(errno));
+    FILE *f;
+    if (pl_fopen_read(path, "the gnuplot template", 0, &f, err) != PL_OK)
+        return pl_error_wrap(err, "the gnuplot template (set --templates or PRUNELAB_ANALYSIS_DIR to "
+                             "prunelab's analysis/ directory)");
     char buf[4096];
     size_t n;
     cfg_strbuf_printf(sb, "\n# ---- %s ----\n", name);

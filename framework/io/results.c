@@ -11,6 +11,7 @@
 #include "config/expr.h"
 #include "config/yaml_load.h"
 #include "core/alloc.h"
+#include "core/file_open.h"
 #include "io/tsv.h"
 
 enum { MAX_COLS = 4096 };
@@ -145,12 +146,12 @@ pl_status pl_results_read(const char *dir, pl_results *r, pl_error *err) {
     char *path = pl_alloc(n, 1, err);
     if (path == NULL) return PL_ERR_NOMEM;
     snprintf(path, n, "%s/index.tsv", dir);
-    pl_status st;
-    FILE *f = fopen(path, "r");
-    if (f == NULL) {
+    FILE *f;
+    pl_status st = pl_fopen_read(path, NULL, PL_OPEN_DATASET, &f, err);
+    if (st == PL_ERR_MISSING)
         st = PL_ERROR(err, PL_ERR_MISSING, "cannot open %s: no runs collected there yet? (run `prunelab collect %s`)",
                       path, dir);
-    } else {
+    if (st == PL_OK) {
         st = read_lines(r, f, path, err);
         fclose(f);
         /* numbers in index.tsv (and the YAML scalar parser's strtod) use '.' whatever the

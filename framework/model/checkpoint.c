@@ -93,9 +93,61 @@ static pl_status save_adapters(safetensors_writer *w, const adapter_set *a, pl_e
     return safetensors_writer_add_layout(w, &a->layout, &a->values, NULL, NULL, NULL, err);
 }
 
+/* Whether name ends in suffix with something before it. */
+static int has_suffix(const char *name, const char *suffix) {
+    const size_t n = strlen(name), k = strlen(suffix);
+    return n > k && strcmp(name + n - k, suffix) == 0;
+}
+
 static int is_factor_name(const char *name) {
-    size_t n = strlen(name);
-    return n > 7 && (strcmp(name + n - 7, ".lora_a") == 0 || strcmp(name + n - 7, ".lora_b") == 0);
+    return has_suffix(name, ".lora_a") || has_suffix(name, ".lora_b");
+}
+
+/* What a name after its suffix is removed names: the part before the suffix. */
+static void base_of(const char *name, const char *suffix, char *out, size_t cap) {
+    snprintf(out, cap, "%.*s", (int)(strlen(name) - strlen(suffix)), name);
+}
+
+/* Why the tensor called name does not belong in the checkpoint of m as loaded (NULL when
+ * it does): a parameter of its shape, the mask of a prunable parameter, the keep flags of
+ * its heads or neurons, or an adapter factor the metadata's adapter set has. */
+static const char *stray_reason(const vlm *m, const char *name) {
+    char base[2 * PL_NAME_MAX];
+    if (has_suffix(name, ".mask")) {
+        base_of(name, ".mask", base, sizeof base);
+        const int t = pl_layout_find(&m->index.layout, base);
+        return t >= 0 && m->index.prunable[t] ? NULL : "a mask of no prunable weight of the model";
+    }
+    if (has_suffix(name, ".keep")) {
+        base_of(name, ".keep", base, sizeof base);
+        return m->units.layout != NULL && pl_layout_find(m->units.layout, base) >= 0
+                   ? NULL : "the keep flags of no head or neuron group of the model";
+    }
+    if (is_factor_name(name)) {
+        if (m->adapters.kind == ADAPTER_NONE)
+            return "an adapter factor, but the metadata names no adapter set (adapter_kind and "
+                   "adapter_alpha)";
+        return pl_layout_find(&m->adapters.layout, name) >= 0 ? NULL
+               : "an adapter factor the metadata's adapter set does not have";
+    }
+    return pl_layout_find(&m->index.layout, name) >= 0
+               ? NULL : "a tensor that the model described by its metadata (config and blocks) does not have";
+}
+
+/* The file holds nothing but what the model as loaded uses: every tensor whose name ends in
+ * suffix (NULL: every tensor) is refused by name unless stray_reason finds its place. */
+static pl_status check_no_stray_tensors(const safetensors_file *f, const vlm *m, const char *suffix,
+                                        pl_error *err) {
+    for (int i = 0; i < safetensors_count(f); i++) {
+        const char *name = safetensors_at(f, i)->name;
+        if (suffix != NULL && !has_suffix(name, suffix)) continue;
+        const char *why = stray_reason(m, name);
+        if (why != NULL)
+            return PL_ERROR(err, PL_ERR_FORMAT, "%s: holds tensor \"%s\", %s; refused rather than "
+                            "ignored (was the file edited or written by another tool?)",
+                            safetensors_path(f), name, why);
+    }
+    return PL_OK;
 }
 
 /* The adapter_config that recreates the factors f holds: the rank of each module's first
@@ -139,13 +191,10 @@ static pl_status load_adapters(const safetensors_file *f, vlm *m, pl_error *err)
     PL_TRY(adapters_create(&m->adapters, &m->index, k, &cfg, 0, err));
     PL_TRY(safetensors_load_into(f, &m->adapters.layout, &m->adapters.values, 1, err));
     PL_TRY(adapters_restrict(&m->adapters, &m->index, &m->cfg, &m->units, err));
-    int in_file = 0;
-    for (int i = 0; i < safetensors_count(f); i++) in_file += is_factor_name(safetensors_at(f, i)->name);
-    if (in_file != m->adapters.layout.count)
-        return PL_ERROR(err, PL_ERR_FORMAT, "%s holds %d adapter factors, but its ranks and layers "
-                        "describe %d (mixed ranks within a module are not a prunelab adapter set)",
-                        safetensors_path(f), in_file, m->adapters.layout.count);
-    return PL_OK;
+    /* every factor in the file is one of the set (mixed ranks within a module failed the
+     * shape check above) */
+    PL_TRY(check_no_stray_tensors(f, m, ".lora_a", err));
+    return check_no_stray_tensors(f, m, ".lora_b", err);
 }
 
 pl_status vlm_save(const vlm *m, const char *path, const checkpoint_meta *meta, int nmeta,
@@ -175,35 +224,36 @@ pl_status vlm_save(const vlm *m, const char *path, const checkpoint_meta *meta, 
     return st;
 }
 
-static int has_masks(const safetensors_file *f, const vlm *m) {
-    for (int i = 0; i < m->index.layout.count; i++) {
-        if (!m->index.prunable[i]) continue;
-        char name[2 * PL_NAME_MAX];
-        snprintf(name, sizeof name, "%s.mask", m->index.layout.tensors[i].name);
-        return safetensors_find(f, name) != NULL;
-    }
+/* Whether the file holds any pruning mask (then it must hold every prunable weight's). */
+static int has_masks(const safetensors_file *f) {
+    for (int i = 0; i < safetensors_count(f); i++)
+        if (has_suffix(safetensors_at(f, i)->name, ".mask")) return 1;
     return 0;
 }
 
-/* Whether name is one of the model's own tensors in a checkpoint (not a mask, a factor or
- * a unit's keep flags). */
-static int is_param_name(const char *name) {
-    size_t n = strlen(name);
-    return !is_factor_name(name) && !(n > 5 && strcmp(name + n - 5, ".mask") == 0) &&
-           !(n > 5 && strcmp(name + n - 5, ".keep") == 0);
+/* Every mask element is 0 or 1: a mask of 0.5 or NaN would scale or poison its weights. */
+static pl_status check_masks(const vlm *m, const char *path, pl_error *err) {
+    const pl_layout *l = &m->index.layout;
+    for (int t = 0; t < l->count; t++) {
+        if (!m->index.prunable[t]) continue;
+        const float *mask = pl_buffer_view(&m->masks, t);
+        for (size_t i = 0; i < l->tensors[t].count; i++)
+            if (mask[i] != 0.0f && mask[i] != 1.0f)
+                return PL_ERROR(err, PL_ERR_FORMAT, "%s: %s.mask[%zu] is %g; mask elements are 0 (pruned) "
+                                "or 1 (kept), so the file is damaged or was not written by prunelab",
+                                path, l->tensors[t].name, i, (double)mask[i]);
+    }
+    return PL_OK;
 }
 
 /* The keep flags of heads and neurons, when the file has them (a structured pruning's
  * output): every one of the model's, each 0 or 1. */
 static pl_status load_units(const safetensors_file *f, vlm *m, pl_error *err) {
     int any = 0;
-    for (int i = 0; i < safetensors_count(f) && !any; i++) {
-        const char *name = safetensors_at(f, i)->name;
-        size_t n = strlen(name);
-        any = n > 5 && strcmp(name + n - 5, ".keep") == 0;
-    }
+    for (int i = 0; i < safetensors_count(f) && !any; i++) any = has_suffix(safetensors_at(f, i)->name, ".keep");
     if (!any) return PL_OK;
     PL_TRY(unit_masks_enable(&m->units, &m->cfg, &m->index, err));
+    PL_TRY(check_no_stray_tensors(f, m, ".keep", err)); /* before they are looked for */
     PL_TRY(safetensors_load_layout(f, m->units.layout, &m->units.keep, NULL, ".keep", NULL, 1, err));
     for (int t = 0; t < m->units.layout->count; t++) {
         const pl_tensor_spec *spec = &m->units.layout->tensors[t];
@@ -212,19 +262,6 @@ static pl_status load_units(const safetensors_file *f, vlm *m, pl_error *err) {
             if (keep[i] != 0.0f && keep[i] != 1.0f)
                 return PL_ERROR(err, PL_ERR_FORMAT, "%s: %s.keep[%zu] is %g; keep flags are 0 or 1",
                                 safetensors_path(f), spec->name, i, (double)keep[i]);
-    }
-    return PL_OK;
-}
-
-/* The file holds exactly the model's parameters: no tensor beyond the layout (a block the
- * metadata says has no heads or MLP, but the file has its matrices). */
-static pl_status check_no_extra_tensors(const safetensors_file *f, const vlm *m, pl_error *err) {
-    for (int i = 0; i < safetensors_count(f); i++) {
-        const char *name = safetensors_at(f, i)->name;
-        if (is_param_name(name) && pl_layout_find(&m->index.layout, name) < 0)
-            return PL_ERROR(err, PL_ERR_FORMAT, "%s: holds tensor \"%s\", which the model its "
-                            "metadata describes (config and blocks) does not have", safetensors_path(f),
-                            name);
     }
     return PL_OK;
 }
@@ -265,15 +302,16 @@ pl_status vlm_load(vlm *m, const char *path, int max_batch, pl_error *err) {
         return st;
     }
     st = safetensors_load_into(f, &m->index.layout, &m->params, 1, err);
-    if (st == PL_OK) st = check_no_extra_tensors(f, m, err);
-    if (st == PL_OK && has_masks(f, m)) {
+    if (st == PL_OK && has_masks(f)) { /* then every prunable weight's, each 0 or 1 */
         st = vlm_enable_masks(m, err);
         if (st == PL_OK)
             st = safetensors_load_layout(f, &m->index.layout, &m->masks, NULL, ".mask",
                                          m->index.prunable, 1, err);
+        if (st == PL_OK) st = check_masks(m, path, err);
     }
     if (st == PL_OK) st = load_units(f, m, err);
     if (st == PL_OK) st = load_adapters(f, m, err);
+    if (st == PL_OK) st = check_no_stray_tensors(f, m, NULL, err);
     if (st == PL_OK) st = check_finite_weights(m, path, err);
     safetensors_close(f);
     if (st != PL_OK) vlm_free(m);

@@ -25,8 +25,11 @@ pl_status vlm_save(const vlm *m, const char *path, const checkpoint_meta *meta, 
                    pl_error *err);
 
 /* Creates m (vlm_create with max_batch) from the config and block shapes stored in path
- * and loads every parameter, and the masks when the file has them. The file must hold
- * exactly the tensors that shape has. */
+ * and loads every parameter, and the masks when the file has them. Refused, each naming the
+ * tensor: a parameter missing or of another shape; masks of only some prunable weights, or
+ * with an element other than 0 or 1 (NaN included); keep flags other than 0 or 1; adapter
+ * factors without the adapter_kind / adapter_alpha metadata, or not of one adapter set; any
+ * tensor the model does not use (stray); NaN or infinite weights. */
 pl_status vlm_load(vlm *m, const char *path, int max_batch, pl_error *err);
 
 /* The model config and per-block shapes a checkpoint's metadata describes (no weights

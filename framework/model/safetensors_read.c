@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/alloc.h"
+#include "core/file_open.h"
 #include "core/json.h"
 #include "model/safetensors.h"
 
@@ -327,8 +328,8 @@ static pl_status read_fd(void *ctx, uint64_t offset, size_t len, void *dst, cons
 
 pl_status safetensors_open(safetensors_file **out, const char *path, pl_error *err) {
     *out = NULL;
-    int fd = open(path, O_RDONLY);
-    if (fd < 0) return PL_ERROR(err, PL_ERR_IO, "%s: cannot open checkpoint: %s", path, strerror(errno));
+    int fd;
+    PL_TRY(pl_open_read(path, "checkpoint", 0, &fd, err));
     struct stat sb;
     pl_status st = PL_OK;
     safetensors_file *f = NULL;
