@@ -1,6 +1,7 @@
 /* engine_testutil.h - helpers shared by the engine tests: a temporary results directory,
  * running the tiny fixture sweep (tests/data/engine/tiny_sweep.yaml) through the engine with
- * overrides, and reading run directories and index.tsv values back. */
+ * overrides, loading other experiment files, status text, copying and replacing checkpoint
+ * files, and reading run directories and index.tsv values back. */
 #ifndef PL_TESTS_ENGINE_TESTUTIL_H
 #define PL_TESTS_ENGINE_TESTUTIL_H
 
@@ -14,6 +15,8 @@
 #include "engine/engine.h"
 #include "engine/run_dir.h"
 #include "engine/stage.h"
+#include "engine/status.h"
+#include "model/checkpoint.h"
 
 #define ENGINE_FIXTURE "tests/data/engine/tiny_sweep.yaml"
 
@@ -64,6 +67,47 @@ static inline pl_engine_report engine_sweep(const char *results, const char *con
 static inline void engine_run_path(const char *results, const char *run_id, const char *file,
                                    char *buf, size_t cap) {
     snprintf(buf, cap, "%s/tiny_sweep/runs/%s/%s", results, run_id, file);
+}
+
+/* An experiment file loaded with engine.results_dir=results. */
+static inline pl_experiment *engine_load_file(const char *path, const char *results) {
+    char override[512];
+    snprintf(override, sizeof override, "engine.results_dir=%s", results);
+    const char *ov[] = {override};
+    pl_experiment *exp = NULL;
+    pl_error err;
+    pl_error_clear(&err);
+    cr_assert_eq(pl_experiment_load(path, ov, 1, &exp, &err), PL_OK, "%s", err.message);
+    return exp;
+}
+
+/* `prunelab status EXP_DIR` as text (free it). */
+static inline char *engine_status_text(const char *exp_dir) {
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    cr_assert_not_null(out);
+    pl_error err;
+    pl_error_clear(&err);
+    cr_assert_eq(pl_status_print(exp_dir, out, &err), PL_OK, "%s", err.message);
+    fclose(out);
+    return text;
+}
+
+static inline void engine_copy_file(const char *from, const char *to) {
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", from, to);
+    cr_assert_eq(system(cmd), 0);
+}
+
+/* Overwrites the checkpoint at path with a model of the same shape initialised from seed. */
+static inline void engine_replace_model(const char *path, uint64_t seed) {
+    vlm m;
+    pl_error err;
+    cr_assert_eq(vlm_load(&m, path, 1, &err), PL_OK, "%s", err.message);
+    vlm_init(&m, seed);
+    cr_assert_eq(vlm_save(&m, path, NULL, 0, &err), PL_OK, "%s", err.message);
+    vlm_free(&m);
 }
 
 enum { INDEX_MAX_COLUMNS = 512 };

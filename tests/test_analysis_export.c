@@ -22,7 +22,7 @@ static void small_results(char *dir, size_t cap) {
     fx_h5(dir, "aaaaaaaaaaa2", 1, 20, 0.5, 0.1);
 }
 
-static char *export_text(const char *dir, pl_export_opts o, int *skipped) {
+static char *export_text_report(const char *dir, pl_export_opts o, pl_export_report *rep) {
     pl_error err;
     pl_error_clear(&err);
     pl_results r;
@@ -31,10 +31,17 @@ static char *export_text(const char *dir, pl_export_opts o, int *skipped) {
     size_t len = 0;
     FILE *mem = open_memstream(&buf, &len);
     cr_assert_not_null(mem);
-    fx_ok(pl_export(&r, &o, mem, "<memory>", skipped, &err), &err);
+    fx_ok(pl_export(&r, &o, mem, "<memory>", rep, &err), &err);
     fclose(mem);
     pl_results_free(&r);
     return buf;
+}
+
+static char *export_text(const char *dir, pl_export_opts o, int *skipped) {
+    pl_export_report rep;
+    char *t = export_text_report(dir, o, &rep);
+    if (skipped) *skipped = rep.left_out;
+    return t;
 }
 
 Test(analysis_export, long_table) {
@@ -170,4 +177,28 @@ Test(analysis_export, comma_locale_keeps_dots) {
     cr_assert_str_eq(t, "group_id\tsv\tmethod\tmetric\tmean\ngggggggggg02\t0.25\twanda\tacc\t0.8\n"
                         "gggggggggg01\t0.5\twanda\tacc\t0.6\n");
     free(t);
+}
+
+/* What an export leaves out and averages is reported: the failed run by its state, the runs
+ * per row (fewest and most), and a column that differs within a row when --by groups over it. */
+Test(analysis_export, the_report_says_what_each_row_averages_and_what_is_left_out) {
+    char dir[512];
+    small_results(dir, sizeof dir);
+    const char *metrics[] = {"acc"};
+    pl_export_report rep;
+    free(export_text_report(dir, (pl_export_opts){.metrics = metrics, .n_metrics = 1, .agg = PL_AGG_MEAN}, &rep));
+    cr_expect_eq(rep.left_out, 1);
+    cr_expect_str_eq(rep.left_out_by, "1 failed run");
+    cr_expect_eq(rep.avg.fewest, 1, "sv 0.25 has one completed run");
+    cr_expect_eq(rep.avg.most, 2);
+    cr_expect_eq(rep.avg.n_mixed, 0, "one row per configuration mixes nothing");
+    char line[160];
+    pl_average_describe(&rep.avg, "row", line, sizeof line);
+    cr_expect_str_eq(line, "rows average 1 to 2 runs");
+    const char *by[] = {"method"};
+    free(export_text_report(dir, (pl_export_opts){.metrics = metrics, .n_metrics = 1, .by = by, .n_by = 1,
+                                                  .agg = PL_AGG_MEAN}, &rep));
+    cr_expect_eq(rep.avg.most, 3);
+    cr_expect_eq(rep.avg.n_mixed, 1);
+    cr_expect_str_eq(rep.avg.mixed, "sv (0.5, 0.25)");
 }

@@ -159,3 +159,30 @@ Test(analysis_plot, gnuplot_literals) {
     quoted("a\nb", "('a' . \"\\n\" . 'b')");
     quoted("\ttab\r", "(\"\\t\" . 'tab' . \"\\015\")");
 }
+
+/* A figure says how many runs its points average, and names a column that differs within a
+ * point (no gnuplot needed: only the data and script are written). */
+Test(analysis_plot, the_report_names_a_column_that_differs_within_a_point) {
+    char dir[512];
+    fx_dir(dir, sizeof dir, "mixed");
+    fx_lines_results(dir);
+    pl_error err;
+    pl_error_clear(&err);
+    pl_results r;
+    fx_ok(pl_results_read(dir, &r, &err), &err);
+    pl_plot_opts o = opts();
+    o.render = false;
+    pl_average_report avg;
+    pl_figure by_method = {.name = "by_method", .kind = PL_FIG_BARS, .kind_name = "bars", .x = "method",
+                           .metric = "acc", .title = "every sparsity in one bar"};
+    fx_ok(pl_plot_figure(&r, &by_method, &o, &avg, &err), &err);
+    cr_expect_eq(avg.n_mixed, 1);
+    cr_expect(strncmp(avg.mixed, "sparsity (", 10) == 0, "%s", avg.mixed);
+    pl_figure lines = {.name = "lines", .kind = PL_FIG_LINES, .kind_name = "lines", .x = "sparsity",
+                       .series = "method", .metric = "acc", .title = "one point per configuration"};
+    fx_ok(pl_plot_figure(&r, &lines, &o, &avg, &err), &err);
+    cr_expect_eq(avg.n_mixed, 0, "%s", avg.mixed);
+    cr_expect_eq(avg.fewest, 3);
+    cr_expect_eq(avg.most, 3);
+    pl_results_free(&r);
+}

@@ -30,41 +30,14 @@ static void write_experiment(const char *path, const char *load, const char *tai
     fclose(f);
 }
 
-static pl_experiment *load_experiment(const char *path, const char *results) {
-    char override[256];
-    snprintf(override, sizeof override, "engine.results_dir=%s", results);
-    const char *ov[] = {override};
-    pl_experiment *exp;
-    pl_error err;
-    pl_error_clear(&err);
-    cr_assert_eq(pl_experiment_load(path, ov, 1, &exp, &err), PL_OK, "%s", err.message);
-    return exp;
-}
-
 /* Every stage key of run 0 of the file, each a fresh computation (no memo). */
 static void keys_of(const char *path, const char *results, char keys[][CFG_HASH_HEX], int *n) {
-    pl_experiment *exp = load_experiment(path, results);
+    pl_experiment *exp = engine_load_file(path, results);
     pl_error err;
     *n = cfg_stage_count(exp->runs[0].config);
     for (int i = 0; i < *n; i++)
         cr_assert_eq(pl_cache_key(&exp->runs[0], i, NULL, keys[i], &err), PL_OK, "%s", err.message);
     pl_experiment_free(exp);
-}
-
-static void copy_file(const char *from, const char *to) {
-    char cmd[1200];
-    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", from, to);
-    cr_assert_eq(system(cmd), 0);
-}
-
-/* Overwrites path with a differently initialised tiny model (same shape). */
-static void replace_with_other_model(const char *path) {
-    vlm m;
-    pl_error err;
-    cr_assert_eq(vlm_load(&m, path, 1, &err), PL_OK, "%s", err.message);
-    vlm_init(&m, 4242);
-    cr_assert_eq(vlm_save(&m, path, NULL, 0, &err), PL_OK, "%s", err.message);
-    vlm_free(&m);
 }
 
 /* The stages before `from` keep their keys; it and every later stage get new ones. */
@@ -80,13 +53,13 @@ static void expect_teacher_in_key(const char *tail_fmt) {
     engine_tmpdir(dir, sizeof dir);
     snprintf(exp_path, sizeof exp_path, "%s/teacher.yaml", dir);
     snprintf(teacher, sizeof teacher, "%s/teacher.safetensors", dir);
-    copy_file(TINY_TEACHER, teacher);
+    engine_copy_file(TINY_TEACHER, teacher);
     snprintf(tail, sizeof tail, tail_fmt, teacher);
     write_experiment(exp_path, TINY_TEACHER, tail);
     char before[8][CFG_HASH_HEX], after[8][CFG_HASH_HEX];
     int n, m;
     keys_of(exp_path, dir, before, &n);
-    replace_with_other_model(teacher);
+    engine_replace_model(teacher, 4242);
     keys_of(exp_path, dir, after, &m);
     cr_assert_eq(n, 4);
     cr_assert_eq(m, 4);
@@ -117,7 +90,7 @@ Test(engine_inputs, same_first_and_input_name_no_file) {
         engine_tmpdir(dir, sizeof dir);
         snprintf(exp_path, sizeof exp_path, "%s/teacher.yaml", dir);
         snprintf(load, sizeof load, "%s/load.safetensors", dir);
-        copy_file(TINY_TEACHER, load);
+        engine_copy_file(TINY_TEACHER, load);
         write_experiment(exp_path, load, tails[t]);
         char a[8][CFG_HASH_HEX], b[8][CFG_HASH_HEX];
         int n;
@@ -125,7 +98,7 @@ Test(engine_inputs, same_first_and_input_name_no_file) {
         keys_of(exp_path, dir, b, &n);
         for (int i = 0; i < n; i++) cr_expect_str_eq(a[i], b[i]);
         /* ... and the load file still moves every key */
-        replace_with_other_model(load);
+        engine_replace_model(load, 4242);
         keys_of(exp_path, dir, b, &n);
         expect_moved_from(a, b, n, 0);
         engine_rmdir(dir);
@@ -139,7 +112,7 @@ Test(engine_inputs, a_missing_teacher_names_its_key) {
     snprintf(exp_path, sizeof exp_path, "%s/teacher.yaml", dir);
     write_experiment(exp_path, TINY_TEACHER,
                      "  - finetune: {adapter: lora, steps: 2, batch_size: 4, teacher: /nonexistent/t.safetensors}\n");
-    pl_experiment *exp = load_experiment(exp_path, dir);
+    pl_experiment *exp = engine_load_file(exp_path, dir);
     char key[CFG_HASH_HEX];
     pl_error err;
     pl_error_clear(&err);
@@ -156,7 +129,7 @@ Test(engine_inputs, finetune_settings_take_the_seed_for_masked_full_finetuning_o
     engine_tmpdir(dir, sizeof dir);
     snprintf(exp_path, sizeof exp_path, "%s/seeds.yaml", dir);
     write_experiment(exp_path, TINY_TEACHER, "  - finetune: {adapter: none, steps: 2, batch_size: 4}\n");
-    pl_experiment *exp = load_experiment(exp_path, dir);
+    pl_experiment *exp = engine_load_file(exp_path, dir);
     finetune_settings s0, s1;
     pl_error err;
     const char *kind;
@@ -174,7 +147,7 @@ Test(engine_inputs, finetune_settings_take_the_seed_for_masked_full_finetuning_o
         }
         pl_experiment_free(exp);
         write_experiment(exp_path, TINY_TEACHER, "  - finetune: {adapter: lora, steps: 2, batch_size: 4}\n");
-        exp = load_experiment(exp_path, dir);
+        exp = engine_load_file(exp_path, dir);
     }
     pl_experiment_free(exp);
     engine_rmdir(dir);
@@ -189,7 +162,7 @@ Test(engine_inputs, masked_full_finetuning_seeds_recover_different_models, .time
     write_experiment(exp_path, TINY_TEACHER,
                      "  - finetune: {adapter: none, steps: 3, batch_size: 4, warmup: 1, lambda: 0.5}\n"
                      "  - eval: {samples: 8, batch_size: 8}\n");
-    pl_experiment *exp = load_experiment(exp_path, dir);
+    pl_experiment *exp = engine_load_file(exp_path, dir);
     pl_engine_options opt = {.git_commit = "test", .git_dirty = "no"};
     pl_engine_report rep;
     pl_error err;

@@ -21,8 +21,8 @@ static double VALUES[3][N_NAMES] = {
     {0.71, 0.8, 0.6, 1.1, 12.5, 14.0, 101.0, 12.0, 550000, 0.625, 0.4, 2.0, 80.0},
 };
 
-static char *ALIASES[] = {"sv", "pattern"};
-static char *VALS[3][2] = {{"0.3", "2:4"}, {"0.75", "unstructured"}, {"0.5", "a_very_long_value_that_goes_on_and_on"}};
+static const char *ALIASES[] = {"sv", "pattern"};
+static const char *VALS[3][2] = {{"0.3", "2:4"}, {"0.75", "unstructured"}, {"0.5", "a_very_long_value_that_goes_on_and_on"}};
 
 /* Three runs: two completed with the metrics above, one failed without metrics. */
 static void make_index(pl_index *idx, pl_index_row rows[3]) {

@@ -72,11 +72,12 @@ int cmd_export(int argc, char **argv) {
         return 1;
     }
     FILE *out = out_path ? fopen(out_path, "w") : stdout;
-    int rc = 0, skipped = 0;
+    int rc = 0;
+    pl_export_report rep;
     if (out == NULL) {
         perror(out_path);
         rc = 1;
-    } else if (pl_export(&r, &o, out, out_path ? out_path : "<stdout>", &skipped, &err) != PL_OK) {
+    } else if (pl_export(&r, &o, out, out_path ? out_path : "<stdout>", &rep, &err) != PL_OK) {
         pl_error_print(stderr, &err);
         rc = 1;
     }
@@ -84,8 +85,17 @@ int cmd_export(int argc, char **argv) {
         perror(out_path);
         rc = 1;
     }
-    if (rc == 0 && skipped > 0)
-        fprintf(stderr, "prunelab export: %d run%s not completed, left out\n", skipped, skipped == 1 ? "" : "s");
+    if (rc == 0 && rep.left_out > 0)
+        fprintf(stderr, "prunelab export: left out %s, not completed (`prunelab status %s` says why)\n",
+                rep.left_out_by, argv[0]);
+    if (rc == 0 && o.agg != 0) {
+        char line[160];
+        pl_average_describe(&rep.avg, "row", line, sizeof line);
+        fprintf(stderr, "prunelab export: %s%s\n", line, o.agg & PL_AGG_N ? " (column n)" : "");
+        if (rep.avg.n_mixed > 0)
+            fprintf(stderr, "prunelab export: note: rows average runs that differ in %s; add them to --by or "
+                    "fix them with --where\n", rep.avg.mixed);
+    }
     pl_results_free(&r);
     return rc;
 }

@@ -20,11 +20,12 @@ typedef struct {
 
 typedef struct {
     const char *results, *experiment;
+    pl_hash_memo memo;
 } plan_known;
 
 static const char *known_status(const pl_run *run, void *ctx) {
-    const plan_known *k = ctx;
-    return pl_status_of_run(k->results, k->experiment, run->run_id);
+    plan_known *k = ctx;
+    return pl_status_of_run(k->results, k->experiment, run, &k->memo);
 }
 
 enum { PLAN_CELL_MAX = 40 };
@@ -64,7 +65,7 @@ static int print_plan(FILE *out, const pl_experiment *exp, const plan_status *kn
         fprintf(out, "experiment %s (%s)\n\n%-12s  %-12s", exp->name, exp->path, "run", "group");
         for (int c = 0; c < cols; c++) fprintf(out, "  %-*s", width[c], exp->aliases[c]);
         fprintf(out, "  %4s%s\n", "seed", known ? "  status" : "");
-        int done = 0;
+        int done = 0, redo = 0;
         for (int r = 0; r < exp->n_runs; r++) {
             const pl_run *run = &exp->runs[r];
             fprintf(out, "%-12s  %-12s", run->run_id, run->group_id);
@@ -73,6 +74,7 @@ static int print_plan(FILE *out, const pl_experiment *exp, const plan_status *kn
             if (known) {
                 const char *s = known->status(run, known->ctx);
                 done += s != NULL && strcmp(s, "done") == 0;
+                redo += s != NULL && (strcmp(s, "stale") == 0 || strcmp(s, "damaged") == 0);
                 fprintf(out, "  %s", s ? s : "to run");
             }
             fputc('\n', out);
@@ -80,6 +82,7 @@ static int print_plan(FILE *out, const pl_experiment *exp, const plan_status *kn
         fprintf(out, "\n%d run%s: %d configuration%s x %d seed%s", exp->n_runs, exp->n_runs == 1 ? "" : "s",
                 exp->n_groups, exp->n_groups == 1 ? "" : "s", exp->sweep->n_seeds, exp->sweep->n_seeds == 1 ? "" : "s");
         if (known) fprintf(out, "; %d done, %d to run", done, exp->n_runs - done);
+        if (known && redo > 0) fprintf(out, " (%d of them stale or damaged: run computes them again)", redo);
         fputc('\n', out);
     }
     for (int r = 0; r < exp->n_runs && cols; r++)
@@ -101,10 +104,11 @@ int cmd_plan(int argc, char **argv) {
     pl_error err;
     pl_error_clear(&err);
     char results[1024], exp_dir[1024];
-    plan_known known = {results, exp->name};
+    plan_known known = {results, exp->name, {0}};
     plan_status hook = {known_status, &known};
     int have_dirs = pl_engine_dirs(exp, results, sizeof results, exp_dir, sizeof exp_dir, &err) == PL_OK;
     int rc = print_plan(stdout, exp, have_dirs ? &hook : NULL, &err);
+    pl_hash_memo_free(&known.memo);
     if (rc != 0) pl_error_print(stderr, &err);
     pl_error_clear(&err);
     if (rc == 0 && pl_preflight(exp, &err) != PL_OK) { /* the table is still worth showing */

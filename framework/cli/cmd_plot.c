@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "cli/commands.h"
+#include "engine/exp_state.h"
 #include "engine/stage.h"
 #include "config/path.h"
 #include "io/gnuplot_run.h"
@@ -35,19 +36,14 @@ static bool is_dir(const char *p) {
     return stat(p, &sb) == 0 && S_ISDIR(sb.st_mode);
 }
 
-/* The spec_path line of DIR/experiment.state, into out. */
+/* The experiment file DIR/experiment.state records, into out. */
 static bool recorded_spec(const char *dir, char *out, size_t cap) {
-    char path[4096], line[4096];
-    snprintf(path, sizeof path, "%s/experiment.state", dir);
-    FILE *f = fopen(path, "r");
-    bool found = false;
-    while (f && !found && fgets(line, sizeof line, f)) {
-        if (strncmp(line, "spec_path\t", 10) != 0) continue;
-        line[strcspn(line, "\n")] = '\0';
-        snprintf(out, cap, "%s", line + 10);
-        found = true;
-    }
-    if (f) fclose(f);
+    pl_exp_state state;
+    if (pl_exp_state_read(dir, &state, NULL) != PL_OK) return false;
+    const bool found = state.spec_path != NULL;
+    if (found) snprintf(out, cap, "%s", state.spec_path);
+    if (state.damaged) fprintf(stderr, "prunelab plot: %s/experiment.state is damaged (%s)\n", dir, state.why);
+    pl_exp_state_free(&state);
     return found;
 }
 
@@ -100,11 +96,14 @@ static int draw(const char *dir, const pl_experiment *exp, const pl_plot_opts *b
         n_figs = 0, failed++;
     }
     if (only == NULL) note_shared_ranges(figs, n_figs);
+    char left_out[200];
+    if (pl_results_left_out(&r, left_out, sizeof left_out) > 0)
+        fprintf(stderr, "prunelab plot: left out %s (`prunelab status %s` says why)\n", left_out, dir);
     for (int i = 0; i < n_figs; i++) {
         const pl_figure *f = &figs[i];
-        int mixed = 1;
+        pl_average_report avg;
         if (only && strcmp(f->name, only) != 0) continue;
-        if (pl_plot_figure(&r, f, &o, &mixed, &err) != PL_OK) {
+        if (pl_plot_figure(&r, f, &o, &avg, &err) != PL_OK) {
             pl_error_print(stderr, &err);
             failed++;
             continue;
@@ -112,9 +111,13 @@ static int draw(const char *dir, const pl_experiment *exp, const pl_plot_opts *b
         drawn++;
         if (o.render) printf("%s/figures/%s.png\n%s/figures/%s.pdf\n", dir, f->name, dir, f->name);
         else printf("%s/figures/%s.gp\n", dir, f->name);
-        if (mixed > 1)
-            fprintf(stderr, "prunelab plot: note: in figure '%s' a point averages up to %d configurations; fix "
-                            "the other aliases with where: to compare like with like\n", f->name, mixed);
+        char line[160];
+        pl_average_describe(&avg, "point", line, sizeof line);
+        fprintf(stderr, "prunelab plot: figure '%s': %s\n", f->name, line);
+        if (avg.n_mixed > 0)
+            fprintf(stderr, "prunelab plot: note: in figure '%s' points average runs that differ in %s; fix them "
+                            "with where: to compare like with like (a config key becomes a name where: knows "
+                            "once it is a sweep axis)\n", f->name, avg.mixed);
     }
     if (only && drawn + failed == 0) fprintf(stderr, "prunelab plot: no figure named '%s'\n", only), failed++;
     free(figs);

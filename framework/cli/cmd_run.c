@@ -37,7 +37,8 @@ static void git_line(const char *cmd, char *buf, size_t cap, int *any_output) {
 static int usage(void) {
     fprintf(stderr, "usage: prunelab run EXPERIMENT.yaml [key.path=value ...] [--quiet] [--mpi]\n"
                     "                    [--stages-only] [--runs-from FILE --task N]\n"
-                    "  runs every run of the sweep not yet completed; results go to\n"
+                    "  runs every run of the sweep not yet completed, and again those completed from inputs\n"
+                    "  that changed since (stale) or whose metrics.h5 no longer verifies (damaged); results go to\n"
                     "  <engine.results_dir>/<experiment>/ (see `prunelab status`, `collect`)\n"
                     "  --mpi: under `mpirun -n N`, rank 0 hands out runs and ranks 1..N-1 run them\n"
                     "  --stages-only: compute the shared model stages only (what `prunelab slurm` submits first)\n"
@@ -111,8 +112,10 @@ static int execute(const run_args *a) {
     }
     if (st == PL_OK && (st = pl_engine_run(exp, &opt, &rep, &err)) == PL_OK) {
         if (!worker) {
-            fprintf(stderr, "\n%d runs: %d completed now, %d completed earlier, %d failed",
-                    rep.runs, rep.completed, rep.already_completed, rep.failed);
+            fprintf(stderr, "\n%d runs: %d completed now", rep.runs, rep.completed);
+            if (rep.stale + rep.damaged > 0)
+                fprintf(stderr, " (computing again %d stale and %d damaged)", rep.stale, rep.damaged);
+            fprintf(stderr, ", %d completed earlier, %d failed", rep.already_completed, rep.failed);
             if (rep.runs_elsewhere > 0) fprintf(stderr, ", %d left to another process running them", rep.runs_elsewhere);
             fprintf(stderr, "; %d model stages computed, %d reused\n", rep.stages_computed, rep.stages_reused);
         }

@@ -34,14 +34,16 @@ int cmd_collect(int argc, char **argv) {
         return 1;
     }
     pl_status st = pl_index_write(&idx, argv[0], &err);
+    if (st == PL_OK && idx.state_damaged) st = pl_index_rewrite_state(&idx, argv[0], &err);
     if (st == PL_OK) {
         pl_index_print(&idx, NULL, 0, stdout);
-        printf("\n%s/index.tsv: %d runs, %d summary metrics\n", argv[0], idx.n_rows, idx.n_metrics);
-        if (idx.superseded > 0)
-            printf("(%d run folder%s under %s/runs/ belong%s to earlier versions of the experiment file "
-                   "and %s left out; `prunelab status %s` lists them)\n", idx.superseded,
-                   idx.superseded == 1 ? "" : "s", argv[0], idx.superseded == 1 ? "s" : "",
-                   idx.superseded == 1 ? "is" : "are", argv[0]);
+        printf("\n%s/index.tsv: %d runs, %d summary metrics", argv[0], idx.n_rows, idx.n_metrics);
+        if (idx.n_aliases > idx.n_axes)
+            printf(", %d config key%s whose values differ between runs", idx.n_aliases - idx.n_axes,
+                   idx.n_aliases - idx.n_axes == 1 ? "" : "s");
+        printf("\n");
+        pl_index_notes(&idx, argv[0], stderr);
+        if (idx.state_damaged) fprintf(stderr, "%s/experiment.state rewritten from the run folders\n", argv[0]);
     } else {
         pl_error_print(stderr, &err);
     }

@@ -15,9 +15,9 @@ static const pl_command COMMANDS[] = {
     {"plan", cmd_plan, "print the runs an experiment expands into, without running them"},
     {"export", cmd_export, "write an experiment's results as TSV (per run, or mean/std/n over seeds)"},
     {"plot", cmd_plot, "draw the figures an experiment declares (PNG and PDF via gnuplot)"},
-    {"run", cmd_run, "run an experiment's sweep (skips completed runs; shared stages cached)"},
+    {"run", cmd_run, "run an experiment's sweep (skips completed runs, redoes stale ones; shared stages cached)"},
     {"slurm", cmd_slurm, "submit an experiment's sweep to Slurm: shared stages first, then a run array"},
-    {"status", cmd_status, "progress of results/<experiment>: done, running, failed, queued, ETA"},
+    {"status", cmd_status, "progress of results/<experiment>: done, running, failed, stale, damaged, queued, ETA"},
     {"collect", cmd_collect, "rebuild results/<experiment>/index.tsv from the run directories"},
 };
 static const int COMMAND_COUNT = (int)(sizeof COMMANDS / sizeof COMMANDS[0]);

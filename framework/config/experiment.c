@@ -10,6 +10,7 @@
 #include "config/override.h"
 #include "config/schema.h"
 #include "config/strbuf.h"
+#include "config/yaml_load.h"
 #include "core/alloc.h"
 
 enum { MAX_OVERRIDES = 64 };
@@ -49,9 +50,10 @@ static pl_status apply_overrides(pl_experiment *exp, cfg_node **root, const char
 /* Identity of a resolved run: its semantic tree and the two ids. The canonical text is
  * written once; `seed` is a top-level key, so its line starts at column 0, and the group id
  * hashes the same text without that line. */
-static pl_status identify(pl_experiment *exp, pl_run *run, cfg_strbuf *sb, pl_error *err) {
+static pl_status identify(cfg_arena *a, const cfg_stage_catalog *stages, pl_run *run, cfg_strbuf *sb,
+                          pl_error *err) {
     char hex[CFG_HASH_HEX];
-    PL_TRY(cfg_strip_nonsemantic(&exp->arena, exp->stages, run->config, &run->semantic, err));
+    PL_TRY(cfg_strip_nonsemantic(a, stages, run->config, &run->semantic, err));
     cfg_strbuf_reset(sb);
     cfg_canon_append(run->semantic, sb);
     PL_TRY(cfg_strbuf_check(sb, err));
@@ -103,7 +105,22 @@ static pl_status build_run(pl_experiment *exp, cfg_validator *v, const cfg_node 
     if (resolve(v, a, tree, &config, err) != PL_OK) return run_context(exp, r, err);
     run->config = config;
     for (int i = 0; i < exp->n_axes; i++) run->values[i] = cfg_get(config, exp->paths[i]);
-    return identify(exp, run, sb, err);
+    return identify(a, exp->stages, run, sb, err);
+}
+
+pl_status cfg_run_from_text(const cfg_stage_catalog *stages, cfg_arena *a, const char *text, size_t len,
+                            const char *label, pl_run *out, pl_error *err) {
+    memset(out, 0, sizeof *out);
+    cfg_node *config;
+    PL_TRY(cfg_load_string(a, text, len, label, &config, err));
+    if (config->kind != CFG_MAP) return PL_ERROR(err, PL_ERR_FORMAT, "%s: not a map of settings", label);
+    if (cfg_get_int(config, "seed", &out->seed, err) != PL_OK) return pl_error_wrap(err, "%s", label);
+    out->config = config;
+    cfg_strbuf sb;
+    cfg_strbuf_init(&sb);
+    pl_status st = identify(a, stages, out, &sb, err);
+    cfg_strbuf_free(&sb);
+    return st;
 }
 
 static int cmp_group(const void *a, const void *b) {

@@ -59,4 +59,11 @@ pl_status cfg_experiment_load(const cfg_stage_catalog *stages, const char *path,
 
 void pl_experiment_free(pl_experiment *exp);
 
+/* A run as stored: the fully resolved config a run folder keeps (config.yaml, the canonical
+ * text of pl_run.config) read back into a run with its semantic tree, run id, group id and
+ * seed, identified exactly as cfg_experiment_load identifies runs (values stays NULL).
+ * Everything lives in the arena; label names the text in errors. */
+pl_status cfg_run_from_text(const cfg_stage_catalog *stages, cfg_arena *a, const char *text, size_t len,
+                            const char *label, pl_run *out, pl_error *err);
+
 #endif

@@ -59,7 +59,9 @@ static void skip_ws(parser *p) {
 }
 
 static bool is_ident_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
-static bool is_ident(char c) { return is_ident_start(c) || (c >= '0' && c <= '9'); }
+/* '.' and '#' inside a name: a config key path such as pipeline.eval#1.samples (a column of
+ * index.tsv) is one identifier. */
+static bool is_ident(char c) { return is_ident_start(c) || (c >= '0' && c <= '9') || c == '.' || c == '#'; }
 
 /* True (and consumes) when the next token is the keyword or operator tok. */
 static bool accept(parser *p, const char *tok) {

@@ -1,6 +1,7 @@
 /* expr.h - the `where:` filter language of sweeps.
  *
- * Expressions over axis aliases: numbers, 'strings' or "strings", true/false, arithmetic
+ * Expressions over axis aliases (or, over results, any column name, dotted config paths
+ * such as pipeline.pretrain.steps included): numbers, 'strings' or "strings", true/false, arithmetic
  * + - * / % with the usual precedence and unary minus, comparisons < <= > >= == != (not
  * chained), and `and`, `or`, `not`, parentheses. Example: `sv + sl <= 1.2 and not (method
  * == 'magnitude' and sv > 0.5)`. The whole expression must give a bool for every point. */

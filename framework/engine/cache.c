@@ -7,7 +7,6 @@
 #include "config/path.h"
 
 #include "engine/fsutil.h"
-#include "engine/settings.h"
 #include "engine/stage.h"
 
 enum { MAX_KEY_PATHS = CFG_PATH_SEGMENTS + 8 };
@@ -52,34 +51,18 @@ pl_status pl_cache_key(const pl_run *run, int stage, pl_hash_memo *memo, char ou
         n++;
     }
     PL_TRY(cfg_hash_subtrees(run->semantic, paths, n, out, err));
-    /* A user's data: its TSV and images are inputs of every stage. */
-    pl_data_config data;
-    PL_TRY(settings_data(run->semantic, &data, err));
-    const char *tsv = data.tsv, *images = data.images;
-    if (tsv[0] != '\0') {
-        char tsv_hash[CFG_HASH_HEX], images_hash[CFG_HASH_HEX];
-        if (pl_content_sha256(memo, tsv, NULL, tsv_hash, err) != PL_OK)
-            return pl_error_wrap(err, "reading data.tsv for the cache key");
-        if (pl_content_sha256(memo, images, ".pgm", images_hash, err) != PL_OK)
-            return pl_error_wrap(err, "reading data.images for the cache key");
-        PL_TRY(fold(out, tsv_hash, err));
-        PL_TRY(fold(out, images_hash, err));
-    }
-    /* Every checkpoint a stage reads (load's file, a teacher named by path): fold its
-     * SHA-256 into the key of that stage and of every later one. */
-    for (int j = 0; j <= stage; j++) {
-        const char *kind;
-        const cfg_node *section = cfg_stage_at(run->semantic, j, &kind);
-        const pl_stage_kind *k = pl_stage_find(kind);
-        if (k == NULL || (j < stage && !k->produces_model)) continue;
-        for (int f = 0; k->files[f].key != NULL; f++) {
-            const char *path = pl_stage_file(k, section, f);
-            char file_hash[CFG_HASH_HEX];
-            if (path == NULL) continue;
-            if (pl_content_sha256(memo, path, NULL, file_hash, err) != PL_OK)
-                return pl_error_wrap(err, "pipeline stage %d '%s': %s.%s", j, kind, kind, k->files[f].key);
-            PL_TRY(fold(out, file_hash, err));
+    /* Every file the stage depends on: a user's data, then each checkpoint a stage up to it
+     * reads; its content hash folded in, in that order. */
+    pl_cache_input inputs[PL_CACHE_MAX_INPUTS];
+    int n_inputs;
+    PL_TRY(pl_cache_inputs(run, stage, inputs, &n_inputs, err));
+    for (int i = 0; i < n_inputs; i++) {
+        char hash[CFG_HASH_HEX];
+        if (pl_content_sha256(memo, inputs[i].path, inputs[i].dir_suffix, hash, err) != PL_OK) {
+            if (inputs[i].stage < 0) return pl_error_wrap(err, "reading %s for the cache key", inputs[i].key);
+            return pl_error_wrap(err, "pipeline stage %d: %s", inputs[i].stage, inputs[i].key);
         }
+        PL_TRY(fold(out, hash, err));
     }
     /* A stage kind whose computation changed since it first shipped says so by its numerics
      * version; folding it in keeps old cached outputs from being mixed with new ones. Kinds
@@ -94,6 +77,47 @@ pl_status pl_cache_key(const pl_run *run, int stage, pl_hash_memo *memo, char ou
         char version[64];
         snprintf(version, sizeof version, "numerics:%s=%d", kind, numerics);
         PL_TRY(fold(out, version, err));
+    }
+    return PL_OK;
+}
+
+/* Appends an input; an error when there are more than out can hold. */
+static pl_status add_input(pl_cache_input *out, int *n, int stage, const char *key, const char *path,
+                           const char *dir_suffix, pl_error *err) {
+    if (*n == PL_CACHE_MAX_INPUTS)
+        return PL_ERROR(err, PL_ERR_CONFIG, "more than %d input files in one pipeline", PL_CACHE_MAX_INPUTS);
+    pl_cache_input *in = &out[(*n)++];
+    in->stage = stage;
+    snprintf(in->key, sizeof in->key, "%s", key);
+    in->path = path;
+    in->dir_suffix = dir_suffix;
+    return PL_OK;
+}
+
+pl_status pl_cache_inputs(const pl_run *run, int stage, pl_cache_input out[PL_CACHE_MAX_INPUTS], int *n,
+                          pl_error *err) {
+    *n = 0;
+    /* A user's data: its TSV and images are inputs of every stage (a PGM directory by its
+     * .pgm files). */
+    const cfg_node *tsv = cfg_get(run->semantic, "data.tsv"), *images = cfg_get(run->semantic, "data.images");
+    if (tsv != NULL && tsv->kind == CFG_STRING && tsv->u.s[0] != '\0') {
+        PL_TRY(add_input(out, n, -1, "data.tsv", tsv->u.s, NULL, err));
+        if (images == NULL || images->kind != CFG_STRING)
+            return PL_ERROR(err, PL_ERR_CONFIG, "run %s: data.tsv is set but data.images is not", run->run_id);
+        PL_TRY(add_input(out, n, -1, "data.images", images->u.s, ".pgm", err));
+    }
+    /* The checkpoints stage `stage` and every earlier model stage read. */
+    for (int j = 0; j <= stage; j++) {
+        const char *kind;
+        const cfg_node *section = cfg_stage_at(run->semantic, j, &kind);
+        const pl_stage_kind *k = section != NULL ? pl_stage_find(kind) : NULL;
+        if (k == NULL || (j < stage && !k->produces_model)) continue;
+        for (int f = 0; k->files[f].key != NULL; f++) {
+            const char *path = pl_stage_file(k, section, f);
+            char key[96];
+            snprintf(key, sizeof key, "%s.%s", kind, k->files[f].key);
+            if (path != NULL) PL_TRY(add_input(out, n, j, key, path, NULL, err));
+        }
     }
     return PL_OK;
 }

@@ -38,6 +38,21 @@
 pl_status pl_cache_key(const pl_run *run, int stage, pl_hash_memo *memo, char out[CFG_HASH_HEX],
                        pl_error *err);
 
+/* A file a stage's key hashes: a user's data (stage -1) or a checkpoint a stage reads. */
+enum { PL_CACHE_MAX_INPUTS = 2 + 2 * 64 };
+typedef struct {
+    int stage;              /* the pipeline stage that reads it, or -1 for data.* */
+    char key[96];           /* the config key naming it: "data.tsv", "finetune.teacher", ... */
+    const char *path;       /* as the run's config gives it */
+    const char *dir_suffix; /* a directory is hashed over its files with this suffix (".pgm"),
+                               or NULL: a file only */
+} pl_cache_input;
+
+/* The files the key of stage `stage` of run hashes, in the order it folds them (a user's
+ * data, then each stage's checkpoints in pipeline order); *n of them in out. */
+pl_status pl_cache_inputs(const pl_run *run, int stage, pl_cache_input out[PL_CACHE_MAX_INPUTS], int *n,
+                          pl_error *err);
+
 /* <results>/cache/<key>.safetensors and <results>/cache/<key>.metrics.tsv. */
 void pl_cache_model_path(const char *results, const char *key, char *buf, size_t cap);
 void pl_cache_record_path(const char *results, const char *key, char *buf, size_t cap);

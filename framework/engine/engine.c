@@ -19,6 +19,7 @@
 #include "engine/mpi_comm.h"
 #include "engine/preflight.h"
 #include "engine/run_dir.h"
+#include "engine/run_record.h"
 #include "engine/scheduler.h"
 #include "engine/settings.h"
 #include "engine/stage.h"
@@ -70,19 +71,21 @@ pl_status engine_read_settings(engine_ctx *e, pl_error *err) {
     return PL_OK;
 }
 
-/* The record of this invocation merged into experiment.state (engine/exp_state.h): with the
- * experiment file unchanged, its runs and aliases join the earlier invocations'; after a
- * change they replace them. */
+/* The record of this invocation merged into experiment.state (engine/exp_state.h): its
+ * aliases join every earlier invocation's, whatever the experiment file says now. A damaged
+ * state is rebuilt from the run folders first. */
 static pl_status merge_state(engine_ctx *e, pl_exp_state *state, const char *hash, bool *changed,
                              pl_error *err) {
     *changed = state->spec_sha256[0] && strcmp(state->spec_sha256, hash) != 0;
-    if (*changed) pl_exp_state_clear_lists(state);
-    if (!*changed && state->spec_sha256[0] && !state->has_runs) {
-        /* Written by a prunelab that recorded no runs, whose index kept every folder. */
+    if (state->damaged) {
         pl_index old;
         PL_TRY(pl_collect(e->exp_dir, false, &old, err));
+        if (e->opt->log)
+            fprintf(e->opt->log, "warning: %s/experiment.state was damaged (%s); rebuilt from the %d run "
+                    "folders there\n", e->exp_dir, state->why, old.n_rows);
         pl_status st = PL_OK;
-        for (int r = 0; st == PL_OK && r < old.n_rows; r++) st = pl_exp_state_add_run(state, old.rows[r].run_id, err);
+        for (int a = 0; st == PL_OK && a < old.n_axes; a++)
+            st = pl_exp_state_add_alias(state, old.aliases[a], old.alias_paths[a], err);
         pl_index_free(&old);
         PL_TRY(st);
     }
@@ -91,13 +94,13 @@ static pl_status merge_state(engine_ctx *e, pl_exp_state *state, const char *has
     if ((state->spec_path = pl_strdup(e->exp->path, err)) == NULL) return PL_ERR_NOMEM;
     state->started = pl_wall_time();
     state->jobs = e->jobs, state->threads = e->threads;
-    for (int a = 0; a < e->exp->n_axes; a++) PL_TRY(pl_exp_state_add_alias(state, e->exp->aliases[a], err));
-    for (int r = 0; r < e->exp->n_runs; r++) PL_TRY(pl_exp_state_add_run(state, e->exp->runs[r].run_id, err));
+    for (int a = 0; a < e->exp->n_axes; a++)
+        PL_TRY(pl_exp_state_add_alias(state, e->exp->aliases[a], e->exp->paths[a], err));
     return PL_OK;
 }
 
-/* Tells at once where the runs of earlier invocations are: kept next to this invocation's
- * (same file, other overrides), or left out of the index (an earlier version of the file). */
+/* Tells at once what else the results folder holds: runs of earlier invocations (other
+ * overrides, earlier versions of the file), all shown beside this one's. */
 static pl_status report_earlier_runs(engine_ctx *e, bool changed, pl_error *err) {
     if (e->opt->log == NULL) return PL_OK;
     pl_index idx;
@@ -110,17 +113,13 @@ static pl_status report_earlier_runs(engine_ctx *e, bool changed, pl_error *err)
     }
     FILE *log = e->opt->log;
     if (changed)
-        fprintf(log, "warning: %s changed since the last invocation; completed runs whose resolved config "
+        fprintf(log, "note: %s changed since the last invocation; completed runs whose resolved config "
                 "is unchanged are kept, the others get new run ids\n", e->exp->path);
     if (earlier > 0)
-        fprintf(log, "note: %s holds %d run%s of earlier invocations of %s (other overrides) besides "
-                "this one's; index.tsv, status, export and plot show them all\n", e->exp_dir, earlier,
+        fprintf(log, "note: %s holds %d run%s of earlier invocations (other overrides or versions of %s) "
+                "besides this one's; index.tsv, status, export and plot show them all, with a column for "
+                "every config key whose value differs between them\n", e->exp_dir, earlier,
                 earlier == 1 ? "" : "s", e->exp->path);
-    if (idx.superseded > 0)
-        fprintf(log, "note: %d run folder%s under %s/runs/ belong%s to earlier versions of %s and %s left "
-                "out of index.tsv, export and plot; `prunelab status %s` lists them\n", idx.superseded,
-                idx.superseded == 1 ? "" : "s", e->exp_dir, idx.superseded == 1 ? "s" : "", e->exp->path,
-                idx.superseded == 1 ? "is" : "are", e->exp_dir);
     fflush(log);
     pl_index_free(&idx);
     return PL_OK;
@@ -150,6 +149,41 @@ static pl_status experiment_state(engine_ctx *e, bool *changed, pl_error *err) {
     return report_earlier_runs(e, *changed, err);
 }
 
+/* A completed run that is still right (engine/run_record.h): true when sound, or when
+ * unsealed and its record could be written (holding its lock; another process holding it
+ * leaves the writing to that process). Stale and damaged runs are reported and counted. */
+static pl_status still_done(engine_ctx *e, int r, const char *dir, bool *done, pl_engine_report *rep,
+                            pl_error *err) {
+    pl_run_record now;
+    PL_TRY(pl_run_record_of(&e->exp->runs[r], &e->memo, &now, err));
+    pl_record_verdict verdict;
+    char why[1200];
+    *done = pl_run_is_done(dir, e->results, &now, &verdict, why, sizeof why);
+    pl_status st = PL_OK;
+    if (*done && verdict == PL_RECORD_UNSEALED) {
+        char lock_path[ENGINE_PATH_MAX + 8];
+        pl_run_lock_path(dir, lock_path, sizeof lock_path);
+        pl_lock lock;
+        bool held;
+        st = pl_lock_try(lock_path, &lock, &held, err);
+        if (st == PL_OK && held) {
+            st = pl_run_record_write(dir, &now, err);
+            pl_lock_release(&lock);
+        }
+    } else if (!*done && (verdict == PL_RECORD_STALE || verdict == PL_RECORD_DAMAGED)) {
+        const bool stale = verdict == PL_RECORD_STALE;
+        rep->stale += stale;
+        rep->damaged += !stale;
+        if (e->opt->log) {
+            fprintf(e->opt->log, "run %s is %s: %s; computing it again\n", e->exp->runs[r].run_id,
+                    pl_record_verdict_name(verdict), why);
+            fflush(e->opt->log);
+        }
+    }
+    pl_run_record_free(&now);
+    return st;
+}
+
 /* Which runs to do; prepares their directories with status queued. */
 static pl_status plan_runs(engine_ctx *e, bool *todo, pl_engine_report *rep, pl_error *err) {
     const pl_experiment *exp = e->exp;
@@ -159,12 +193,13 @@ static pl_status plan_runs(engine_ctx *e, bool *todo, pl_engine_report *rep, pl_
         for (int q = 0; q < r && !duplicate; q++) duplicate = strcmp(exp->runs[q].run_id, exp->runs[r].run_id) == 0;
         if (duplicate) continue; /* the same config twice: one run directory */
         if (e->opt->only && !e->opt->only[r]) continue; /* not this invocation's share */
-        char dir[ENGINE_PATH_MAX], h5[ENGINE_PATH_MAX + 16];
+        char dir[ENGINE_PATH_MAX];
         engine_run_dir(e, r, dir, sizeof dir);
-        snprintf(h5, sizeof h5, "%s/metrics.h5", dir);
         pl_run_status s;
         pl_run_status_read(dir, &s);
-        if (s.state == PL_RUN_COMPLETED && pl_file_exists(h5)) {
+        bool done = false;
+        if (s.state == PL_RUN_COMPLETED) PL_TRY(still_done(e, r, dir, &done, rep, err));
+        if (done) {
             rep->already_completed++;
             continue;
         }
@@ -365,7 +400,8 @@ static pl_status run(engine_ctx *e, pl_engine_report *rep, pl_error *err) {
         return PL_ERR_NOMEM;
     }
     pl_status st = plan_runs(e, todo, rep, err);
-    if (st == PL_OK) st = pl_graph_build(exp, todo, e->results, &e->graph, err);
+    if (st == PL_OK) st = pl_graph_build(exp, todo, e->results, &e->memo, &e->graph, err);
+    e->memo.frozen = true; /* job threads only read it now (the records of completed runs) */
     if (st == PL_OK && e->opt->mpi) st = engine_mpi_plan(e, todo, err); /* workers build it too */
     if (st == PL_OK) st = check_cached_entries(e, err);
     if (st == PL_OK && e->opt->stages_only) {
@@ -385,10 +421,12 @@ static pl_status run(engine_ctx *e, pl_engine_report *rep, pl_error *err) {
     }
     if (st == PL_OK && e->opt->log) {
         fprintf(e->opt->log,
-                "experiment %s: %d runs, %d completed earlier, %d to run; %d model stages to compute, "
-                "%d reused from %s/cache; ",
-                exp->name, exp->n_runs, rep->already_completed, e->graph.n_nodes - e->graph.n_model,
-                rep->stages_computed, rep->stages_reused, e->results);
+                "experiment %s: %d runs, %d completed earlier, %d to run", exp->name, exp->n_runs,
+                rep->already_completed, e->graph.n_nodes - e->graph.n_model);
+        if (rep->stale + rep->damaged > 0)
+            fprintf(e->opt->log, " (%d of them stale, %d damaged)", rep->stale, rep->damaged);
+        fprintf(e->opt->log, "; %d model stages to compute, %d reused from %s/cache; ", rep->stages_computed,
+                rep->stages_reused, e->results);
         if (e->opt->mpi) fprintf(e->opt->log, "%d MPI ranks running stages x %d threads\n", pl_mpi_size() - 1, e->threads);
         else fprintf(e->opt->log, "%d jobs x %d threads\n", e->jobs, e->threads);
         fflush(e->opt->log);
@@ -415,6 +453,7 @@ static pl_status run(engine_ctx *e, pl_engine_report *rep, pl_error *err) {
     for (int r = 0; r < exp->n_runs; r++) rep->runs_elsewhere += e->elsewhere[r];
     if (st == PL_OK) st = finish_index(e, rep, err);
     pl_graph_free(&e->graph);
+    pl_hash_memo_free(&e->memo);
     pl_free(todo);
     pl_free(e->elsewhere);
     return st;
@@ -436,6 +475,7 @@ pl_status pl_engine_enqueue(const pl_experiment *exp, const bool *which, FILE *l
     if (st == PL_OK) st = pl_mkdirs(e->exp_dir, err);
     if (st == PL_OK) st = experiment_state(e, &changed, err);
     if (st == PL_OK) st = plan_runs(e, todo, &rep, err);
+    pl_hash_memo_free(&e->memo);
     pl_free(todo);
     pl_free(e->elsewhere);
     pl_free(e);

@@ -63,6 +63,9 @@ typedef struct {
     int runs_elsewhere;    /* left to another process that was running them (or completed them
                               meanwhile); not in completed / failed. With engine.isolation:
                               process only those found before scheduling count */
+    int stale;             /* of the runs to do: completed earlier, but a file they read or the
+                              computation of a stage changed since (engine/run_record.h) */
+    int damaged;           /* ... completed earlier, but metrics.h5 no longer verifies */
     bool spec_changed;     /* the experiment file differs from the last invocation's */
 } pl_engine_report;
 

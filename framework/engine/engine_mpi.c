@@ -138,7 +138,8 @@ pl_status engine_mpi_worker(engine_ctx *e, pl_error *err) {
     if (e->elsewhere == NULL) st = PL_ERR_NOMEM;
     if (st == PL_OK) st = engine_read_settings(e, err);
     if (st == PL_OK) st = pl_engine_dirs(e->exp, e->results, sizeof e->results, e->exp_dir, sizeof e->exp_dir, err);
-    if (st == PL_OK) st = pl_graph_build(e->exp, todo, e->results, &e->graph, err);
+    if (st == PL_OK) st = pl_graph_build(e->exp, todo, e->results, &e->memo, &e->graph, err);
+    e->memo.frozen = true; /* job threads only read it now */
     bool graph = st == PL_OK;
     if (st == PL_OK) st = engine_open_data(e, todo, err);
     pl_sched_ops ops = {1, e->threads, true, NULL, e, engine_exec_node, NULL, NULL, NULL};
@@ -162,6 +163,7 @@ pl_status engine_mpi_worker(engine_ctx *e, pl_error *err) {
     }
     if (e->have_data) pl_data_close(&e->data);
     if (graph) pl_graph_free(&e->graph);
+    pl_hash_memo_free(&e->memo);
     pl_free(e->elsewhere);
     pl_free(todo);
     return st;

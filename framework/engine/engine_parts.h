@@ -41,6 +41,8 @@ typedef struct {
     long long fault_seed;
     int computed_elsewhere; /* model nodes another process computed while we waited (atomic) */
     bool *elsewhere;        /* per run: left to another process, which runs or ran it */
+    pl_hash_memo memo;      /* content hashes of the files the keys read; frozen (read only)
+                               once the graph is built, so job threads may share it */
     bool mpi_planned;       /* MPI rank 0: the workers have been told the plan */
     bool mpi_stopped;       /* ... and told to stop */
     struct {                /* run nodes ended so far (scheduler thread / parent only) */

@@ -18,6 +18,7 @@
 #include "engine/loss_trend.h"
 #include "engine/record.h"
 #include "engine/run_dir.h"
+#include "engine/run_record.h"
 #include "engine/settings.h"
 #include "engine/stage.h"
 #include "io/h5_run.h"
@@ -395,6 +396,13 @@ static pl_status run_locked(engine_ctx *e, int r, const char *dir, pl_error *err
                 err->src_file ? err->src_file : "?", err->src_line);
     fclose(rs.log);
     if (st != PL_OK) return st;
+    /* The record (what the run was computed from, metrics.h5 sealed) before the status says
+     * completed: a run is never completed without one (engine/run_record.h). */
+    pl_run_record rec;
+    PL_TRY(pl_run_record_of(&e->exp->runs[r], &e->memo, &rec, err));
+    st = pl_run_record_write(dir, &rec, err);
+    pl_run_record_free(&rec);
+    PL_TRY(st);
     pl_run_status s;
     pl_run_status_read(dir, &s);
     s.state = PL_RUN_COMPLETED;

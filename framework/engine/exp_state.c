@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "config/hash.h"
 #include "config/strbuf.h"
 #include "core/alloc.h"
 #include "engine/fsutil.h"
@@ -21,132 +22,185 @@ static char *field_copy(const char *s, pl_error *err) {
     return copy;
 }
 
-static bool contains(char *const *list, int n, const char *s) {
-    for (int i = 0; i < n; i++)
-        if (strcmp(list[i], s) == 0) return true;
-    return false;
-}
-
-/* Appends a copy of s to the list unless it is there. */
-static pl_status add_unique(char ***list, int *n, int *cap, const char *s, pl_error *err) {
-    char *copy = field_copy(s, err);
-    if (copy == NULL) return PL_ERR_NOMEM;
-    if (contains(*list, *n, copy)) {
-        pl_free(copy);
+pl_status pl_exp_state_add_alias(pl_exp_state *s, const char *alias, const char *path, pl_error *err) {
+    char *name = field_copy(alias, err), *where = name ? field_copy(path ? path : "", err) : NULL;
+    if (where == NULL) {
+        pl_free(name);
+        return PL_ERR_NOMEM;
+    }
+    for (int a = 0; a < s->n_aliases; a++) {
+        if (strcmp(s->aliases[a], name) != 0) continue;
+        if (s->alias_paths[a][0] == '\0' && where[0] != '\0') { /* a legacy alias learns its path */
+            pl_free(s->alias_paths[a]);
+            s->alias_paths[a] = where;
+        } else {
+            pl_free(where);
+        }
+        pl_free(name);
         return PL_OK;
     }
-    if (*n == *cap) {
-        int bigger_cap = *cap ? 2 * *cap : 16;
-        char **bigger = pl_realloc(*list, (size_t)bigger_cap, sizeof *bigger, err);
-        if (bigger == NULL) {
-            pl_free(copy);
+    if (s->n_aliases == s->cap_aliases) {
+        const int cap = s->cap_aliases ? 2 * s->cap_aliases : 16;
+        char **names = pl_realloc(s->aliases, (size_t)cap, sizeof *names, err);
+        if (names != NULL) s->aliases = names;
+        char **paths = names ? pl_realloc(s->alias_paths, (size_t)cap, sizeof *paths, err) : NULL;
+        if (paths == NULL) {
+            pl_free(name);
+            pl_free(where);
             return PL_ERR_NOMEM;
         }
-        *list = bigger, *cap = bigger_cap;
+        s->alias_paths = paths, s->cap_aliases = cap;
     }
-    (*list)[(*n)++] = copy;
+    s->aliases[s->n_aliases] = name;
+    s->alias_paths[s->n_aliases++] = where;
     return PL_OK;
 }
 
-pl_status pl_exp_state_add_run(pl_exp_state *s, const char *run_id, pl_error *err) {
-    return add_unique(&s->runs, &s->n_runs, &s->cap_runs, run_id, err);
-}
-
-pl_status pl_exp_state_add_alias(pl_exp_state *s, const char *alias, pl_error *err) {
-    return add_unique(&s->aliases, &s->n_aliases, &s->cap_aliases, alias, err);
-}
-
-bool pl_exp_state_has_run(const pl_exp_state *s, const char *run_id) {
-    return contains(s->runs, s->n_runs, run_id);
-}
-
-static void free_list(char ***list, int *n, int *cap) {
-    for (int i = 0; i < *n; i++) pl_free((*list)[i]);
-    pl_free(*list);
-    *list = NULL, *n = *cap = 0;
-}
-
-void pl_exp_state_clear_lists(pl_exp_state *s) {
-    free_list(&s->aliases, &s->n_aliases, &s->cap_aliases);
-    free_list(&s->runs, &s->n_runs, &s->cap_runs);
+static void forget(pl_exp_state *s) {
+    for (int a = 0; a < s->n_aliases; a++) {
+        pl_free(s->aliases[a]);
+        pl_free(s->alias_paths[a]);
+    }
+    pl_free(s->aliases);
+    pl_free(s->alias_paths);
+    pl_free(s->spec_path);
+    const bool damaged = s->damaged;
+    char why[sizeof s->why];
+    memcpy(why, s->why, sizeof why);
+    memset(s, 0, sizeof *s);
+    s->damaged = damaged;
+    memcpy(s->why, why, sizeof why);
 }
 
 void pl_exp_state_free(pl_exp_state *s) {
-    pl_exp_state_clear_lists(s);
-    pl_free(s->spec_path);
-    memset(s, 0, sizeof *s);
+    forget(s);
+    s->damaged = false;
+    s->why[0] = '\0';
 }
 
 void pl_exp_state_lock_path(const char *exp_dir, char *buf, size_t cap) {
     snprintf(buf, cap, "%s/experiment.lock", exp_dir);
 }
 
-/* Each tab-separated item of value into the list. */
-static pl_status read_list(char *value, pl_exp_state *s, bool runs, pl_error *err) {
-    for (char *item = value; item && *item;) {
-        char *tab = strchr(item, '\t');
-        if (tab) *tab = '\0';
-        PL_TRY(runs ? pl_exp_state_add_run(s, item, err) : pl_exp_state_add_alias(s, item, err));
-        item = tab ? tab + 1 : NULL;
+static bool is_hex64(const char *s) { return strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64; }
+
+/* A number that is all of value. */
+static bool number(const char *value, double *out) {
+    char *end;
+    *out = strtod(value, &end);
+    return end != value && *end == '\0';
+}
+
+/* One key<TAB>value line into s: PL_OK, PL_ERR_FORMAT (why says what) or out of memory. */
+static pl_status read_line(char *line, pl_exp_state *s, char *why, size_t cap, pl_error *err) {
+    char *tab = strchr(line, '\t');
+    if (tab == NULL) return snprintf(why, cap, "a line without a tab"), PL_ERR_FORMAT;
+    *tab = '\0';
+    char *value = tab + 1;
+    double v;
+    if (strcmp(line, "spec_sha256") == 0) {
+        if (value[0] != '\0' && !is_hex64(value)) return snprintf(why, cap, "spec_sha256 is not a SHA-256"), PL_ERR_FORMAT;
+        snprintf(s->spec_sha256, sizeof s->spec_sha256, "%s", value);
+    } else if (strcmp(line, "spec_path") == 0) {
+        pl_free(s->spec_path);
+        if ((s->spec_path = value[0] ? pl_strdup(value, err) : NULL) == NULL && value[0]) return PL_ERR_NOMEM;
+    } else if (strcmp(line, "started") == 0 || strcmp(line, "jobs") == 0 || strcmp(line, "threads") == 0) {
+        if (!number(value, &v)) return snprintf(why, cap, "%s is not a number", line), PL_ERR_FORMAT;
+        if (line[0] == 's') s->started = v;
+        else if (line[0] == 'j') s->jobs = (int)v;
+        else s->threads = (int)v;
+    } else if (strcmp(line, "axis") == 0) {
+        char *path = strchr(value, '\t');
+        if (path == NULL || value == path) return snprintf(why, cap, "an axis line without alias and path"), PL_ERR_FORMAT;
+        *path++ = '\0';
+        return pl_exp_state_add_alias(s, value, path, err);
+    } else if (strcmp(line, "aliases") == 0) { /* written before axis lines: no paths */
+        for (char *item = value; item && *item;) {
+            char *next = strchr(item, '\t');
+            if (next) *next++ = '\0';
+            PL_TRY(pl_exp_state_add_alias(s, item, "", err));
+            item = next;
+        }
+    } else if (strcmp(line, "runs") != 0) { /* runs: written before every run folder counted */
+        return snprintf(why, cap, "an unknown key '%.40s'", line), PL_ERR_FORMAT;
     }
     return PL_OK;
 }
 
-static pl_status read_line(char *line, pl_exp_state *s, pl_error *err) {
-    char *tab = strchr(line, '\t');
-    if (tab == NULL) return PL_OK;
-    *tab = '\0';
-    char *value = tab + 1;
-    if (strcmp(line, "spec_sha256") == 0) {
-        snprintf(s->spec_sha256, sizeof s->spec_sha256, "%.64s", value);
-    } else if (strcmp(line, "spec_path") == 0) {
-        if (s->spec_path == NULL && (s->spec_path = pl_strdup(value, err)) == NULL) return PL_ERR_NOMEM;
-    } else if (strcmp(line, "started") == 0) {
-        s->started = strtod(value, NULL);
-    } else if (strcmp(line, "jobs") == 0) {
-        s->jobs = atoi(value);
-    } else if (strcmp(line, "threads") == 0) {
-        s->threads = atoi(value);
-    } else if (strcmp(line, "aliases") == 0) {
-        return read_list(value, s, false, err);
-    } else if (strcmp(line, "runs") == 0) {
-        s->has_runs = true;
-        return read_list(value, s, true, err);
+/* Parses text (modified) into out; PL_ERR_FORMAT with why when it is not a sound state. */
+static pl_status parse(char *text, size_t len, pl_exp_state *out, char *why, size_t cap, pl_error *err) {
+    /* the seal: a last line "sha256<TAB><hex>" over every byte before it */
+    char *seal = len >= 72 && text[len - 1] == '\n' ? text + len - 72 : NULL;
+    if (seal != NULL && (seal == text || seal[-1] == '\n') && strncmp(seal, "sha256\t", 7) == 0) {
+        char want[65], have[CFG_HASH_HEX];
+        snprintf(want, sizeof want, "%.64s", seal + 7);
+        PL_TRY(cfg_sha256_hex(text, (size_t)(seal - text), have, err));
+        if (strcmp(want, have) != 0) return snprintf(why, cap, "its seal does not match its text"), PL_ERR_FORMAT;
+        *seal = '\0';
+    } else if (strstr(text, "sha256\t") == text || strstr(text, "\nsha256\t") != NULL) {
+        return snprintf(why, cap, "its seal is not its last line"), PL_ERR_FORMAT;
     }
+    bool spec = false;
+    for (char *line = text; line && *line;) {
+        char *nl = strchr(line, '\n');
+        if (nl == NULL) return snprintf(why, cap, "its last line is cut off"), PL_ERR_FORMAT;
+        *nl = '\0';
+        spec = spec || strncmp(line, "spec_sha256\t", 12) == 0;
+        PL_TRY(read_line(line, out, why, cap, err));
+        line = nl + 1;
+    }
+    if (!spec) return snprintf(why, cap, "it has no spec_sha256 line"), PL_ERR_FORMAT;
     return PL_OK;
 }
 
 pl_status pl_exp_state_read(const char *exp_dir, pl_exp_state *out, pl_error *err) {
     memset(out, 0, sizeof *out);
     char path[4096], *text;
+    size_t len;
     snprintf(path, sizeof path, "%s/experiment.state", exp_dir);
-    if (pl_read_file(path, &text, NULL, NULL) != PL_OK) return PL_OK;
-    pl_status st = PL_OK;
-    for (char *line = text; st == PL_OK && line && *line;) {
-        char *nl = strchr(line, '\n');
-        if (nl) *nl = '\0';
-        st = read_line(line, out, err);
-        line = nl ? nl + 1 : NULL;
+    if (!pl_file_exists(path)) return PL_OK;
+    pl_error why;
+    pl_error_clear(&why);
+    if (pl_read_file(path, &text, &len, &why) != PL_OK) {
+        out->damaged = true;
+        snprintf(out->why, sizeof out->why, "%.250s", why.message);
+        return PL_OK;
     }
+    pl_status st = strlen(text) == len ? parse(text, len, out, out->why, sizeof out->why, err)
+                                       : (snprintf(out->why, sizeof out->why, "it holds a NUL byte"), PL_ERR_FORMAT);
     pl_free(text);
+    if (st == PL_ERR_FORMAT) {
+        out->damaged = true;
+        forget(out);
+        return PL_OK;
+    }
     if (st != PL_OK) pl_exp_state_free(out);
     return st;
 }
 
+static void put_field(cfg_strbuf *sb, const char *s) {
+    for (const char *p = s ? s : ""; *p; p++) cfg_strbuf_putc(sb, (*p == '\t' || *p == '\n' || *p == '\r') ? ' ' : *p);
+}
+
 pl_status pl_exp_state_write(const char *exp_dir, const pl_exp_state *s, pl_error *err) {
-    char path[4096];
+    char path[4096], seal[CFG_HASH_HEX];
     snprintf(path, sizeof path, "%s/experiment.state", exp_dir);
     cfg_strbuf sb;
     cfg_strbuf_init(&sb);
     cfg_strbuf_printf(&sb, "spec_sha256\t%s\nspec_path\t", s->spec_sha256);
-    for (const char *p = s->spec_path ? s->spec_path : ""; *p; p++)
-        cfg_strbuf_putc(&sb, (*p == '\t' || *p == '\n' || *p == '\r') ? ' ' : *p);
-    cfg_strbuf_printf(&sb, "\nstarted\t%.3f\njobs\t%d\nthreads\t%d\naliases", s->started, s->jobs, s->threads);
-    for (int a = 0; a < s->n_aliases; a++) cfg_strbuf_printf(&sb, "\t%s", s->aliases[a]);
-    cfg_strbuf_puts(&sb, "\nruns");
-    for (int r = 0; r < s->n_runs; r++) cfg_strbuf_printf(&sb, "\t%s", s->runs[r]);
-    cfg_strbuf_putc(&sb, '\n');
+    put_field(&sb, s->spec_path);
+    cfg_strbuf_printf(&sb, "\nstarted\t%.3f\njobs\t%d\nthreads\t%d\n", s->started, s->jobs, s->threads);
+    for (int a = 0; a < s->n_aliases; a++) {
+        cfg_strbuf_puts(&sb, "axis\t");
+        put_field(&sb, s->aliases[a]);
+        cfg_strbuf_putc(&sb, '\t');
+        put_field(&sb, s->alias_paths[a]);
+        cfg_strbuf_putc(&sb, '\n');
+    }
     pl_status st = cfg_strbuf_check(&sb, err);
+    if (st == PL_OK) st = cfg_sha256_hex(sb.data, sb.len, seal, err);
+    if (st == PL_OK) cfg_strbuf_printf(&sb, "sha256\t%s\n", seal);
+    if (st == PL_OK) st = cfg_strbuf_check(&sb, err);
     if (st == PL_OK) st = pl_write_atomic(path, sb.data, sb.len, err);
     cfg_strbuf_free(&sb);
     return st;

@@ -123,19 +123,25 @@ pl_status pl_file_sha256(const char *path, char out[65], pl_error *err) {
     return st;
 }
 
-pl_status pl_content_sha256(pl_hash_memo *memo, const char *path, const char *dir_suffix,
-                            char out[65], pl_error *err) {
+/* The remembered hash of path, if any. */
+static bool memo_get(const pl_hash_memo *memo, const char *path, char out[65]) {
     for (int i = 0; memo != NULL && i < memo->count; i++)
         if (strcmp(memo->entries[i].path, path) == 0) {
             memcpy(out, memo->entries[i].hash, 65);
-            return PL_OK;
+            return true;
         }
+    return false;
+}
+
+pl_status pl_content_sha256(pl_hash_memo *memo, const char *path, const char *dir_suffix,
+                            char out[65], pl_error *err) {
+    if (memo_get(memo, path, out)) return PL_OK;
     struct stat sb;
     bool dir = stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
     if (dir && dir_suffix == NULL)
         return PL_ERROR(err, PL_ERR_IO, "%s is a directory where a file was expected", path);
     PL_TRY(dir ? pl_dir_sha256(path, dir_suffix, out, err) : pl_file_sha256(path, out, err));
-    if (memo == NULL) return PL_OK;
+    if (memo == NULL || memo->frozen) return PL_OK;
     if (memo->count == memo->cap) {
         int cap = memo->cap ? 2 * memo->cap : 4;
         void *grown = realloc(memo->entries, (size_t)cap * sizeof *memo->entries);

@@ -38,6 +38,7 @@ typedef struct {
         char *path;
         char hash[65];
     } *entries;
+    bool frozen; /* set: lookups only, nothing added (then several threads may share it) */
 } pl_hash_memo;
 
 /* The content hash of path: pl_dir_sha256(path, dir_suffix) for a directory, else

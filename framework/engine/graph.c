@@ -22,7 +22,7 @@ static int find_model(const pl_graph *g, const char *key) {
 }
 
 pl_status pl_graph_build(const pl_experiment *exp, const bool *todo, const char *results,
-                         pl_graph *g, pl_error *err) {
+                         pl_hash_memo *memo, pl_graph *g, pl_error *err) {
     memset(g, 0, sizeof *g);
     int total = 0, runs = exp->n_runs;
     g->n_runs = runs;
@@ -39,7 +39,8 @@ pl_status pl_graph_build(const pl_experiment *exp, const bool *todo, const char 
     /* at most one model node per stage plus one run node per run */
     g->nodes = pl_alloc((size_t)total + (size_t)runs + 1, sizeof *g->nodes, err);
     if (g->keys == NULL || g->stage_node == NULL || g->nodes == NULL) goto nomem;
-    pl_hash_memo memo = {0};
+    pl_hash_memo own = {0};
+    if (memo == NULL) memo = &own;
     for (int r = 0; r < runs; r++) {
         g->run_node[r] = -1;
         if (!todo[r]) continue;
@@ -49,10 +50,10 @@ pl_status pl_graph_build(const pl_experiment *exp, const bool *todo, const char 
             const char *kind;
             cfg_stage_at(exp->runs[r].config, i, &kind);
             const pl_stage_kind *k = pl_stage_find(kind);
-            pl_status st = k != NULL ? pl_cache_key(&exp->runs[r], i, &memo, g->keys[at], err)
+            pl_status st = k != NULL ? pl_cache_key(&exp->runs[r], i, memo, g->keys[at], err)
                                      : PL_ERROR(err, PL_ERR_CONFIG, "stage kind '%s' is not implemented", kind);
             if (st != PL_OK) {
-                pl_hash_memo_free(&memo);
+                pl_hash_memo_free(&own);
                 pl_graph_free(g);
                 return st;
             }
@@ -70,7 +71,7 @@ pl_status pl_graph_build(const pl_experiment *exp, const bool *todo, const char 
             g->nodes[n].users++;
         }
     }
-    pl_hash_memo_free(&memo);
+    pl_hash_memo_free(&own);
     /* run nodes after every model node: move nothing, just append */
     g->n_nodes = g->n_model;
     for (int r = 0; r < runs; r++) {

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 
 #include "config/experiment.h"
+#include "engine/fsutil.h"
 #include "engine/stage.h"
 
 typedef enum { PL_NODE_MODEL, PL_NODE_RUN } pl_node_type;
@@ -38,9 +39,10 @@ typedef struct {
     int *stage_node;  /* per run and stage: the model node, or -1 for per-run stages */
 } pl_graph;
 
-/* todo[r]: run r must be (re)run. results: the results directory (for cache lookups). */
+/* todo[r]: run r must be (re)run. results: the results directory (for cache lookups).
+ * memo (may be NULL) remembers the content hashes of the files the keys read. */
 pl_status pl_graph_build(const pl_experiment *exp, const bool *todo, const char *results,
-                         pl_graph *g, pl_error *err);
+                         pl_hash_memo *memo, pl_graph *g, pl_error *err);
 void pl_graph_free(pl_graph *g);
 
 /* True when node a is node b or depends on it, directly or not. */

@@ -11,10 +11,11 @@
 #include "engine/fsutil.h"
 #include "io/tsv.h"
 
-static const char *const STATE_NAMES[] = {"unknown", "queued", "running", "completed", "failed"};
+static const char *const STATE_NAMES[PL_RUN_STATE_COUNT] = {"unknown", "queued",  "running", "completed",
+                                                            "failed",  "stale",   "damaged"};
 
 const char *pl_run_state_name(pl_run_state s) {
-    return (int)s >= 0 && s <= PL_RUN_FAILED ? STATE_NAMES[s] : "unknown";
+    return (int)s >= 0 && s < PL_RUN_STATE_COUNT ? STATE_NAMES[s] : "unknown";
 }
 
 void pl_run_dir_path(const char *results, const char *experiment, const char *run_id, char *buf,
@@ -58,6 +59,10 @@ pl_status pl_run_dir_prepare(const char *dir, const pl_experiment *exp, int inde
         put_field(&sb, exp->aliases[a]);
         cfg_strbuf_putc(&sb, '\t');
         put_field(&sb, cell.data ? cell.data : "");
+        cfg_strbuf_puts(&sb, "\npath.");
+        put_field(&sb, exp->aliases[a]);
+        cfg_strbuf_putc(&sb, '\t');
+        put_field(&sb, exp->paths[a]);
         cfg_strbuf_putc(&sb, '\n');
     }
     if (st == PL_OK) st = cfg_strbuf_check(&cell, err);

@@ -1,7 +1,10 @@
 /* run_dir.h - one run's directory, results/<experiment>/runs/<run-id>/:
  *   config.yaml   the fully resolved config (cfg_to_yaml)
- *   run.tsv       key<TAB>value lines: run_id, group_id, seed, index, then axis.<alias>
- *                 for each sweep alias (what `prunelab collect` reads back)
+ *   run.tsv       key<TAB>value lines: run_id, group_id, seed, index, then for each sweep
+ *                 alias axis.<alias> (its value) and path.<alias> (the key path it sets):
+ *                 what `prunelab collect` reads back
+ *   record        written when the run completes: what it was computed from and the seal
+ *                 of metrics.h5 (engine/run_record.h)
  *   status        the run's state, replaced by atomic rename:
  *                   line 1   queued | running | completed | failed: <reason>
  *                   then     started: <unix time>, heartbeat: <unix time>, finished: <unix time>
@@ -15,12 +18,18 @@
 
 #include "config/experiment.h"
 
-typedef enum { PL_RUN_UNKNOWN, PL_RUN_QUEUED, PL_RUN_RUNNING, PL_RUN_COMPLETED, PL_RUN_FAILED } pl_run_state;
+/* The states a status file holds, then two that readers derive for a completed run from its
+ * record (engine/run_record.h): stale (computed from inputs that have changed) and damaged
+ * (its metrics.h5 no longer verifies). */
+typedef enum {
+    PL_RUN_UNKNOWN, PL_RUN_QUEUED, PL_RUN_RUNNING, PL_RUN_COMPLETED, PL_RUN_FAILED,
+    PL_RUN_STALE, PL_RUN_DAMAGED, PL_RUN_STATE_COUNT
+} pl_run_state;
 
 typedef struct {
     pl_run_state state;
     double started, heartbeat, finished; /* unix times; 0 = not set */
-    char reason[768];                    /* failed only */
+    char reason[768];                    /* failed, stale and damaged only */
 } pl_run_status;
 
 const char *pl_run_state_name(pl_run_state s);

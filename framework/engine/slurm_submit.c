@@ -17,6 +17,7 @@
 #include "engine/preflight.h"
 #include "engine/proc.h"
 #include "engine/run_dir.h"
+#include "engine/run_record.h"
 #include "engine/slurm.h"
 #include "engine/slurm_jobs.h"
 
@@ -84,6 +85,7 @@ static pl_status plan(const pl_experiment *exp, const char *results, const char 
     pl_slurm_jobs jobs;
     PL_TRY(pl_slurm_jobs_read(exp_dir, &jobs, err));
     pl_status st = PL_OK;
+    pl_hash_memo memo = {0};
     if (jobs.n > 0 && !jobs.queried)
         st = PL_ERROR(err, PL_ERR_MISSING, "cannot tell which runs earlier submissions still hold: %s", jobs.why);
     for (int r = 0; st == PL_OK && r < exp->n_runs; r++) {
@@ -94,10 +96,11 @@ static pl_status plan(const pl_experiment *exp, const char *results, const char 
         rep->runs++;
         char dir[PATH_CAP], file[2 * PATH_CAP];
         pl_run_dir_path(results, exp->name, exp->runs[r].run_id, dir, sizeof dir);
-        pl_run_status s;
-        pl_run_status_read(dir, &s);
-        snprintf(file, sizeof file, "%s/metrics.h5", dir);
-        if (s.state == PL_RUN_COMPLETED && pl_file_exists(file)) {
+        pl_run_record now; /* a stale or damaged run is submitted again (engine/run_record.h) */
+        if ((st = pl_run_record_of(&exp->runs[r], &memo, &now, err)) != PL_OK) break;
+        const bool done = pl_run_is_done(dir, results, &now, NULL, NULL, 0);
+        pl_run_record_free(&now);
+        if (done) {
             rep->completed++;
             continue;
         }
@@ -115,6 +118,7 @@ static pl_status plan(const pl_experiment *exp, const char *results, const char 
         todo[r] = true;
         rep->submitted++;
     }
+    pl_hash_memo_free(&memo);
     pl_slurm_jobs_free(&jobs);
     return st;
 }
@@ -336,7 +340,7 @@ static pl_status submit_jobs(const pl_experiment *exp, const pl_slurm_options *o
 static pl_status count_shared_stages(const pl_experiment *exp, const bool *todo, const char *results, int *count,
                                      pl_error *err) {
     pl_graph g;
-    PL_TRY(pl_graph_build(exp, todo, results, &g, err));
+    PL_TRY(pl_graph_build(exp, todo, results, NULL, &g, err));
     *count = 0;
     for (int n = 0; n < g.n_model; n++) *count += !g.nodes[n].cached && g.nodes[n].users >= 2;
     pl_graph_free(&g);

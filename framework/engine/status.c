@@ -10,6 +10,7 @@
 #include "engine/invocation.h"
 #include "engine/lock.h"
 #include "engine/loss_trend.h"
+#include "engine/run_record.h"
 #include "engine/slurm.h"
 
 /* ETA: the latest invocation's completion rate (completed since it started / time since)
@@ -58,31 +59,19 @@ static double summary_value(const pl_index_row *row, const char *name) {
     return NAN;
 }
 
-/* The run folders of earlier versions of the experiment file, which index.tsv leaves out:
- * how many, where, and the first few run ids. */
-static void print_superseded(const pl_index *idx, const char *exp_dir, FILE *out) {
-    enum { SHOWN = 8 };
-    if (idx->superseded == 0) return;
-    fprintf(out, "%d run folder%s of earlier versions of the experiment file (left out of index.tsv, "
-            "export and plot) in %s/runs/:", idx->superseded, idx->superseded == 1 ? "" : "s", exp_dir);
-    for (int i = 0; i < idx->superseded && i < SHOWN; i++) fprintf(out, " %s", idx->superseded_ids[i]);
-    if (idx->superseded > SHOWN) fprintf(out, " and %d more", idx->superseded - SHOWN);
-    fputc('\n', out);
-}
-
 pl_status pl_status_print(const char *exp_dir, FILE *out, pl_error *err) {
     pl_index idx;
     /* Checks exp_dir first (engine/exp_state.h); summaries: the loss flag below. */
     PL_TRY(pl_collect(exp_dir, true, &idx, err));
     if (idx.n_rows == 0) {
         fprintf(out, "%s: no runs yet\n", exp_dir);
-        print_superseded(&idx, exp_dir, out);
+        pl_index_notes(&idx, exp_dir, out);
         pl_slurm_status_print(exp_dir, out);
         pl_index_free(&idx);
         return PL_OK;
     }
     double now = pl_wall_time();
-    int count[PL_RUN_FAILED + 1] = {0}, done_now = 0, interrupted = 0, n_waiting = 0;
+    int count[PL_RUN_STATE_COUNT] = {0}, done_now = 0, interrupted = 0, n_waiting = 0;
     /* A live invocation that still plans a run whose heartbeat went stale is making it wait
      * (for a shared stage or a job slot): not interrupted (engine/invocation.h). */
     pl_live_invocations live;
@@ -109,7 +98,10 @@ pl_status pl_status_print(const char *exp_dir, FILE *out, pl_error *err) {
     if (n_waiting) fprintf(out, " (%d of them waiting)", n_waiting);
     fprintf(out, ", ");
     if (interrupted) fprintf(out, "%d interrupted, ", interrupted);
-    fprintf(out, "%d failed, %d queued\n", count[PL_RUN_FAILED], count[PL_RUN_QUEUED] + count[PL_RUN_UNKNOWN]);
+    fprintf(out, "%d failed, ", count[PL_RUN_FAILED]);
+    if (count[PL_RUN_STALE] + count[PL_RUN_DAMAGED] > 0)
+        fprintf(out, "%d stale, %d damaged, ", count[PL_RUN_STALE], count[PL_RUN_DAMAGED]);
+    fprintf(out, "%d queued\n", count[PL_RUN_QUEUED] + count[PL_RUN_UNKNOWN]);
     for (int r = 0; r < idx.n_rows; r++) {
         const pl_index_row *row = &idx.rows[r];
         const pl_run_status *s = &row->status;
@@ -124,6 +116,9 @@ pl_status pl_status_print(const char *exp_dir, FILE *out, pl_error *err) {
                     now - s->started, now - s->heartbeat);
         } else if (s->state == PL_RUN_FAILED) {
             fprintf(out, "  failed   %s  %s\n", row->run_id, s->reason);
+        } else if (s->state == PL_RUN_STALE || s->state == PL_RUN_DAMAGED) {
+            fprintf(out, "  %-8s %s  %s; prunelab run computes it again\n", pl_run_state_name(s->state),
+                    row->run_id, s->reason);
         } else if (summary_value(row, PL_LOSS_FLAG) == 1.0) {
             fprintf(out, "  warning  %s  a training stage's loss did not decrease (%s = 1; its "
                     "log.txt says which)\n", row->run_id, PL_LOSS_FLAG);
@@ -131,7 +126,11 @@ pl_status pl_status_print(const char *exp_dir, FILE *out, pl_error *err) {
     }
     int left = count[PL_RUN_RUNNING] + count[PL_RUN_QUEUED] + count[PL_RUN_UNKNOWN];
     if (count[PL_RUN_RUNNING] || count[PL_RUN_QUEUED]) print_eta(&idx, &live, done_now, left, now, out);
-    print_superseded(&idx, exp_dir, out);
+    if (idx.state_damaged || idx.n_unchecked > 0) { /* the per-run lines above say the rest */
+        pl_index notes = idx;
+        notes.n_rows = 0;
+        pl_index_notes(&notes, exp_dir, out);
+    }
     pl_slurm_status_print(exp_dir, out);
     pl_invocations_free(&live);
     pl_free(gone); /* and waiting, its second half */
@@ -139,15 +138,22 @@ pl_status pl_status_print(const char *exp_dir, FILE *out, pl_error *err) {
     return PL_OK;
 }
 
-const char *pl_status_of_run(const char *results, const char *experiment, const char *run_id) {
+const char *pl_status_of_run(const char *results, const char *experiment, const pl_run *run,
+                             pl_hash_memo *memo) {
     char dir[4096];
-    pl_run_dir_path(results, experiment, run_id, dir, sizeof dir);
+    pl_run_dir_path(results, experiment, run->run_id, dir, sizeof dir);
     pl_run_status s;
     pl_run_status_read(dir, &s);
     switch (s.state) {
-    case PL_RUN_COMPLETED: return "done";
+    case PL_RUN_COMPLETED: break;
     case PL_RUN_FAILED: return "failed";
     case PL_RUN_RUNNING: return "running";
     default: return NULL;
     }
+    pl_run_record now;
+    const bool known = pl_run_record_of(run, memo, &now, NULL) == PL_OK;
+    char why[1024];
+    const pl_record_verdict v = pl_run_judge(dir, results, known ? &now : NULL, why, sizeof why);
+    if (known) pl_run_record_free(&now);
+    return v == PL_RECORD_STALE ? "stale" : v == PL_RECORD_DAMAGED ? "damaged" : "done";
 }

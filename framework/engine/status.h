@@ -10,6 +10,8 @@
 
 #include <stdio.h>
 
+#include "config/experiment.h"
+#include "engine/fsutil.h"
 #include "engine/run_dir.h"
 
 /* A running run whose heartbeat is older than this, and whose lock no process holds, is
@@ -19,7 +21,10 @@ enum { PL_HEARTBEAT_STALE_SECONDS = 120 };
 /* exp_dir = results/<experiment>. */
 pl_status pl_status_print(const char *exp_dir, FILE *out, pl_error *err);
 
-/* The state of one run as plan shows it: "done", "failed", "running", or NULL (to run). */
-const char *pl_status_of_run(const char *results, const char *experiment, const char *run_id);
+/* The state of one run of an experiment as plan shows it: "done", "stale", "damaged",
+ * "failed", "running", or NULL (to run). memo (may be NULL) remembers the input files'
+ * hashes across the runs of one plan. */
+const char *pl_status_of_run(const char *results, const char *experiment, const pl_run *run,
+                             pl_hash_memo *memo);
 
 #endif

@@ -1,7 +1,9 @@
 /* aggregate.c - mean, sample std and count; grouping runs by key columns (see aggregate.h). */
 #include "io/aggregate.h"
 
+#include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -188,4 +190,64 @@ pl_status pl_curves_stats(const pl_curve *curves, int n, double **steps, pl_stat
         *steps = NULL, *stats = NULL, *n_steps = 0;
     }
     return st;
+}
+
+void pl_average_init(pl_average_report *a) {
+    memset(a, 0, sizeof *a);
+    a->fewest = INT_MAX;
+}
+
+void pl_average_note_stats(pl_average_report *a, pl_stats s) {
+    if (s.n < a->fewest) a->fewest = s.n;
+    if (s.n > a->most) a->most = s.n;
+}
+
+static bool is_key(const int *key_cols, int n_keys, int col) {
+    for (int k = 0; k < n_keys; k++)
+        if (key_cols[k] == col) return true;
+    return false;
+}
+
+/* Appends column a's distinct values within group k (up to three) to the report. */
+static void note_column(pl_average_report *a, const pl_results *r, const pl_groups *g, int k, int alias) {
+    char values[200] = "";
+    int shown = 0;
+    for (int i = g->start[k]; i < g->start[k + 1] && shown < 4; i++) {
+        const char *v = r->shown[(size_t)g->rows[i] * r->n_aliases + alias];
+        bool seen = false;
+        for (int j = g->start[k]; j < i && !seen; j++)
+            seen = strcmp(r->shown[(size_t)g->rows[j] * r->n_aliases + alias], v) == 0;
+        if (seen) continue;
+        size_t used = strlen(values);
+        snprintf(values + used, sizeof values - used, "%s%s", shown ? ", " : "", shown < 3 ? v : "...");
+        shown++;
+    }
+    size_t used = strlen(a->mixed);
+    snprintf(a->mixed + used, sizeof a->mixed - used, "%s%s (%s)", a->n_mixed ? "; " : "", r->aliases[alias],
+             values[0] ? values : "\"\"");
+    a->n_mixed++;
+}
+
+void pl_average_note_groups(pl_average_report *a, const pl_results *r, const pl_groups *g, const int *key_cols,
+                            int n_keys) {
+    for (int alias = 0; alias < r->n_aliases; alias++) {
+        if (is_key(key_cols, n_keys, r->alias_col + alias)) continue;
+        for (int k = 0; k < g->n_groups; k++) {
+            bool differs = false;
+            const char *first = r->shown[(size_t)g->rows[g->start[k]] * r->n_aliases + alias];
+            for (int i = g->start[k] + 1; i < g->start[k + 1] && !differs; i++)
+                differs = strcmp(r->shown[(size_t)g->rows[i] * r->n_aliases + alias], first) != 0;
+            if (differs) {
+                note_column(a, r, g, k, alias);
+                break;
+            }
+        }
+    }
+}
+
+void pl_average_describe(const pl_average_report *a, const char *unit, char *out, size_t cap) {
+    if (a->fewest > a->most) snprintf(out, cap, "no %s averages any run", unit);
+    else if (a->fewest == a->most)
+        snprintf(out, cap, "each %s averages %d run%s", unit, a->most, a->most == 1 ? "" : "s");
+    else snprintf(out, cap, "%ss average %d to %d runs", unit, a->fewest, a->most);
 }

@@ -44,6 +44,25 @@ void pl_groups_stats(const pl_results *r, const pl_groups *g, int col, pl_stats 
 pl_status pl_curves_stats(const pl_curve *curves, int n, double **steps, pl_stats **stats, int *n_steps,
                           pl_error *err);
 
+/* What an aggregated table or a figure averages, for the line that says so: the fewest and
+ * most runs one row or point averages (finite values, as pl_stats.n), and the results'
+ * columns (sweep aliases and config keys) whose values differ within one row or point, each
+ * with some of its values: "pipeline.pretrain.steps (5, 6)", joined by "; ". */
+typedef struct {
+    int fewest, most;  /* fewest > most: nothing averaged yet */
+    int n_mixed;       /* columns that differ within a group */
+    char mixed[600];
+} pl_average_report;
+
+void pl_average_init(pl_average_report *a);
+/* Counts one row or point's statistics. */
+void pl_average_note_stats(pl_average_report *a, pl_stats s);
+/* Notes every alias column (of none of the key_cols) whose values differ within a group. */
+void pl_average_note_groups(pl_average_report *a, const pl_results *r, const pl_groups *g, const int *key_cols,
+                            int n_keys);
+/* "each <unit> averages 3 runs" or "<unit>s average 1 to 3 runs" into out. */
+void pl_average_describe(const pl_average_report *a, const char *unit, char *out, size_t cap);
+
 /* Sorts n ints stably with cmp(a, b, ctx) (a merge sort; qsort has no context argument).
  * Returns false when it cannot allocate its scratch space. */
 bool pl_sort_ints(int *v, int n, int (*cmp)(int a, int b, const void *ctx), const void *ctx);

@@ -87,6 +87,7 @@ typedef struct {
     pl_groups groups;
     pl_tsv_writer w;
     const char *name;
+    pl_average_report avg;
 } exporter;
 
 static void run_columns(exporter *x, int row) {
@@ -106,6 +107,7 @@ static void key_columns(exporter *x, int row) {
 }
 
 static void stats_columns(exporter *x, pl_stats s) {
+    pl_average_note_stats(&x->avg, s);
     if (x->o->agg & PL_AGG_MEAN) pl_tsv_number(&x->w, s.mean);
     if (x->o->agg & PL_AGG_STD) pl_tsv_number(&x->w, s.std);
     if (x->o->agg & PL_AGG_N) pl_tsv_int(&x->w, s.n);
@@ -214,7 +216,7 @@ static pl_status curve_table(exporter *x, pl_error *err) {
 }
 
 /* Resolves metric names, key columns and the kept rows. */
-static pl_status prepare(exporter *x, int *skipped, pl_error *err) {
+static pl_status prepare(exporter *x, pl_error *err) {
     const pl_results *r = x->r;
     const pl_export_opts *o = x->o;
     if (o->stage != NULL && o->n_metrics == 0)
@@ -236,7 +238,7 @@ static pl_status prepare(exporter *x, int *skipped, pl_error *err) {
         x->key_cols[x->n_keys++] = 1; /* group_id, then the aliases for reading */
         for (int a = 0; a < r->n_aliases; a++) x->key_cols[x->n_keys++] = r->alias_col + a;
     }
-    PL_TRY(pl_export_select(r, o->where, (cfg_pos){"--where", 1, 1}, x->keep, skipped, err));
+    PL_TRY(pl_export_select(r, o->where, (cfg_pos){"--where", 1, 1}, x->keep, NULL, err));
     if (o->agg) {
         /* group rows by the keys, but order groups by alias values, not by id hashes */
         int *order = pl_alloc((size_t)x->n_keys + 1, sizeof *order, err);
@@ -247,19 +249,25 @@ static pl_status prepare(exporter *x, int *skipped, pl_error *err) {
         for (int k = 0; k < x->n_keys; k++)
             if (x->key_cols[k] == 1) order[n++] = 1;
         pl_status st = pl_groups_make(r, x->keep, order, n, &x->groups, err);
+        if (st == PL_OK) pl_average_note_groups(&x->avg, r, &x->groups, order, n);
         pl_free(order);
         PL_TRY(st);
     }
     return PL_OK;
 }
 
-pl_status pl_export(const pl_results *r, const pl_export_opts *o, FILE *out, const char *out_name, int *skipped,
-                    pl_error *err) {
+pl_status pl_export(const pl_results *r, const pl_export_opts *o, FILE *out, const char *out_name,
+                    pl_export_report *rep, pl_error *err) {
     exporter x = {.r = r, .o = o, .name = out_name};
+    pl_average_init(&x.avg);
     pl_tsv_begin(&x.w, out);
-    pl_status st = prepare(&x, skipped, err);
+    pl_status st = prepare(&x, err);
     if (st == PL_OK) st = header(&x, err);
     if (st == PL_OK) st = o->stage ? curve_table(&x, err) : summary_table(&x, err);
+    if (rep != NULL) {
+        rep->left_out = pl_results_left_out(r, rep->left_out_by, sizeof rep->left_out_by);
+        rep->avg = x.avg;
+    }
     pl_free(x.metric_cols);
     pl_free(x.key_cols);
     pl_free(x.keep);

@@ -37,10 +37,16 @@ typedef struct {
 /* Parses "mean,std,n" (any subset, any order) into PL_AGG_* bits. */
 pl_status pl_export_parse_agg(const char *text, unsigned *out, pl_error *err);
 
-/* Writes the table to out; out_name names it in write errors. *skipped (may be NULL) gets
- * the number of runs left out because they are not completed. */
-pl_status pl_export(const pl_results *r, const pl_export_opts *o, FILE *out, const char *out_name, int *skipped,
-                    pl_error *err);
+/* What an export left out and averaged, for the lines `prunelab export` prints. */
+typedef struct {
+    int left_out;          /* runs not completed (failed, stale, damaged, ...) */
+    char left_out_by[200]; /* "2 stale runs, 1 failed run" */
+    pl_average_report avg; /* aggregated tables: runs per row, columns that differ within one */
+} pl_export_report;
+
+/* Writes the table to out; out_name names it in write errors. rep may be NULL. */
+pl_status pl_export(const pl_results *r, const pl_export_opts *o, FILE *out, const char *out_name,
+                    pl_export_report *rep, pl_error *err);
 
 /* Helpers shared with the figure code. */
 /* The rows to use: completed, and matching where (pos locates where in messages). */

@@ -163,7 +163,8 @@ static pl_status write_text(const char *path, const char *text, size_t len, pl_e
     return ok ? PL_OK : PL_ERROR(err, PL_ERR_IO, "cannot write %s", path);
 }
 
-pl_status pl_plot_figure(const pl_results *r, const pl_figure *f, const pl_plot_opts *o, int *mixed, pl_error *err) {
+pl_status pl_plot_figure(const pl_results *r, const pl_figure *f, const pl_plot_opts *o, pl_average_report *avg,
+                         pl_error *err) {
     if (!safe_name(f->name))
         return PL_ERROR(err, PL_ERR_INVALID, "figure name '%s' is not a plain file name", f->name);
     char dir[4096], path[4400];
@@ -193,7 +194,7 @@ pl_status pl_plot_figure(const pl_results *r, const pl_figure *f, const pl_plot_
         snprintf(log, sizeof log, "%s.log", f->name);
         st = pl_gnuplot_run(o->gnuplot ? o->gnuplot : "gnuplot", dir, gp, log, err);
     }
-    if (st == PL_OK && mixed) *mixed = meta.mixed;
+    if (st == PL_OK && avg) *avg = meta.avg;
     cfg_strbuf_free(&sb);
     cfg_arena_free(&arena);
     return st;

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 
+#include "io/aggregate.h"
 #include "io/figure.h"
 #include "io/results.h"
 
@@ -22,9 +23,10 @@ typedef struct {
     bool render;                      /* false: write .tsv and .gp only */
 } pl_plot_opts;
 
-/* Writes the files of figure f from the results r into r->dir/figures/ (created). *mixed
- * (may be NULL) gets how many configurations the most-mixed point averages (1 = none: the
- * other aliases are fixed, by the sweep or by where:). */
-pl_status pl_plot_figure(const pl_results *r, const pl_figure *f, const pl_plot_opts *o, int *mixed, pl_error *err);
+/* Writes the files of figure f from the results r into r->dir/figures/ (created). *avg (may
+ * be NULL) gets how many runs its points average and which columns differ within a point
+ * (none when the other aliases and config keys are fixed, by the sweep or by where:). */
+pl_status pl_plot_figure(const pl_results *r, const pl_figure *f, const pl_plot_opts *o, pl_average_report *avg,
+                         pl_error *err);
 
 #endif

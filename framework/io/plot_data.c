@@ -55,22 +55,6 @@ static pl_status distinct(builder *b, int col, int **index_of, const char ***nam
     return PL_OK;
 }
 
-/* How many configurations (group ids) went into the group with the most. */
-static int most_mixed(const pl_results *r, const pl_groups *g) {
-    int most = 1;
-    for (int k = 0; k < g->n_groups; k++) {
-        int ids = 0;
-        for (int i = g->start[k]; i < g->start[k + 1]; i++) {
-            bool seen = false;
-            for (int j = g->start[k]; j < i && !seen; j++)
-                seen = strcmp(pl_results_cell(r, g->rows[i], 1), pl_results_cell(r, g->rows[j], 1)) == 0;
-            ids += !seen;
-        }
-        if (ids > most) most = ids;
-    }
-    return most;
-}
-
 /* cols: fixed names, except those that are aliases of the figure (x, y) */
 static pl_status header(builder *b, const char *const *cols, int n, pl_error *err) {
     for (int i = 0; i < n; i++) {
@@ -82,6 +66,7 @@ static pl_status header(builder *b, const char *const *cols, int n, pl_error *er
 }
 
 static void stats_cells(builder *b, pl_stats s) {
+    pl_average_note_stats(&b->meta->avg, s);
     pl_tsv_number(&b->w, s.mean);
     pl_tsv_number(&b->w, s.std);
     pl_tsv_int(&b->w, s.n);
@@ -99,7 +84,7 @@ static pl_status grouped(builder *b, int a, int c, pl_groups *g, pl_stats **stat
         return PL_ERR_NOMEM;
     }
     pl_groups_stats(b->r, g, b->metric, *stats);
-    b->meta->mixed = most_mixed(b->r, g);
+    pl_average_note_groups(&b->meta->avg, b->r, g, keys, n);
     return PL_OK;
 }
 
@@ -184,6 +169,7 @@ static pl_status scatter(builder *b, pl_error *err) {
     const char *cols[] = {"series", "series_index", b->f->x, "x_std", b->f->metric, "y_std", "n"};
     if (st == PL_OK) st = header(b, cols, 7, err);
     if (st == PL_OK) st = pl_groups_make(b->r, b->keep, &group_col, 1, &g, err);
+    if (st == PL_OK) pl_average_note_groups(&m->avg, b->r, &g, &group_col, 1);
     if (st == PL_OK) {
         sx = pl_alloc((size_t)g.n_groups + 1, sizeof *sx, err);
         sy = pl_alloc((size_t)g.n_groups + 1, sizeof *sy, err);
@@ -330,7 +316,7 @@ static pl_status curves(builder *b, pl_error *err) {
     const char *cols[] = {"series", "series_index", "step", "mean", "std", "n"};
     if (st == PL_OK) st = header(b, cols, 6, err);
     for (int k = 0; st == PL_OK && k < g.n_groups; k++) st = curve_series(b, &g, k, err);
-    if (b->scol >= 0) m->mixed = most_mixed(r, &g);
+    if (b->scol >= 0) pl_average_note_groups(&m->avg, r, &g, &b->scol, 1);
     pl_groups_free(&g);
     return st;
 }
@@ -338,7 +324,7 @@ static pl_status curves(builder *b, pl_error *err) {
 pl_status pl_plot_data(const pl_results *r, const pl_figure *f, cfg_arena *arena, FILE *out, const char *name,
                        pl_plot_meta *meta, pl_error *err) {
     memset(meta, 0, sizeof *meta);
-    meta->mixed = 1;
+    pl_average_init(&meta->avg);
     builder b = {.r = r, .f = f, .arena = arena, .meta = meta, .name = name, .metric = -1, .xcol = -1, .ycol = -1,
                  .scol = -1};
     pl_tsv_begin(&b.w, out);

@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "config/arena.h"
+#include "io/aggregate.h"
 #include "io/figure.h"
 #include "io/results.h"
 
@@ -26,7 +27,7 @@ typedef struct {
     const char **xtics;   /* heatmap: nx labels; bars: nx categories */
     const char **ytics;   /* heatmap: ny labels */
     int rows;             /* data rows written */
-    int mixed;            /* the most configurations averaged into one point (1 = none mixed) */
+    pl_average_report avg; /* how many runs the points average, and what differs within one */
     double zmin, zmax;    /* heatmap: range of the means */
 } pl_plot_meta;
 

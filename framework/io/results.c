@@ -200,6 +200,26 @@ bool pl_results_completed(const pl_results *r, int row) {
     return strcmp(s, "done") == 0 || strcmp(s, "completed") == 0;
 }
 
+int pl_results_left_out(const pl_results *r, char *out, size_t cap) {
+    int total = 0;
+    out[0] = '\0';
+    for (int row = 0; row < r->n_rows; row++) {
+        if (pl_results_completed(r, row)) continue;
+        const char *state = pl_results_cell(r, row, r->status_col);
+        bool counted = false; /* each state once, with its count */
+        for (int q = 0; q < row && !counted; q++)
+            counted = !pl_results_completed(r, q) && strcmp(pl_results_cell(r, q, r->status_col), state) == 0;
+        total++;
+        if (counted) continue;
+        int n = 0;
+        for (int q = row; q < r->n_rows; q++) n += strcmp(pl_results_cell(r, q, r->status_col), state) == 0;
+        size_t used = strlen(out);
+        snprintf(out + used, cap - used, "%s%d %s run%s", used ? ", " : "", n, state[0] ? state : "unknown",
+                 n == 1 ? "" : "s");
+    }
+    return total;
+}
+
 int pl_results_value_cmp(const cfg_node *a, const char *a_text, const cfg_node *b, const char *b_text) {
     bool na = cfg_is_number(a), nb = cfg_is_number(b);
     if (na && nb) {

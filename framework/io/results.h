@@ -44,6 +44,10 @@ const char *pl_results_cell(const pl_results *r, int row, int col);
 double pl_results_number(const pl_results *r, int row, int col);
 bool pl_results_completed(const pl_results *r, int row);
 
+/* How many runs are not completed, and which states they are in ("2 stale, 1 failed") into
+ * out: what export and plot leave out. */
+int pl_results_left_out(const pl_results *r, char *out, size_t cap);
+
 /* Orders two alias values: numbers numerically, before other values, the rest by text. */
 int pl_results_value_cmp(const cfg_node *a, const char *a_text, const cfg_node *b, const char *b_text);
 
