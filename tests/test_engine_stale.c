@@ -203,7 +203,7 @@ Test(engine_stale, a_truncated_metrics_file_is_damaged_and_recomputed, .timeout 
     char *notes = NULL;
     size_t len = 0;
     FILE *out = open_memstream(&notes, &len);
-    pl_index_notes(&idx, exp_dir, out);
+    pl_index_run_notes(&idx, out);
     fclose(out);
     cr_expect_not_null(strstr(notes, "its metrics are left out"), "%s", notes);
     free(notes);

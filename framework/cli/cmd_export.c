@@ -86,7 +86,7 @@ int cmd_export(int argc, char **argv) {
         rc = 1;
     }
     if (rc == 0 && rep.left_out > 0)
-        fprintf(stderr, "prunelab export: left out %s, not completed (`prunelab status %s` says why)\n",
+        fprintf(stderr, "prunelab export: left out %s (`prunelab status %s` says why)\n",
                 rep.left_out_by, argv[0]);
     if (rc == 0 && o.agg != 0) {
         char line[160];

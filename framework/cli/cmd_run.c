@@ -114,7 +114,7 @@ static int execute(const run_args *a) {
         if (!worker) {
             fprintf(stderr, "\n%d runs: %d completed now", rep.runs, rep.completed);
             if (rep.stale + rep.damaged > 0)
-                fprintf(stderr, " (computing again %d stale and %d damaged)", rep.stale, rep.damaged);
+                fprintf(stderr, " (recomputed: %d stale, %d damaged)", rep.stale, rep.damaged);
             fprintf(stderr, ", %d completed earlier, %d failed", rep.already_completed, rep.failed);
             if (rep.runs_elsewhere > 0) fprintf(stderr, ", %d left to another process running them", rep.runs_elsewhere);
             fprintf(stderr, "; %d model stages computed, %d reused\n", rep.stages_computed, rep.stages_reused);

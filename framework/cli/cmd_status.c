@@ -43,6 +43,7 @@ int cmd_collect(int argc, char **argv) {
                    idx.n_aliases - idx.n_axes == 1 ? "" : "s");
         printf("\n");
         pl_index_notes(&idx, argv[0], stderr);
+        pl_index_run_notes(&idx, stderr);
         if (idx.state_damaged) fprintf(stderr, "%s/experiment.state rewritten from the run folders\n", argv[0]);
     } else {
         pl_error_print(stderr, &err);

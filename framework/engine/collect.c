@@ -462,6 +462,13 @@ void pl_index_notes(const pl_index *idx, const char *exp_dir, FILE *out) {
     if (idx->state_damaged)
         fprintf(out, "warning: %s/experiment.state is damaged (%s): the aliases come from the run folders; "
                 "`prunelab collect %s` or the next `prunelab run` writes it again\n", exp_dir, idx->state_why, exp_dir);
+    if (idx->n_unchecked > 0)
+        fprintf(out, "note: %d completed run%s could not be checked against %s inputs from here, only against "
+                "%s seal (%s)\n", idx->n_unchecked, idx->n_unchecked == 1 ? "" : "s",
+                idx->n_unchecked == 1 ? "its" : "their", idx->n_unchecked == 1 ? "its" : "their", idx->unchecked_why);
+}
+
+void pl_index_run_notes(const pl_index *idx, FILE *out) {
     for (int r = 0; r < idx->n_rows; r++) {
         const pl_index_row *row = &idx->rows[r];
         if (row->status.state == PL_RUN_DAMAGED)
@@ -471,10 +478,6 @@ void pl_index_notes(const pl_index *idx, const char *exp_dir, FILE *out) {
             fprintf(out, "warning: run %s is stale: %s; export and plot leave it out; `prunelab run` computes it "
                     "again\n", row->run_id, row->status.reason);
     }
-    if (idx->n_unchecked > 0)
-        fprintf(out, "note: %d completed run%s could not be checked against %s inputs from here, only against "
-                "%s seal (%s)\n", idx->n_unchecked, idx->n_unchecked == 1 ? "" : "s",
-                idx->n_unchecked == 1 ? "its" : "their", idx->n_unchecked == 1 ? "its" : "their", idx->unchecked_why);
 }
 
 pl_status pl_index_rewrite_state(const pl_index *idx, const char *exp_dir, pl_error *err) {

@@ -67,9 +67,11 @@ pl_status pl_index_write(const pl_index *idx, const char *exp_dir, pl_error *err
  * experiment.lock. */
 pl_status pl_index_rewrite_state(const pl_index *idx, const char *exp_dir, pl_error *err);
 
-/* What collect says beyond the table, one line each, to out: a damaged experiment.state,
- * stale and damaged runs (what was left out of their rows), inputs it could not check. */
+/* What collect says beyond the table, one line each, to out: a damaged experiment.state and
+ * the runs whose inputs it could not check (pl_index_notes), and each stale or damaged run
+ * with what was left out of its row (pl_index_run_notes). */
 void pl_index_notes(const pl_index *idx, const char *exp_dir, FILE *out);
+void pl_index_run_notes(const pl_index *idx, FILE *out);
 
 /* The value of metric `name` in row, or NaN. */
 double pl_index_metric(const pl_index_row *row, const char *name);

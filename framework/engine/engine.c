@@ -149,16 +149,16 @@ static pl_status experiment_state(engine_ctx *e, bool *changed, pl_error *err) {
     return report_earlier_runs(e, *changed, err);
 }
 
-/* A completed run that is still right (engine/run_record.h): true when sound, or when
+/* Whether a completed run is still right (engine/run_record.h): true when sound, or when
  * unsealed and its record could be written (holding its lock; another process holding it
  * leaves the writing to that process). Stale and damaged runs are reported and counted. */
 static pl_status still_done(engine_ctx *e, int r, const char *dir, bool *done, pl_engine_report *rep,
                             pl_error *err) {
     pl_run_record now;
     PL_TRY(pl_run_record_of(&e->exp->runs[r], &e->memo, &now, err));
-    pl_record_verdict verdict;
     char why[1200];
-    *done = pl_run_is_done(dir, e->results, &now, &verdict, why, sizeof why);
+    const pl_record_verdict verdict = pl_run_judge(dir, e->results, &now, why, sizeof why);
+    *done = verdict == PL_RECORD_SOUND || verdict == PL_RECORD_UNSEALED;
     pl_status st = PL_OK;
     if (*done && verdict == PL_RECORD_UNSEALED) {
         char lock_path[ENGINE_PATH_MAX + 8];
@@ -170,7 +170,7 @@ static pl_status still_done(engine_ctx *e, int r, const char *dir, bool *done, p
             st = pl_run_record_write(dir, &now, err);
             pl_lock_release(&lock);
         }
-    } else if (!*done && (verdict == PL_RECORD_STALE || verdict == PL_RECORD_DAMAGED)) {
+    } else if (!*done) {
         const bool stale = verdict == PL_RECORD_STALE;
         rep->stale += stale;
         rep->damaged += !stale;

@@ -126,11 +126,7 @@ pl_status pl_status_print(const char *exp_dir, FILE *out, pl_error *err) {
     }
     int left = count[PL_RUN_RUNNING] + count[PL_RUN_QUEUED] + count[PL_RUN_UNKNOWN];
     if (count[PL_RUN_RUNNING] || count[PL_RUN_QUEUED]) print_eta(&idx, &live, done_now, left, now, out);
-    if (idx.state_damaged || idx.n_unchecked > 0) { /* the per-run lines above say the rest */
-        pl_index notes = idx;
-        notes.n_rows = 0;
-        pl_index_notes(&notes, exp_dir, out);
-    }
+    pl_index_notes(&idx, exp_dir, out); /* the per-run lines above say the rest */
     pl_slurm_status_print(exp_dir, out);
     pl_invocations_free(&live);
     pl_free(gone); /* and waiting, its second half */
