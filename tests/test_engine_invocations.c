@@ -65,7 +65,7 @@ Test(engine_invocations, other_overrides_add_runs_instead_of_replacing_them) {
     cr_expect_not_null(strstr(status, "8 runs: 8 done"), "%s", status);
     pl_error err;
     pl_index idx;
-    cr_assert_eq(pl_collect(exp_dir, false, &idx, &err), PL_OK, "%s", err.message);
+    cr_assert_eq(pl_collect(exp_dir, true, &idx, &err), PL_OK, "%s", err.message);
     cr_expect_eq(idx.n_rows, 8);
     cr_expect_eq(idx.n_aliases, idx.n_axes, "runs differing only by seed add no config-key column");
     pl_index_free(&idx);
@@ -177,7 +177,7 @@ Test(engine_invocations, an_edit_hides_no_run_made_with_other_overrides) {
     cr_expect_str_eq(col, "5,5,6,6", "the override that differs is a column");
     pl_error err;
     pl_index idx;
-    cr_assert_eq(pl_collect(exp_dir, false, &idx, &err), PL_OK, "%s", err.message);
+    cr_assert_eq(pl_collect(exp_dir, true, &idx, &err), PL_OK, "%s", err.message);
     cr_expect_eq(idx.n_rows, 4);
     cr_expect_eq(idx.n_axes, 1);
     cr_expect_eq(idx.n_aliases, 2, "split, then pipeline.pretrain.steps");
@@ -233,8 +233,25 @@ Test(engine_invocations, a_damaged_experiment_state_is_rebuilt_from_the_run_fold
     cr_expect(!idx.state_damaged, "written again: %s", idx.state_why);
     cr_expect_eq(idx.n_axes, 1);
     pl_index_free(&idx);
-    /* a state whose seal does not match its text is damaged too */
+    /* a state cut short before its seal line is damaged (it has axis lines) */
     char *text;
+    cr_assert_eq(pl_read_file(state, &text, &len, &err), PL_OK);
+    cr_assert_gt(len, 72);
+    cr_assert_eq(pl_write_atomic(state, text, len - 72, &err), PL_OK);
+    free(text);
+    cr_assert_eq(pl_collect(exp_dir, false, &idx, &err), PL_OK, "%s", err.message);
+    cr_expect(idx.state_damaged, "a state without its seal was trusted");
+    cr_expect_eq(idx.n_axes, 1);
+    pl_index_free(&idx);
+    /* run rebuilds it too, saying so, and keeps the alias */
+    char *run_log = run_file(path, NULL, 0);
+    cr_expect_not_null(strstr(run_log, "experiment.state was damaged"), "%s", run_log);
+    free(run_log);
+    cr_assert_eq(pl_collect(exp_dir, false, &idx, &err), PL_OK, "%s", err.message);
+    cr_expect(!idx.state_damaged);
+    cr_expect_eq(idx.n_axes, 1);
+    pl_index_free(&idx);
+    /* a state whose seal does not match its text is damaged too */
     cr_assert_eq(pl_read_file(state, &text, &len, &err), PL_OK);
     text[0] = text[0] == 's' ? 'S' : 's';
     cr_assert_eq(pl_write_atomic(state, text, len, &err), PL_OK);

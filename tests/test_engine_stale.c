@@ -3,18 +3,21 @@
  *   - replacing a `load` file or a teacher checkpoint makes the runs built on it stale in
  *     plan and status, and `run` of the same file recomputes them with the fresh numbers
  *     (those of a results directory that never saw the old file);
- *   - a run completed before records existed is stale when one of its model stages' keys
- *     now has no cache entry (a masked full fine-tuning of finetune numerics 0), and gets its
- *     record written when every key has one;
+ *   - a run completed before records existed is stale when its metrics.h5 names other stage
+ *     keys than today's (a masked full fine-tuning of finetune numerics 0), even with today's
+ *     entries in the cache, and gets its record written when they match (a metrics.h5 without
+ *     keys: when every model stage is cached); a record that fails its own seal is damaged;
  *   - a truncated metrics.h5 is damaged in status, plan and collect (its row kept, its
  *     metrics dropped, a note saying so) and recomputed by run. */
 #include "engine_testutil.h"
 
+#include <hdf5.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "engine/cache.h"
 #include "engine/collect.h"
+#include "engine/fsutil.h"
 #include "engine/status.h"
 #include "model/checkpoint.h"
 
@@ -137,12 +140,39 @@ static void paths_of(const char *exp_path, const char *results, int stage, char 
     pl_experiment_free(exp);
 }
 
-/* A results directory from before records existed: each run folder without its record. A
- * masked full fine-tuning's stage then had another key (finetune numerics 0): its entry under
- * the key of today is missing. The run is stale and recomputed; a run all of whose stages
- * are cached is trusted and gets its record. */
-Test(engine_stale, a_run_completed_before_records_is_judged_by_the_cache, .timeout = 180) {
-    char dir[64], exp_path[256], results[256], run_dir[512], model[512], record[600], cmd[1200], *log;
+/* Sets (value non-NULL) or removes the cache_key attribute of every stage group from the
+ * third on (finetune and eval here) in a metrics.h5: what an older prunelab wrote. */
+static void stage_keys_from_finetune(const char *h5, const char *value) {
+    static const char *const GROUPS[] = {"/stages/02_finetune", "/stages/03_eval"};
+    hid_t f = H5Fopen(h5, H5F_ACC_RDWR, H5P_DEFAULT);
+    cr_assert_geq(f, 0);
+    for (int i = 0; i < 2; i++) {
+        hid_t g = H5Gopen2(f, GROUPS[i], H5P_DEFAULT);
+        cr_assert_geq(g, 0, "%s", GROUPS[i]);
+        cr_assert_geq(H5Adelete(g, "cache_key"), 0);
+        if (value != NULL) {
+            hid_t type = H5Tcopy(H5T_C_S1), space = H5Screate(H5S_SCALAR);
+            H5Tset_size(type, H5T_VARIABLE);
+            H5Tset_cset(type, H5T_CSET_UTF8);
+            hid_t a = H5Acreate2(g, "cache_key", type, space, H5P_DEFAULT, H5P_DEFAULT);
+            cr_assert_geq(a, 0);
+            cr_assert_geq(H5Awrite(a, type, &value), 0);
+            H5Aclose(a), H5Sclose(space), H5Tclose(type);
+        }
+        H5Gclose(g);
+    }
+    H5Fclose(f);
+}
+
+/* A results directory from before records existed: run folders without their record, whose
+ * metrics.h5 names the key each stage ran with. A masked full fine-tuning then ran under
+ * finetune numerics 0, another key than today's, even when today's entry exists in the
+ * shared cache (another experiment computed it): stale, recomputed, and its record written.
+ * A run whose stages all ran with today's keys is trusted and gets its record. A metrics.h5
+ * older still, without the keys, is judged by the cache: stale when a model stage's entry
+ * is missing. */
+Test(engine_stale, a_run_completed_before_records_is_judged_by_its_stage_keys, .timeout = 180) {
+    char dir[64], exp_path[256], results[256], run_dir[512], model[512], record[600], h5[600], cmd[1200], *log;
     engine_tmpdir(dir, sizeof dir);
     snprintf(results, sizeof results, "%s/results", dir);
     write_experiment(dir, TINY_TEACHER,
@@ -152,7 +182,8 @@ Test(engine_stale, a_run_completed_before_records_is_judged_by_the_cache, .timeo
     free((run_file(exp_path, results, &log), log));
     paths_of(exp_path, results, 2, run_dir, model);
     snprintf(record, sizeof record, "%s/record", run_dir);
-    /* every stage cached: trusted, and its record written by the next run */
+    snprintf(h5, sizeof h5, "%s/metrics.h5", run_dir);
+    /* ran with today's keys: trusted, and its record written by the next run */
     cr_assert_eq(unlink(record), 0);
     cr_expect_str_eq(plan_state(exp_path, results), "done");
     pl_engine_report trusted = run_file(exp_path, results, &log);
@@ -161,17 +192,59 @@ Test(engine_stale, a_run_completed_before_records_is_judged_by_the_cache, .timeo
     cr_expect_eq(trusted.completed, 0);
     struct stat sb;
     cr_expect_eq(stat(record, &sb), 0, "the trusted run got its record");
-    /* the finetune stage's entry under today's key missing: stale */
+    /* ran with another finetune key, today's entry cached all the same: stale */
     cr_assert_eq(unlink(record), 0);
-    snprintf(cmd, sizeof cmd, "rm -f '%.*s'.*", (int)(strlen(model) - strlen(".safetensors")), model);
-    cr_assert_eq(system(cmd), 0);
+    stage_keys_from_finetune(h5, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
     cr_expect_str_eq(plan_state(exp_path, results), "stale");
     pl_engine_report again = run_file(exp_path, results, &log);
     cr_expect_eq(again.stale, 1);
     cr_expect_eq(again.completed, 1, "recomputed: %s", log);
-    cr_expect_eq(again.stages_computed, 1, "only the finetune stage: %s", log);
+    cr_expect_not_null(strstr(log, "stage 2 'finetune' ran with cache key 0123456789ab"), "%s", log);
     free(log);
     cr_expect_eq(stat(record, &sb), 0);
+    /* no keys in metrics.h5: the cache decides */
+    cr_assert_eq(unlink(record), 0);
+    stage_keys_from_finetune(h5, NULL);
+    cr_expect_str_eq(plan_state(exp_path, results), "done");
+    { /* collect from inside the experiment's folder finds the same cache ("." has a parent) */
+        char exp_dir[320], cwd[1024];
+        snprintf(exp_dir, sizeof exp_dir, "%s/stale", results);
+        cr_assert_not_null(getcwd(cwd, sizeof cwd));
+        cr_assert_eq(chdir(exp_dir), 0);
+        pl_index idx;
+        pl_error err;
+        cr_assert_eq(pl_collect(".", true, &idx, &err), PL_OK, "%s", err.message);
+        cr_expect_eq(idx.rows[0].status.state, PL_RUN_COMPLETED, "%s", idx.rows[0].status.reason);
+        pl_index_free(&idx);
+        cr_assert_eq(chdir(cwd), 0);
+    }
+    snprintf(cmd, sizeof cmd, "rm -f '%.*s'.*", (int)(strlen(model) - strlen(".safetensors")), model);
+    cr_assert_eq(system(cmd), 0);
+    cr_expect_str_eq(plan_state(exp_path, results), "stale");
+    pl_engine_report third = run_file(exp_path, results, &log);
+    cr_expect_eq(third.stale, 1);
+    cr_expect_eq(third.stages_computed, 1, "only the finetune stage: %s", log);
+    free(log);
+    engine_rmdir(dir);
+}
+
+/* A record cut short or edited fails its own seal: the run is damaged, not trusted. */
+Test(engine_stale, a_record_that_fails_its_seal_is_damaged, .timeout = 120) {
+    char dir[64], exp_path[256], results[256], run_dir[512], model[512], record[600], *log, *text;
+    engine_tmpdir(dir, sizeof dir);
+    snprintf(results, sizeof results, "%s/results", dir);
+    write_experiment(dir, TINY_TEACHER, "", exp_path, sizeof exp_path);
+    free((run_file(exp_path, results, &log), log));
+    paths_of(exp_path, results, 0, run_dir, model);
+    snprintf(record, sizeof record, "%s/record", run_dir);
+    size_t len;
+    pl_error err;
+    cr_assert_eq(pl_read_file(record, &text, &len, &err), PL_OK);
+    const char *last_stage = strstr(text, "stage\t1\t");
+    cr_assert_not_null(last_stage);
+    cr_assert_eq(pl_write_atomic(record, text, (size_t)(last_stage - text), &err), PL_OK); /* cut at a line */
+    free(text);
+    cr_expect_str_eq(plan_state(exp_path, results), "damaged");
     engine_rmdir(dir);
 }
 

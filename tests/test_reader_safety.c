@@ -17,6 +17,7 @@
 #include "data/idx.h"
 #include "engine/collect.h"
 #include "engine/fsutil.h"
+#include "engine/lock.h"
 #include "engine/preflight.h"
 #include "io/h5_summary.h"
 #include "io/results.h"
@@ -258,4 +259,18 @@ Test(checkpoint_tensors, stray_tensors_are_refused_by_name) {
 
 Test(checkpoint_tensors, adapter_factors_without_their_metadata_are_refused) {
     expect_refused(true, (rewrite){.drop_meta = "adapter_kind"}, "lora_a", "factors without adapter_kind");
+}
+
+/* A FIFO where a run's lock file should be: status asks whether it is held without
+ * blocking. */
+Test(reader_safety, a_fifo_lock_file_does_not_block_status, .timeout = 20) {
+    char dir[64], fifo[128];
+    engine_tmpdir(dir, sizeof dir);
+    make_fifo(dir, "lock", fifo, sizeof fifo);
+    bool held = true;
+    pl_error err;
+    pl_error_clear(&err);
+    (void)pl_lock_query(fifo, &held, &err); /* any answer, at once */
+    cr_expect(!held);
+    engine_rmdir(dir);
 }

@@ -112,10 +112,10 @@ static int execute(const run_args *a) {
     }
     if (st == PL_OK && (st = pl_engine_run(exp, &opt, &rep, &err)) == PL_OK) {
         if (!worker) {
-            fprintf(stderr, "\n%d runs: %d completed now", rep.runs, rep.completed);
+            fprintf(stderr, "\n%d runs: %d completed now, %d completed earlier, %d failed", rep.runs, rep.completed,
+                    rep.already_completed, rep.failed);
             if (rep.stale + rep.damaged > 0)
-                fprintf(stderr, " (recomputed: %d stale, %d damaged)", rep.stale, rep.damaged);
-            fprintf(stderr, ", %d completed earlier, %d failed", rep.already_completed, rep.failed);
+                fprintf(stderr, " (%d stale and %d damaged runs were run again)", rep.stale, rep.damaged);
             if (rep.runs_elsewhere > 0) fprintf(stderr, ", %d left to another process running them", rep.runs_elsewhere);
             fprintf(stderr, "; %d model stages computed, %d reused\n", rep.stages_computed, rep.stages_reused);
         }

@@ -87,3 +87,7 @@ char *cfg_strbuf_take(cfg_strbuf *sb) {
     cfg_strbuf_init(sb);
     return p;
 }
+
+void cfg_strbuf_put_field(cfg_strbuf *sb, const char *s) {
+    for (; s != NULL && *s; s++) cfg_strbuf_putc(sb, (*s == '\t' || *s == '\n' || *s == '\r') ? ' ' : *s);
+}

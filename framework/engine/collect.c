@@ -1,8 +1,9 @@
 /* collect.c - rebuilding an experiment's index from its run folders (see collect.h). */
-#define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700 /* realpath */
 #include "engine/collect.h"
 
 #include <dirent.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,7 +159,10 @@ static pl_status read_config(collector *c, const char *dir, const pl_index_row *
     pl_error_clear(&why);
     pl_status st = cfg_run_from_text(pl_stage_catalog(), &c->idx->arena, text, len, path, &f->stored, &why);
     pl_free(text);
-    if (st == PL_ERR_NOMEM) return pl_error_wrap(err, "%s", why.message);
+    if (st == PL_ERR_NOMEM) {
+        if (err != NULL) *err = why;
+        return st;
+    }
     if (st != PL_OK || strcmp(f->stored.run_id, row->run_id) != 0) memset(&f->stored, 0, sizeof f->stored);
     return PL_OK;
 }
@@ -174,7 +178,7 @@ static pl_status grow_rows(collector *c, pl_error *err) {
     return PL_OK;
 }
 
-static pl_status read_folders(collector *c, const char *exp_dir, pl_error *err) {
+static pl_status read_folders(collector *c, const char *exp_dir, bool full, pl_error *err) {
     char runs[4096];
     snprintf(runs, sizeof runs, "%s/runs", exp_dir);
     DIR *d = opendir(runs);
@@ -193,7 +197,7 @@ static pl_status read_folders(collector *c, const char *exp_dir, pl_error *err) 
         st = read_run_tsv(c, dir, row, f, &ok, err);
         if (st != PL_OK || !ok) continue;
         pl_run_status_read(dir, &row->status);
-        st = read_config(c, dir, row, f, err);
+        if (full) st = read_config(c, dir, row, f, err);
         c->idx->n_rows += st == PL_OK;
     }
     closedir(d);
@@ -374,7 +378,10 @@ static pl_status judge(collector *c, const char *exp_dir, int r, pl_error *err) 
         snprintf(why.message, sizeof why.message, "%.900s/config.yaml does not read back", dir);
     } else {
         const pl_status st = pl_run_record_of(&c->folders[r].stored, &c->memo, &now, &why);
-        if (st == PL_ERR_NOMEM) return pl_error_wrap(err, "%s", why.message);
+        if (st == PL_ERR_NOMEM) {
+            if (err != NULL) *err = why;
+            return st;
+        }
         known = st == PL_OK;
     }
     if (!known && idx->n_unchecked++ == 0)
@@ -413,9 +420,11 @@ static pl_status read_metrics(collector *c, const char *exp_dir, pl_index_row *r
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-/* exp_dir's parent: the results directory whose cache/ the runs used. */
+/* exp_dir's parent: the results directory whose cache/ the runs used (resolved first, so
+ * "." and "results/x/." have the right parent). */
 static void parent_of(const char *exp_dir, char *out, size_t cap) {
-    snprintf(out, cap, "%s", exp_dir);
+    char resolved[PATH_MAX];
+    snprintf(out, cap, "%s", realpath(exp_dir, resolved) != NULL ? resolved : exp_dir);
     size_t n = strlen(out);
     while (n > 1 && out[n - 1] == '/') out[--n] = '\0';
     char *slash = strrchr(out, '/');
@@ -424,27 +433,27 @@ static void parent_of(const char *exp_dir, char *out, size_t cap) {
     else *slash = '\0';
 }
 
-static pl_status collect(collector *c, const char *exp_dir, bool with_metrics, pl_error *err) {
-    PL_TRY(read_folders(c, exp_dir, err));
+static pl_status collect(collector *c, const char *exp_dir, bool full, pl_error *err) {
+    PL_TRY(read_folders(c, exp_dir, full, err));
     PL_TRY(sort_rows(c, err));
     PL_TRY(alias_columns(c, exp_dir, err));
-    PL_TRY(key_columns(c, err));
+    if (full) PL_TRY(key_columns(c, err));
     PL_TRY(fill_values(c, err));
     parent_of(exp_dir, c->results, sizeof c->results);
-    for (int r = 0; r < c->idx->n_rows; r++) {
+    for (int r = 0; full && r < c->idx->n_rows; r++) {
         PL_TRY(judge(c, exp_dir, r, err));
-        if (with_metrics) PL_TRY(read_metrics(c, exp_dir, &c->idx->rows[r], err));
+        PL_TRY(read_metrics(c, exp_dir, &c->idx->rows[r], err));
     }
     if (c->idx->n_metrics) qsort(c->idx->metrics, (size_t)c->idx->n_metrics, sizeof *c->idx->metrics, cmp_str);
     return PL_OK;
 }
 
-pl_status pl_collect(const char *exp_dir, bool with_metrics, pl_index *idx, pl_error *err) {
+pl_status pl_collect(const char *exp_dir, bool full, pl_index *idx, pl_error *err) {
     memset(idx, 0, sizeof *idx);
     cfg_arena_init(&idx->arena);
     pl_status st = pl_exp_dir_check(exp_dir, err);
     collector c = {.idx = idx};
-    if (st == PL_OK) st = collect(&c, exp_dir, with_metrics, err);
+    if (st == PL_OK) st = collect(&c, exp_dir, full, err);
     pl_free(c.folders);
     pl_free(c.keys);
     pl_hash_memo_free(&c.memo);

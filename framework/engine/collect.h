@@ -52,10 +52,12 @@ typedef struct {
     char unchecked_why[600];
 } pl_index;
 
-/* Reads exp_dir (results/<experiment>); with_metrics: also each completed or stale run's
- * /summary. A run folder without a readable run.tsv is skipped. exp_dir must be an
- * experiment's results folder (pl_exp_dir_check: an error naming it otherwise). */
-pl_status pl_collect(const char *exp_dir, bool with_metrics, pl_index *out, pl_error *err);
+/* Reads exp_dir (results/<experiment>). full: everything above; otherwise only what run.tsv,
+ * the status files and experiment.state say (run ids, seeds, alias values, states as
+ * written: no stored config read, no record checked, no metrics). A run folder without a
+ * readable run.tsv is skipped. exp_dir must be an experiment's results folder
+ * (pl_exp_dir_check: an error naming it otherwise). */
+pl_status pl_collect(const char *exp_dir, bool full, pl_index *out, pl_error *err);
 void pl_index_free(pl_index *idx);
 
 /* Writes exp_dir/index.tsv atomically: run_id, group_id, seed, aliases and config-key

@@ -149,31 +149,35 @@ static pl_status experiment_state(engine_ctx *e, bool *changed, pl_error *err) {
     return report_earlier_runs(e, *changed, err);
 }
 
-/* Whether a completed run is still right (engine/run_record.h): true when sound, or when
- * unsealed and its record could be written (holding its lock; another process holding it
- * leaves the writing to that process). Stale and damaged runs are reported and counted. */
-static pl_status still_done(engine_ctx *e, int r, const char *dir, bool *done, pl_engine_report *rep,
-                            pl_error *err) {
+/* The verdict on run r, whose status says completed (engine/run_record.h); *now gets the
+ * record it would have now (free it). */
+static pl_status judge(engine_ctx *e, int r, const char *dir, pl_run_record *now, pl_record_verdict *verdict,
+                       char *why, size_t cap, pl_error *err) {
+    PL_TRY(pl_run_record_of(&e->exp->runs[r], &e->memo, now, err));
+    *verdict = pl_run_judge(dir, e->results, now, why, cap);
+    return PL_OK;
+}
+
+/* With the run's lock held, for a run that read as completed but not sound: judged again
+ * (another process may have changed it meanwhile); an unsealed run gets its record and is
+ * done; a stale or damaged one is counted and reported, to be computed again. */
+static pl_status recheck_locked(engine_ctx *e, int r, const char *dir, bool *done, pl_engine_report *rep,
+                                pl_error *err) {
+    pl_run_status s;
+    pl_run_status_read(dir, &s);
+    *done = false;
+    if (s.state != PL_RUN_COMPLETED) return PL_OK;
     pl_run_record now;
-    PL_TRY(pl_run_record_of(&e->exp->runs[r], &e->memo, &now, err));
+    pl_record_verdict verdict;
     char why[1200];
-    const pl_record_verdict verdict = pl_run_judge(dir, e->results, &now, why, sizeof why);
-    *done = verdict == PL_RECORD_SOUND || verdict == PL_RECORD_UNSEALED;
+    PL_TRY(judge(e, r, dir, &now, &verdict, why, sizeof why, err));
     pl_status st = PL_OK;
-    if (*done && verdict == PL_RECORD_UNSEALED) {
-        char lock_path[ENGINE_PATH_MAX + 8];
-        pl_run_lock_path(dir, lock_path, sizeof lock_path);
-        pl_lock lock;
-        bool held;
-        st = pl_lock_try(lock_path, &lock, &held, err);
-        if (st == PL_OK && held) {
-            st = pl_run_record_write(dir, &now, err);
-            pl_lock_release(&lock);
-        }
+    *done = verdict == PL_RECORD_SOUND || verdict == PL_RECORD_UNSEALED;
+    if (verdict == PL_RECORD_UNSEALED) {
+        st = pl_run_record_write(dir, &now, err);
     } else if (!*done) {
-        const bool stale = verdict == PL_RECORD_STALE;
-        rep->stale += stale;
-        rep->damaged += !stale;
+        rep->stale += verdict == PL_RECORD_STALE;
+        rep->damaged += verdict == PL_RECORD_DAMAGED;
         if (e->opt->log) {
             fprintf(e->opt->log, "run %s is %s: %s; computing it again\n", e->exp->runs[r].run_id,
                     pl_record_verdict_name(verdict), why);
@@ -184,7 +188,8 @@ static pl_status still_done(engine_ctx *e, int r, const char *dir, bool *done, p
     return st;
 }
 
-/* Which runs to do; prepares their directories with status queued. */
+/* Which runs to do; prepares their directories with status queued. A completed run is done
+ * when sound (engine/run_record.h); anything else about it is decided holding its lock. */
 static pl_status plan_runs(engine_ctx *e, bool *todo, pl_engine_report *rep, pl_error *err) {
     const pl_experiment *exp = e->exp;
     for (int r = 0; r < exp->n_runs; r++) {
@@ -197,17 +202,22 @@ static pl_status plan_runs(engine_ctx *e, bool *todo, pl_engine_report *rep, pl_
         engine_run_dir(e, r, dir, sizeof dir);
         pl_run_status s;
         pl_run_status_read(dir, &s);
-        bool done = false;
-        if (s.state == PL_RUN_COMPLETED) PL_TRY(still_done(e, r, dir, &done, rep, err));
-        if (done) {
-            rep->already_completed++;
-            continue;
+        if (s.state == PL_RUN_COMPLETED) {
+            pl_run_record now;
+            pl_record_verdict verdict;
+            char why[1200];
+            PL_TRY(judge(e, r, dir, &now, &verdict, why, sizeof why, err));
+            pl_run_record_free(&now);
+            if (verdict == PL_RECORD_SOUND) {
+                rep->already_completed++;
+                continue;
+            }
         }
         /* Another process running it keeps its lock (engine/lock.h): leave its files alone. */
         char lock_path[ENGINE_PATH_MAX + 8];
         pl_run_lock_path(dir, lock_path, sizeof lock_path);
         pl_lock lock;
-        bool held;
+        bool held, done = false;
         PL_TRY(pl_mkdirs(dir, err));
         PL_TRY(pl_lock_try(lock_path, &lock, &held, err));
         if (!held) {
@@ -216,10 +226,12 @@ static pl_status plan_runs(engine_ctx *e, bool *todo, pl_engine_report *rep, pl_
                  exp->runs[r].run_id, lock_path);
             continue;
         }
-        todo[r] = true;
+        pl_status st = s.state == PL_RUN_COMPLETED ? recheck_locked(e, r, dir, &done, rep, err) : PL_OK;
+        if (st == PL_OK && done) rep->already_completed++;
+        todo[r] = st == PL_OK && !done;
         pl_run_status q = {.state = PL_RUN_QUEUED};
-        pl_status st = pl_run_dir_prepare(dir, exp, r, err);
-        if (st == PL_OK) st = pl_run_status_write(dir, &q, err);
+        if (todo[r]) st = pl_run_dir_prepare(dir, exp, r, err);
+        if (todo[r] && st == PL_OK) st = pl_run_status_write(dir, &q, err);
         pl_lock_release(&lock);
         PL_TRY(st);
     }

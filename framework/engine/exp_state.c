@@ -82,8 +82,6 @@ void pl_exp_state_lock_path(const char *exp_dir, char *buf, size_t cap) {
     snprintf(buf, cap, "%s/experiment.lock", exp_dir);
 }
 
-static bool is_hex64(const char *s) { return strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64; }
-
 /* A number that is all of value. */
 static bool number(const char *value, double *out) {
     char *end;
@@ -99,7 +97,7 @@ static pl_status read_line(char *line, pl_exp_state *s, char *why, size_t cap, p
     char *value = tab + 1;
     double v;
     if (strcmp(line, "spec_sha256") == 0) {
-        if (value[0] != '\0' && !is_hex64(value)) return snprintf(why, cap, "spec_sha256 is not a SHA-256"), PL_ERR_FORMAT;
+        if (value[0] != '\0' && !pl_is_sha256_hex(value)) return snprintf(why, cap, "spec_sha256 is not a SHA-256"), PL_ERR_FORMAT;
         snprintf(s->spec_sha256, sizeof s->spec_sha256, "%s", value);
     } else if (strcmp(line, "spec_path") == 0) {
         pl_free(s->spec_path);
@@ -129,17 +127,10 @@ static pl_status read_line(char *line, pl_exp_state *s, char *why, size_t cap, p
 
 /* Parses text (modified) into out; PL_ERR_FORMAT with why when it is not a sound state. */
 static pl_status parse(char *text, size_t len, pl_exp_state *out, char *why, size_t cap, pl_error *err) {
-    /* the seal: a last line "sha256<TAB><hex>" over every byte before it */
-    char *seal = len >= 72 && text[len - 1] == '\n' ? text + len - 72 : NULL;
-    if (seal != NULL && (seal == text || seal[-1] == '\n') && strncmp(seal, "sha256\t", 7) == 0) {
-        char want[65], have[CFG_HASH_HEX];
-        snprintf(want, sizeof want, "%.64s", seal + 7);
-        PL_TRY(cfg_sha256_hex(text, (size_t)(seal - text), have, err));
-        if (strcmp(want, have) != 0) return snprintf(why, cap, "its seal does not match its text"), PL_ERR_FORMAT;
-        *seal = '\0';
-    } else if (strstr(text, "sha256\t") == text || strstr(text, "\nsha256\t") != NULL) {
-        return snprintf(why, cap, "its seal is not its last line"), PL_ERR_FORMAT;
-    }
+    size_t body;
+    bool sealed;
+    if (pl_seal_check(text, len, &body, &sealed, why, cap) != PL_OK) return PL_ERR_FORMAT;
+    text[body] = '\0';
     bool spec = false;
     for (char *line = text; line && *line;) {
         char *nl = strchr(line, '\n');
@@ -150,6 +141,9 @@ static pl_status parse(char *text, size_t len, pl_exp_state *out, char *why, siz
         line = nl + 1;
     }
     if (!spec) return snprintf(why, cap, "it has no spec_sha256 line"), PL_ERR_FORMAT;
+    /* axis lines came with the seal: a state that has them but no seal was cut short */
+    if (!sealed && out->n_aliases > 0 && out->alias_paths[0][0] != '\0')
+        return snprintf(why, cap, "its seal is missing (cut short?)"), PL_ERR_FORMAT;
     return PL_OK;
 }
 
@@ -178,28 +172,24 @@ pl_status pl_exp_state_read(const char *exp_dir, pl_exp_state *out, pl_error *er
     return st;
 }
 
-static void put_field(cfg_strbuf *sb, const char *s) {
-    for (const char *p = s ? s : ""; *p; p++) cfg_strbuf_putc(sb, (*p == '\t' || *p == '\n' || *p == '\r') ? ' ' : *p);
-}
-
 pl_status pl_exp_state_write(const char *exp_dir, const pl_exp_state *s, pl_error *err) {
-    char path[4096], seal[CFG_HASH_HEX];
+    char path[4096], seal[PL_SEAL_LINE + 1];
     snprintf(path, sizeof path, "%s/experiment.state", exp_dir);
     cfg_strbuf sb;
     cfg_strbuf_init(&sb);
     cfg_strbuf_printf(&sb, "spec_sha256\t%s\nspec_path\t", s->spec_sha256);
-    put_field(&sb, s->spec_path);
+    cfg_strbuf_put_field(&sb, s->spec_path);
     cfg_strbuf_printf(&sb, "\nstarted\t%.3f\njobs\t%d\nthreads\t%d\n", s->started, s->jobs, s->threads);
     for (int a = 0; a < s->n_aliases; a++) {
         cfg_strbuf_puts(&sb, "axis\t");
-        put_field(&sb, s->aliases[a]);
+        cfg_strbuf_put_field(&sb, s->aliases[a]);
         cfg_strbuf_putc(&sb, '\t');
-        put_field(&sb, s->alias_paths[a]);
+        cfg_strbuf_put_field(&sb, s->alias_paths[a]);
         cfg_strbuf_putc(&sb, '\n');
     }
     pl_status st = cfg_strbuf_check(&sb, err);
-    if (st == PL_OK) st = cfg_sha256_hex(sb.data, sb.len, seal, err);
-    if (st == PL_OK) cfg_strbuf_printf(&sb, "sha256\t%s\n", seal);
+    if (st == PL_OK) st = pl_seal_line(sb.data, sb.len, seal, err);
+    if (st == PL_OK) cfg_strbuf_puts(&sb, seal);
     if (st == PL_OK) st = cfg_strbuf_check(&sb, err);
     if (st == PL_OK) st = pl_write_atomic(path, sb.data, sb.len, err);
     cfg_strbuf_free(&sb);

@@ -45,7 +45,7 @@ pl_status pl_lock_wait(const char *path, pl_lock *lock, pl_error *err) {
 
 pl_status pl_lock_query(const char *path, bool *held, pl_error *err) {
     *held = false;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC); /* a FIFO must not block status */
     if (fd < 0) {
         if (errno == ENOENT) return PL_OK;
         return PL_ERROR(err, PL_ERR_IO, "cannot open the lock file %s: %s", path, strerror(errno));

@@ -35,11 +35,6 @@ static pl_status write_text(const char *dir, const char *name, cfg_strbuf *sb, p
     return st;
 }
 
-/* A one-line text value: tabs and newlines would break the key<TAB>value format. */
-static void put_field(cfg_strbuf *sb, const char *s) {
-    for (; *s; s++) cfg_strbuf_putc(sb, (*s == '\t' || *s == '\n' || *s == '\r') ? ' ' : *s);
-}
-
 pl_status pl_run_dir_prepare(const char *dir, const pl_experiment *exp, int index, pl_error *err) {
     const pl_run *run = &exp->runs[index];
     PL_TRY(pl_mkdirs(dir, err));
@@ -56,13 +51,13 @@ pl_status pl_run_dir_prepare(const char *dir, const pl_experiment *exp, int inde
         cfg_strbuf_reset(&cell);
         if (run->values[a]) cfg_canon_flow(run->values[a], &cell);
         cfg_strbuf_puts(&sb, "axis.");
-        put_field(&sb, exp->aliases[a]);
+        cfg_strbuf_put_field(&sb, exp->aliases[a]);
         cfg_strbuf_putc(&sb, '\t');
-        put_field(&sb, cell.data ? cell.data : "");
+        cfg_strbuf_put_field(&sb, cell.data ? cell.data : "");
         cfg_strbuf_puts(&sb, "\npath.");
-        put_field(&sb, exp->aliases[a]);
+        cfg_strbuf_put_field(&sb, exp->aliases[a]);
         cfg_strbuf_putc(&sb, '\t');
-        put_field(&sb, exp->paths[a]);
+        cfg_strbuf_put_field(&sb, exp->paths[a]);
         cfg_strbuf_putc(&sb, '\n');
     }
     if (st == PL_OK) st = cfg_strbuf_check(&cell, err);
@@ -78,7 +73,7 @@ pl_status pl_run_status_write(const char *dir, const pl_run_status *s, pl_error 
     cfg_strbuf_puts(&sb, pl_run_state_name(s->state));
     if (s->state == PL_RUN_FAILED) {
         cfg_strbuf_puts(&sb, ": ");
-        put_field(&sb, s->reason[0] ? s->reason : "unknown reason");
+        cfg_strbuf_put_field(&sb, s->reason[0] ? s->reason : "unknown reason");
     }
     cfg_strbuf_putc(&sb, '\n');
     if (s->started > 0) cfg_strbuf_printf(&sb, "started: %.3f\n", s->started);

@@ -60,11 +60,6 @@ pl_status pl_run_record_of(const pl_run *run, pl_hash_memo *memo, pl_run_record 
     return st;
 }
 
-/* One text field: line breaks (and for all but the last field, tabs) as spaces. */
-static void put_field(cfg_strbuf *sb, const char *s, bool last) {
-    for (; *s; s++) cfg_strbuf_putc(sb, (*s == '\n' || *s == '\r' || (!last && *s == '\t')) ? ' ' : *s);
-}
-
 pl_status pl_run_record_write(const char *dir, pl_run_record *rec, pl_error *err) {
     char path[4096];
     metrics_path(dir, path, sizeof path);
@@ -77,13 +72,17 @@ pl_status pl_run_record_write(const char *dir, pl_run_record *rec, pl_error *err
     for (int i = 0; i < rec->n_inputs; i++) {
         const pl_record_input *in = &rec->inputs[i];
         cfg_strbuf_printf(&sb, "input\t%d\t", in->stage);
-        put_field(&sb, in->key, false);
+        cfg_strbuf_put_field(&sb, in->key);
         cfg_strbuf_printf(&sb, "\t%s\t", in->sha256);
-        put_field(&sb, in->path, true);
+        cfg_strbuf_put_field(&sb, in->path);
         cfg_strbuf_putc(&sb, '\n');
     }
     record_path(dir, path, sizeof path);
+    char seal[PL_SEAL_LINE + 1];
     pl_status st = cfg_strbuf_check(&sb, err);
+    if (st == PL_OK) st = pl_seal_line(sb.data, sb.len, seal, err);
+    if (st == PL_OK) cfg_strbuf_puts(&sb, seal);
+    if (st == PL_OK) st = cfg_strbuf_check(&sb, err);
     if (st == PL_OK) st = pl_write_atomic(path, sb.data, sb.len, err);
     cfg_strbuf_free(&sb);
     return st;
@@ -101,18 +100,16 @@ static bool split(char *line, char **fields, int n) {
     return true;
 }
 
-static bool is_hex64(const char *s) { return strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64; }
-
 /* One line of a record into rec; false when it does not parse. */
 static bool read_line(char *line, pl_run_record *rec, int *cap_stages, int *cap_inputs, pl_error *err) {
     char *f[5];
     if (strncmp(line, "metrics.h5\t", 11) == 0) {
-        if (!is_hex64(line + 11)) return false;
+        if (!pl_is_sha256_hex(line + 11)) return false;
         memcpy(rec->metrics_sha256, line + 11, CFG_HASH_HEX);
         return true;
     }
     if (strncmp(line, "stage\t", 6) == 0) {
-        if (!split(line, f, 3) || atoi(f[1]) != rec->n_stages || !is_hex64(f[3]) || strlen(f[2]) >= 32) return false;
+        if (!split(line, f, 3) || atoi(f[1]) != rec->n_stages || !pl_is_sha256_hex(f[3]) || strlen(f[2]) >= 32) return false;
         if (rec->n_stages == *cap_stages) {
             *cap_stages = *cap_stages ? 2 * *cap_stages : 8;
             pl_record_stage *grown = pl_realloc(rec->stages, (size_t)*cap_stages, sizeof *grown, err);
@@ -125,7 +122,7 @@ static bool read_line(char *line, pl_run_record *rec, int *cap_stages, int *cap_
         return true;
     }
     if (strncmp(line, "input\t", 6) == 0) {
-        if (!split(line, f, 4) || !is_hex64(f[3]) || strlen(f[2]) >= 96) return false;
+        if (!split(line, f, 4) || !pl_is_sha256_hex(f[3]) || strlen(f[2]) >= 96) return false;
         if (rec->n_inputs == *cap_inputs) {
             *cap_inputs = *cap_inputs ? 2 * *cap_inputs : 4;
             pl_record_input *grown = pl_realloc(rec->inputs, (size_t)*cap_inputs, sizeof *grown, err);
@@ -150,9 +147,15 @@ pl_status pl_run_record_read(const char *dir, pl_run_record *out, bool *present,
     record_path(dir, path, sizeof path);
     if (!pl_file_exists(path)) return PL_OK;
     *present = true;
-    PL_TRY(pl_read_file(path, &text, NULL, err));
+    size_t len, body;
+    bool sealed;
+    char why[160];
+    PL_TRY(pl_read_file(path, &text, &len, err));
     int cap_stages = 0, cap_inputs = 0, lineno = 0;
     pl_status st = PL_OK;
+    if (pl_seal_check(text, len, &body, &sealed, why, sizeof why) != PL_OK || !sealed)
+        st = PL_ERROR(err, PL_ERR_FORMAT, "%s: %s", path, sealed ? why : "its seal is missing (cut short?)");
+    else text[body] = '\0';
     for (char *line = text; st == PL_OK && line != NULL && *line;) {
         char *nl = strchr(line, '\n');
         if (nl == NULL) /* every line ends in a newline: a record is written whole */
@@ -204,9 +207,30 @@ static const char *why_stale(const pl_run_record *then, const pl_run_record *now
     return why;
 }
 
-/* A run completed before records existed: stale when one of its model stages' keys now has
- * no cache entry (computed from other inputs or another numerics version). */
-static const char *why_unrecorded_stale(const char *results, const pl_run_record *now, char *why, size_t cap) {
+/* A run completed before records existed: its metrics.h5 names the cache key of every stage
+ * it ran (/stages/NN_<kind> cache_key); stale when one is not the stage's key now. A file
+ * without them (older still) is stale when a model stage's key now has no cache entry. */
+static const char *why_unrecorded_stale(const char *h5, const char *results, const pl_run_record *now,
+                                        char *why, size_t cap) {
+    char (*keys)[65] = pl_alloc((size_t)now->n_stages + 1, sizeof *keys, NULL);
+    int n = 0;
+    const bool read = keys != NULL && pl_h5_read_stage_keys(h5, keys, now->n_stages, &n, NULL) == PL_OK;
+    bool all_named = read && n == now->n_stages;
+    for (int i = 0; all_named && i < n; i++) all_named = keys[i][0] != '\0';
+    const char *stale = NULL;
+    if (read && n != now->n_stages && n > 0) {
+        snprintf(why, cap, "its metrics.h5 holds %d stages, its config %d", n, now->n_stages);
+        stale = why;
+    }
+    for (int i = 0; all_named && stale == NULL && i < n; i++)
+        if (strncmp(keys[i], now->stages[i].key, 64) != 0) {
+            snprintf(why, cap, "stage %d '%s' ran with cache key %.12s..., which is %.12s... now: a file it "
+                     "read or what it computes changed since the run completed", i, now->stages[i].kind,
+                     keys[i], now->stages[i].key);
+            stale = why;
+        }
+    pl_free(keys);
+    if (all_named || stale != NULL) return stale;
     for (int i = 0; i < now->n_stages; i++) {
         const pl_stage_kind *k = pl_stage_find(now->stages[i].kind);
         if (k == NULL || !k->produces_model || pl_cache_has(results, now->stages[i].key)) continue;
@@ -257,7 +281,7 @@ pl_record_verdict pl_run_judge(const char *dir, const char *results, const pl_ru
         snprintf(why, cap, "metrics.h5 says its run is '%s', not completed", summary.status);
     pl_h5_summary_free(&summary);
     if (!completed) return PL_RECORD_DAMAGED;
-    if (now != NULL && why_unrecorded_stale(results, now, why, cap) != NULL) return PL_RECORD_STALE;
+    if (now != NULL && why_unrecorded_stale(h5, results, now, why, cap) != NULL) return PL_RECORD_STALE;
     return PL_RECORD_UNSEALED;
 }
 

@@ -8,18 +8,22 @@
  *   stage       <index> <kind> <cache key>     every pipeline stage, in order (engine/cache.h)
  *   input       <stage> <key> <SHA-256> <path> every file those keys hash (pl_cache_inputs;
  *                                              stage -1 for data.*)
+ *   sha256      <SHA-256 of every byte before>  the record's own seal (engine/fsutil.h)
  *
  * The verdict on a run whose status says completed (pl_run_judge), against its record as it
  * would be written now:
  *   sound      metrics.h5 matches its seal and every stage key is the key the run has now
  *   stale      a stage key differs now: a file it read was replaced (load.path, a teacher,
- *              data.tsv ...) or what the stage computes changed (a numerics version); or, for
- *              a run completed before records existed, a model stage's key now has no cache
- *              entry (it was computed from something else)
- *   damaged    metrics.h5 is missing or differs from its seal, or the record does not parse;
+ *              data.tsv ...) or what the stage computes changed (a numerics version); for a
+ *              run completed before records existed, the same against the stage keys its
+ *              metrics.h5 names
+ *   damaged    metrics.h5 is missing or differs from its seal, or the record does not parse
+ *              or fails its own seal;
  *              without a record, metrics.h5 does not read back as a completed run's
- *   unsealed   completed before records existed, metrics.h5 reads, every model stage's key
- *              now has a cache entry: trusted, and `prunelab run` writes its record
+ *   unsealed   completed before records existed, metrics.h5 reads and names, for every stage,
+ *              the key the stage has now (/stages/NN_<kind> cache_key; a file too old to name
+ *              them: every model stage's key now has a cache entry): trusted, and `prunelab
+ *              run` writes its record
  * Stale and damaged runs are shown as such by status, plan and collect, left out of export
  * and plot, and computed again by run. */
 #ifndef PL_ENGINE_RUN_RECORD_H

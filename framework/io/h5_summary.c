@@ -15,10 +15,11 @@ void pl_h5_summary_free(pl_h5_summary *s) {
     memset(s, 0, sizeof *s);
 }
 
-static void read_status(hid_t file, char *buf, size_t cap) {
+/* The text attribute `name` of obj into buf ("" when absent or not text). */
+static void read_text(hid_t obj, const char *name, char *buf, size_t cap) {
     buf[0] = '\0';
-    if (H5Aexists(file, "status") <= 0) return;
-    hid_t a = H5Aopen(file, "status", H5P_DEFAULT);
+    if (H5Aexists(obj, name) <= 0) return;
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
     hid_t t = a >= 0 ? H5Aget_type(a) : -1;
     if (t >= 0 && H5Tis_variable_str(t) > 0) {
         char *s = NULL;
@@ -35,21 +36,29 @@ static void read_status(hid_t file, char *buf, size_t cap) {
     if (a >= 0) H5Aclose(a);
 }
 
-static pl_status read_locked(const char *path, pl_h5_summary *out, pl_error *err) {
+/* Opens path read-only without HDF5's file lock; lock held. */
+static pl_status open_locked(const char *path, hid_t *file, pl_error *err) {
+    *file = -1;
     PL_TRY(pl_check_regular(path, err)); /* HDF5 opens by name: a FIFO would block it */
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     if (fapl < 0 || H5Pset_file_locking(fapl, 0, 1) < 0) {
         if (fapl >= 0) H5Pclose(fapl);
         return PL_ERROR(err, PL_ERR_IO, "%s: HDF5 could not set up file access", path);
     }
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+    *file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
     H5Pclose(fapl);
-    if (f < 0) {
+    if (*file < 0) {
         char detail[256];
         pl_h5_error_detail(detail, sizeof detail);
         return PL_ERROR(err, PL_ERR_IO, "%s: cannot open as HDF5 (%s)", path, detail);
     }
-    read_status(f, out->status, sizeof out->status);
+    return PL_OK;
+}
+
+static pl_status read_locked(const char *path, pl_h5_summary *out, pl_error *err) {
+    hid_t f;
+    PL_TRY(open_locked(path, &f, err));
+    read_text(f, "status", out->status, sizeof out->status);
     pl_status st = PL_OK;
     hid_t g = H5Lexists(f, "summary", H5P_DEFAULT) > 0 ? H5Gopen2(f, "summary", H5P_DEFAULT) : -1;
     H5O_info_t info;
@@ -84,5 +93,46 @@ pl_status pl_h5_read_summary(const char *path, pl_h5_summary *out, pl_error *err
     pl_status st = read_locked(path, out, err);
     pl_h5_unlock();
     if (st != PL_OK) pl_h5_summary_free(out);
+    return st;
+}
+
+typedef struct {
+    char (*names)[64];
+    int cap, n;
+} group_names;
+
+static herr_t note_name(hid_t group, const char *name, const H5L_info_t *info, void *ctx) {
+    (void)group, (void)info;
+    group_names *g = ctx;
+    if (g->n < g->cap) snprintf(g->names[g->n], sizeof g->names[g->n], "%s", name);
+    g->n++;
+    return 0;
+}
+
+static pl_status keys_locked(const char *path, char (*keys)[65], int cap, int *n, pl_error *err) {
+    hid_t f;
+    PL_TRY(open_locked(path, &f, err));
+    hid_t stages = H5Lexists(f, "stages", H5P_DEFAULT) > 0 ? H5Gopen2(f, "stages", H5P_DEFAULT) : -1;
+    group_names g = {pl_alloc((size_t)cap + 1, sizeof *g.names, err), cap, 0};
+    pl_status st = g.names != NULL ? PL_OK : PL_ERR_NOMEM;
+    if (st == PL_OK && stages >= 0) H5Literate(stages, H5_INDEX_NAME, H5_ITER_INC, NULL, note_name, &g);
+    for (int i = 0; st == PL_OK && i < g.n && i < cap; i++) { /* NN_<kind>: name order is stage order */
+        hid_t group = H5Gopen2(stages, g.names[i], H5P_DEFAULT);
+        keys[i][0] = '\0';
+        if (group >= 0) read_text(group, "cache_key", keys[i], 65);
+        if (group >= 0) H5Gclose(group);
+    }
+    *n = g.n;
+    pl_free(g.names);
+    if (stages >= 0) H5Gclose(stages);
+    H5Fclose(f);
+    return st;
+}
+
+pl_status pl_h5_read_stage_keys(const char *path, char (*keys)[65], int cap, int *n, pl_error *err) {
+    *n = 0;
+    pl_h5_lock();
+    pl_status st = keys_locked(path, keys, cap, n, err);
+    pl_h5_unlock();
     return st;
 }
