@@ -19,6 +19,7 @@
 #   make bench-distill   a distill step of the small teacher's even student vs a lambda = 0 step
 #   make fuzz       run each fuzz target for FUZZ_SECONDS (libFuzzer, clang): YAML, JSON,
 #                   safetensors, IDX, overrides, where: expressions, user-data TSV
+#   make check-same REF=<commit>  the same outputs as REF's prunelab (a change that computes nothing new)
 #   make campaigns  20 kill -9 of a sweep with shared stages, 5 rounds of two concurrent sweeps
 
 NPROC      := $(shell nproc 2>/dev/null || echo 1)
@@ -57,7 +58,7 @@ DEB_PACKAGES := gcc make libyaml-dev libhdf5-dev hdf5-tools libopenblas-openmp-d
                 libcriterion-dev gnuplot-nox zlib1g-dev libssl-dev dataset-fashion-mnist \
                 libopenmpi-dev openmpi-bin libdnnl-dev
 
-.PHONY: all demo demo-asan demo-asan-run figures deps xsmm-deps test test-asan test-slurm test-mpi bench-kernels bench-train profile-train bench-memory bench-decode bench-distill fuzz campaigns clean reference-fixtures
+.PHONY: check-same all demo demo-asan demo-asan-run figures deps xsmm-deps test test-asan test-slurm test-mpi bench-kernels bench-train profile-train bench-memory bench-decode bench-distill fuzz campaigns clean reference-fixtures
 .DEFAULT_GOAL := all
 
 all: $(BIN)
@@ -211,6 +212,11 @@ bench-decode: $(BUILD)/bench/bench_decode
 # The reliability campaigns: kill -9 of a sweep with shared stages at 20 random moments,
 # then a full re-run (nothing completed lost or recomputed, every file readable), and two
 # concurrent sweeps of one experiment 5 times (each stage and run done once).
+# A change meant to compute nothing new, against the prunelab of commit REF (README).
+check-same:
+	@test -n "$(REF)" || { echo "usage: make check-same REF=<commit> [BF16=1]"; exit 2; }
+	+tests/check_same_outputs.sh $(REF) $(if $(BF16),--bf16)
+
 campaigns: $(TEST_BIN)
 	PRUNELAB_KILL_ROUNDS=20 $(TEST_BIN) --filter 'engine_kill/*' --verbose=0
 	PRUNELAB_LOCK_REPEATS=5 $(TEST_BIN) --filter 'engine_locks/two_processes*' --verbose=0
