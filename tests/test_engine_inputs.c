@@ -11,7 +11,7 @@
 
 #include "engine/cache.h"
 #include "engine/fsutil.h"
-#include "engine/settings_finetune.h"
+#include "engine/stage_settings.h"
 #include "model/checkpoint.h"
 
 #define TINY_TEACHER "experiments/teachers/tiny.safetensors"

@@ -4,7 +4,7 @@
 
 #include "engine/stage.h"
 #include "config/path.h"
-#include "engine/settings_prune.h"
+#include "engine/stage_settings.h"
 
 static pl_status load_prune(const char *const *ov, int n, prune_config *out, pl_error *err) {
     pl_experiment *e;

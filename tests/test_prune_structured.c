@@ -14,7 +14,7 @@
 #include "engine/stage.h"
 #include "config/path.h"
 #include "core/threads.h"
-#include "engine/settings_prune.h"
+#include "engine/stage_settings.h"
 #include "model/checkpoint.h"
 #include "model/safetensors.h"
 #include "prune/calibrate.h"

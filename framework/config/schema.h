@@ -50,6 +50,30 @@ typedef struct cfg_section cfg_section;
 /* Extra check on a value that passed its type: false with a reason ("needs N < M") in why. */
 typedef bool (*cfg_check_fn)(const cfg_node *value, char *why, size_t size);
 
+/* Where a key's value goes in the struct its section binds (config/bind.h). */
+typedef enum {
+    CFG_BIND_NONE = 0, /* nowhere: the key is read by other means, or not at all */
+    CFG_BIND_INT,      /* int */
+    CFG_BIND_LLONG,    /* long long */
+    CFG_BIND_INT64,    /* int64_t */
+    CFG_BIND_UINT64,   /* uint64_t (a value >= 0) */
+    CFG_BIND_FLOAT,    /* float */
+    CFG_BIND_DOUBLE,   /* double */
+    CFG_BIND_BOOL,     /* bool */
+    CFG_BIND_TEXT,     /* const char *, pointing into the config tree */
+    CFG_BIND_CHARS,    /* char[.cap]: a copy of the text (an error when it does not fit) */
+    CFG_BIND_CHOICE,   /* int: the value's place in .choices, or .values[place] */
+    CFG_BIND_SECTION,  /* the keys of .sub, bound at their offsets from this key's */
+    CFG_BIND_INT_LIST, /* int[.cap] at .offset, the item count (an int) at .count_offset */
+    CFG_BIND_NODE,     /* const cfg_node *: the value itself, for a stage to read in context
+                          (with its position for messages) */
+    CFG_BIND_CONVERT   /* .convert stores the value at the field */
+} cfg_bind_kind;
+
+/* A CFG_BIND_CONVERT key's conversion: the (checked) value into *field; an error names the
+ * key (name) when the value cannot be used. */
+typedef pl_status (*cfg_convert_fn)(const cfg_node *value, void *field, const char *name, pl_error *err);
+
 typedef struct {
     const char *name;
     cfg_type type;
@@ -62,6 +86,13 @@ typedef struct {
     cfg_check_fn check;
     unsigned flags;
     const char *help;
+    /* binding (config/bind.h, shorthand in config/schema_keys.h) */
+    cfg_bind_kind bind;
+    size_t offset;        /* of the field, from the start of the struct the section binds */
+    size_t count_offset;  /* INT_LIST: of the int that gets the item count */
+    int cap;              /* INT_LIST, CHARS: the array's length */
+    const int *values;    /* CHOICE: each choice's value, in .choices order (NULL: its place) */
+    cfg_convert_fn convert;
 } cfg_key;
 
 struct cfg_section {

@@ -191,15 +191,6 @@ pl_status settings_pretrain(const cfg_node *stage, pretrain_config *out, pl_erro
     return PL_OK;
 }
 
-pl_status settings_eval(const cfg_node *stage, eval_settings *out, pl_error *err) {
-    const char *split;
-    PL_TRY(cfg_get_string(stage, "split", &split, err));
-    out->split = (pl_split)pl_split_parse(split);
-    if ((int)out->split < 0) return PL_ERROR(err, PL_ERR_CONFIG, "eval.split '%s' is unknown", split);
-    PL_TRY(get_int(stage, "samples", &out->samples, err));
-    return get_int(stage, "batch_size", &out->batch_size, err);
-}
-
 pl_status settings_precision(const cfg_node *run, train_precision *out, pl_error *err) {
     *out = TRAIN_FP32;
     const cfg_node *key = cfg_get(run, "numerics.precision");

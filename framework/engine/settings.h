@@ -20,10 +20,4 @@ pl_status settings_pretrain(const cfg_node *stage, pretrain_config *out, pl_erro
  * config error at the key's position. */
 pl_status settings_precision(const cfg_node *run, train_precision *out, pl_error *err);
 
-typedef struct {
-    pl_split split;
-    int samples, batch_size;
-} eval_settings;
-pl_status settings_eval(const cfg_node *stage, eval_settings *out, pl_error *err);
-
 #endif

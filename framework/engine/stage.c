@@ -24,6 +24,8 @@ pl_status pl_experiment_load(const char *path, const char *const *overrides, int
     return cfg_experiment_load(&CATALOG, path, overrides, n_overrides, out, err);
 }
 
+const int PL_HELD_OUT_SPLIT_VALUES[] = {PL_SPLIT_TEST, PL_SPLIT_VAL};
+
 enum { DEFAULT_INPUT_BATCH = 64 };
 
 const pl_stage_kind *pl_stage_find(const char *kind) {

@@ -115,6 +115,10 @@ pl_status pl_stage_require_merged(const vlm *in, const char *kind, pl_error *err
 /* Moves the model in into out (no copy) and leaves in empty. */
 void pl_stage_take(vlm *in, vlm *out);
 
+/* The held-out splits a stage reads (eval, bench): its choices and their values, in order. */
+#define PL_HELD_OUT_SPLITS "test|val"
+extern const int PL_HELD_OUT_SPLIT_VALUES[];
+
 /* The built-in kinds (stage_<kind>.c). */
 extern const pl_stage_kind PL_STAGE_PRETRAIN, PL_STAGE_LOAD, PL_STAGE_DISTILL, PL_STAGE_PRUNE,
     PL_STAGE_FINETUNE, PL_STAGE_LORAPRUNE, PL_STAGE_L0PRUNE, PL_STAGE_COMPACT, PL_STAGE_EVAL, PL_STAGE_BENCH;

@@ -9,7 +9,7 @@
  * runs a run holding a bench stage while nothing else runs (stage.h: runs_alone). */
 #include <stdio.h>
 
-#include "config/path.h"
+#include "config/bind.h"
 #include "config/schema_keys.h"
 #include "core/threads.h"
 #include "engine/stage.h"
@@ -47,46 +47,39 @@ static bool check_bench_threads(const cfg_node *v, char *why, size_t size) {
     return check_int_list(v, cores > 0 ? cores : 1, what, why, size);
 }
 
+typedef struct {
+    latency_config latency;
+    const char *tag;
+} bench_settings;
+
 static const cfg_key BENCH_KEYS[] = {
-    {K("samples", CFG_T_INT, "64"), GE(1), .help = "the fixed set of samples timed: the first N of the split"},
-    {K("split", CFG_T_ENUM, "test"), .choices = "test|val", .help = "which held-out split the samples come from"},
+    {K("samples", CFG_T_INT, "64"), GE(1), AT_INT(bench_settings, latency.samples),
+     .help = "the fixed set of samples timed: the first N of the split"},
+    {K("split", CFG_T_ENUM, "test"), .choices = PL_HELD_OUT_SPLITS,
+     AT_CHOICE(bench_settings, latency.split, PL_HELD_OUT_SPLIT_VALUES),
+     .help = "which held-out split the samples come from"},
     {K("batch_sizes", CFG_T_LIST, "[1, 32]"), .item = CFG_T_INT, GE(1), .check = check_bench_batches,
+     AT_INT_LIST(bench_settings, latency.batch_sizes, latency.n_batch_sizes),
      .help = "batch sizes to time (each a point; at most 16, each at most 1024)"},
     {K("threads", CFG_T_LIST, "[1, 0]"), .item = CFG_T_INT, GE(0), .check = check_bench_threads,
+     AT_INT_LIST(bench_settings, latency.threads, latency.n_threads),
      .help = "thread counts to time (0 = every core of the machine; at most its cores)"},
-    {K("warmup", CFG_T_INT, "1"), GE(0), .help = "untimed passes over the samples before each point"},
-    {K("repeats", CFG_T_INT, "5"), GE(1), .help = "timed passes over the samples per point (median, IQR)"},
-    {K("tag", CFG_T_STRING, ""),
+    {K("warmup", CFG_T_INT, "1"), GE(0), AT_INT(bench_settings, latency.warmup),
+     .help = "untimed passes over the samples before each point"},
+    {K("repeats", CFG_T_INT, "5"), GE(1), AT_INT(bench_settings, latency.repeats),
+     .help = "timed passes over the samples per point (median, IQR)"},
+    {K("tag", CFG_T_STRING, ""), AT_TEXT(bench_settings, tag),
      .help = "prefix of this bench's summary metrics, so several benches of a pipeline keep apart"},
 };
 SECTION(BENCH, "bench", "inference latency and throughput as deployed (KV-cached greedy answers), run alone",
         BENCH_KEYS, false);
 
 
-static pl_status int_list(const cfg_node *section, const char *key, int *out, int *n,
-                          pl_error *err) {
-    const cfg_node *list = cfg_get(section, key);
-    if (list == NULL || list->kind != CFG_LIST || list->u.list.count > LATENCY_MAX_POINTS)
-        return PL_ERROR(err, PL_ERR_CONFIG, "bench.%s must be a list of 1 to %d integers", key,
-                        LATENCY_MAX_POINTS);
-    *n = list->u.list.count;
-    for (int i = 0; i < *n; i++) out[i] = (int)list->u.list.items[i]->u.i;
-    return PL_OK;
-}
-
-static pl_status read_settings(const cfg_node *section, latency_config *c, pl_error *err) {
-    long long samples, warmup, repeats;
-    const char *split;
-    PL_TRY(cfg_get_int(section, "samples", &samples, err));
-    PL_TRY(cfg_get_int(section, "warmup", &warmup, err));
-    PL_TRY(cfg_get_int(section, "repeats", &repeats, err));
-    PL_TRY(cfg_get_string(section, "split", &split, err));
-    c->samples = (int)samples, c->warmup = (int)warmup, c->repeats = (int)repeats;
-    c->split = (pl_split)pl_split_parse(split);
-    PL_TRY(int_list(section, "batch_sizes", c->batch_sizes, &c->n_batch_sizes, err));
-    PL_TRY(int_list(section, "threads", c->threads, &c->n_threads, err));
-    /* 0 = every core; two entries that resolve to the same count would give one metric
-     * name twice (e.g. [1, 0] on one core), so the repeat is dropped */
+/* The section into bench settings; a thread count of 0 becomes every core, and two entries
+ * that resolve to the same count (e.g. [1, 0] on one core) one: a metric name once. */
+static pl_status read_settings(const cfg_node *section, bench_settings *b, pl_error *err) {
+    PL_TRY(cfg_bind(&BENCH, section, b, err));
+    latency_config *c = &b->latency;
     int kept = 0;
     for (int i = 0; i < c->n_threads; i++) {
         const int t = c->threads[i] == 0 ? pl_cores() : c->threads[i];
@@ -110,10 +103,10 @@ static pl_status stage_bench(vlm *in, const cfg_node *section, const cfg_node *r
                       vlm *out, const pl_metrics_sink *sink, pl_error *err) {
     (void)run, (void)out; /* bench leaves the model as it is */
     if (in == NULL) return PL_ERROR(err, PL_ERR_INVALID, "bench needs a model from an earlier stage");
-    latency_config cfg;
-    PL_TRY(read_settings(section, &cfg, err));
-    const char *tag;
-    PL_TRY(cfg_get_string(section, "tag", &tag, err));
+    bench_settings settings = {0};
+    PL_TRY(read_settings(section, &settings, err));
+    const latency_config cfg = settings.latency;
+    const char *tag = settings.tag;
     if (cfg.samples > pl_data_split_size(data, cfg.split))
         return PL_ERROR(err, PL_ERR_CONFIG, "bench.samples = %d exceeds the %s split's %lld samples",
                         cfg.samples, pl_split_name(cfg.split),

@@ -3,19 +3,26 @@
  * summary scalars acc, acc_<type>, ce, caption_slots. */
 #include <stdio.h>
 
-#include "config/path.h"
+#include "config/bind.h"
 #include "config/schema_keys.h"
-#include "engine/settings.h"
 #include "engine/stage.h"
 #include "tune/evaluate.h"
 
 /* ---- settings (the `eval` section of an experiment) ---- */
 
+typedef struct {
+    int samples, batch_size;
+    pl_split split;
+    const char *tag;
+} eval_settings;
+
 static const cfg_key EVAL_KEYS[] = {
-    {K("samples", CFG_T_INT, "2000"), GE(1), .help = "scenes evaluated"},
-    {K("split", CFG_T_ENUM, "test"), .choices = "test|val", .help = "which held-out split"},
-    {K("batch_size", CFG_T_INT, "64"), GE(1), .help = "scenes per forward pass"},
-    {K("tag", CFG_T_STRING, ""),
+    {K("samples", CFG_T_INT, "2000"), GE(1), AT_INT(eval_settings, samples), .help = "scenes evaluated"},
+    {K("split", CFG_T_ENUM, "test"), .choices = PL_HELD_OUT_SPLITS,
+     AT_CHOICE(eval_settings, split, PL_HELD_OUT_SPLIT_VALUES),
+     .help = "which held-out split"},
+    {K("batch_size", CFG_T_INT, "64"), GE(1), AT_INT(eval_settings, batch_size), .help = "scenes per forward pass"},
+    {K("tag", CFG_T_STRING, ""), AT_TEXT(eval_settings, tag),
      .help = "prefix of this evaluation's summary metrics (e.g. 'pruned_' gives pruned_acc), "
              "so evaluations at several points of a pipeline keep apart"},
 };
@@ -25,14 +32,13 @@ SECTION(EVAL, "eval", "exact-match accuracy per question type and answer cross-e
 static pl_status stage_eval(vlm *in, const cfg_node *section, const cfg_node *run, const pl_data *data,
                      vlm *out, const pl_metrics_sink *sink, pl_error *err) {
     (void)run, (void)out; /* eval leaves the model as it is */
-    eval_settings es;
-    PL_TRY(settings_eval(section, &es, err));
+    eval_settings es = {0};
+    PL_TRY(cfg_bind(&EVAL, section, &es, err));
     if (in == NULL) return PL_ERROR(err, PL_ERR_INVALID, "eval needs a model from an earlier stage");
     if (in->cfg.text_len != data->config.text_len)
         return PL_ERROR(err, PL_ERR_CONFIG, "the model was trained with text_len %d but the data has %d",
                         in->cfg.text_len, data->config.text_len);
-    const char *tag;
-    PL_TRY(cfg_get_string(section, "tag", &tag, err));
+    const char *tag = es.tag;
     eval_result r;
     weight_set w = vlm_weights(in, 1, 0);
     PL_TRY(evaluate_model(in, &w, data, es.split, es.samples, EVAL_KV_CACHE, &r, err));

@@ -18,9 +18,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "config/bind.h"
 #include "config/path.h"
 #include "config/schema_keys.h"
-#include "engine/settings_finetune.h"
+#include "engine/stage_settings.h"
 #include "engine/stage.h"
 #include "model/checkpoint.h"
 #include "model/compact.h"
@@ -33,43 +34,64 @@
 
 #define OPEN_UNIT .lo = 0, .hi = 1, .range = CFG_RANGE_LO | CFG_RANGE_LO_OPEN | CFG_RANGE_HI | CFG_RANGE_HI_OPEN
 
+typedef struct {
+    l0_config gates;
+    finetune_config train;
+    const char *teacher;
+} l0prune_settings;
+
 static const cfg_key TARGETS_KEYS[] = {
-    {K("vision", CFG_T_FLOAT, "0.0"), UNIT_OPEN, .help = "expected fraction of the vision encoder's prunable weights removed"},
-    {K("bridge", CFG_T_FLOAT, "0.0"), UNIT_OPEN, .help = "the same for the bridge"},
-    {K("language", CFG_T_FLOAT, "0.0"), UNIT_OPEN, .help = "the same for the language model"},
+    MODULE_FLOATS(UNIT_OPEN, "0.0", "expected fraction of the vision encoder's prunable weights removed",
+                  "0.0", "the same for the bridge", "0.0", "the same for the language model"),
 };
 SECTION(TARGETS, "targets", "per-module targets instead of the global one", TARGETS_KEYS, false);
 
+/* targets: the per-module targets, which replace the global one. */
+static pl_status targets_into_config(const cfg_node *v, void *field, const char *name, pl_error *err) {
+    (void)name;
+    l0_config *c = field;
+    c->per_module = 1;
+    return cfg_bind(&TARGETS, v, c->module_target, err);
+}
+
 static const cfg_key LAGRANGIAN_KEYS[] = {
-    {K("lr", CFG_T_FLOAT, "0.05"), GT(0), .help = "gradient-ascent step of the multipliers l1, l2"},
+    {K("lr", CFG_T_FLOAT, "0.05"), GT(0), AT_FLOAT(l0_config, lagrangian_lr),
+     .help = "gradient-ascent step of the multipliers l1, l2"},
 };
 SECTION(LAGRANGIAN, "lagrangian", "the multipliers holding the expected sparsity to its target", LAGRANGIAN_KEYS, false);
 
+#define T l0prune_settings
 static const cfg_key L0PRUNE_KEYS[] = {
-    {K("target", CFG_T_FLOAT, "0.5"), OPEN_UNIT,
+    {K("target", CFG_T_FLOAT, "0.5"), OPEN_UNIT, AT_FLOAT(T, gates.target),
      .help = "expected fraction of the input's prunable weights removed, in (0, 1)"},
-    {K("targets", CFG_T_MAP, NULL), .sub = &TARGETS, .flags = CFG_KEY_OPTIONAL,
+    {K("targets", CFG_T_MAP, NULL), .sub = &TARGETS, .flags = CFG_KEY_OPTIONAL, AT_CONVERT(T, gates, targets_into_config),
      .help = "per-module targets instead of target (the hand-set splits of RESSA)"},
-    {K("target_warmup", CFG_T_INT, "200"), GE(0), .help = "steps over which the target ramps linearly from 0"},
-    {K("gate_lr", CFG_T_FLOAT, "0.02"), GT(0), .help = "AdamW learning rate of the gates' log_alpha"},
-    {K("lagrangian", CFG_T_MAP, "{}"), .sub = &LAGRANGIAN, .help = "the Lagrangian multipliers"},
-    {K("head_drop", CFG_T_FLOAT, "0.01"), OPEN_UNIT, .help = "initial drop rate of head gates (near keep)"},
-    {K("neuron_drop", CFG_T_FLOAT, "0.5"), OPEN_UNIT, .help = "initial drop rate of neuron gates (log_alpha 0)"},
-    {K("teacher", CFG_T_STRING, "first"),
+    {K("target_warmup", CFG_T_INT, "200"), GE(0), AT_INT(T, gates.target_warmup),
+     .help = "steps over which the target ramps linearly from 0"},
+    {K("gate_lr", CFG_T_FLOAT, "0.02"), GT(0), AT_FLOAT(T, gates.gate_lr), .help = "AdamW learning rate of the gates' log_alpha"},
+    {K("lagrangian", CFG_T_MAP, "{}"), .sub = &LAGRANGIAN, AT_SECTION(T, gates), .help = "the Lagrangian multipliers"},
+    {K("head_drop", CFG_T_FLOAT, "0.01"), OPEN_UNIT, AT_FLOAT(T, gates.head_drop),
+     .help = "initial drop rate of head gates (near keep)"},
+    {K("neuron_drop", CFG_T_FLOAT, "0.5"), OPEN_UNIT, AT_FLOAT(T, gates.neuron_drop),
+     .help = "initial drop rate of neuron gates (log_alpha 0)"},
+    {K("teacher", CFG_T_STRING, "first"), AT_TEXT(T, teacher),
      .help = "'first' (the pipeline's first model, its load file), 'input' (this stage's input, "
              "frozen) or a checkpoint path"},
-    {K("steps", CFG_T_INT, "1000"), GE(1), .help = "training steps"},
-    {K("batch_size", CFG_T_INT, "32"), GE(1), .help = "scenes per step"},
-    {K("lr", CFG_T_FLOAT, "5e-4"), GT(0), .help = "peak learning rate of the model's weights"},
-    {K("warmup", CFG_T_INT, "50"), GE(0), .help = "linear learning-rate warm-up steps"},
-    {K("lambda", CFG_T_FLOAT, "0.5"), UNIT,
+    {K("steps", CFG_T_INT, "1000"), GE(1), AT_INT(T, train.steps), .help = "training steps"},
+    {K("batch_size", CFG_T_INT, "32"), GE(1), AT_INT(T, train.batch_size), .help = "scenes per step"},
+    {K("lr", CFG_T_FLOAT, "5e-4"), GT(0), AT_FLOAT(T, train.lr), .help = "peak learning rate of the model's weights"},
+    {K("warmup", CFG_T_INT, "50"), GE(0), AT_INT(T, train.warmup), .help = "linear learning-rate warm-up steps"},
+    {K("lambda", CFG_T_FLOAT, "0.5"), UNIT, AT_FLOAT(T, train.lambda),
      .help = "KD weight: L = (1-lambda) L_task + lambda T^2 KL(teacher || student) + hidden_weight "
              "L_hid + attn_weight L_attn + the Lagrangian penalty"},
-    {K("temperature", CFG_T_FLOAT, "1.0"), GT(0), .help = "KD softmax temperature T"},
-    {K("hidden_weight", CFG_T_FLOAT, "0.0"), GE(0), .help = "hidden-state MSE weight (teacher of the same depth)"},
-    {K("attn_weight", CFG_T_FLOAT, "0.0"), GE(0), .help = "attention-map MSE weight (teacher of the same depth)"},
-    KEY_TRAIN_SAMPLES,
+    {K("temperature", CFG_T_FLOAT, "1.0"), GT(0), AT_FLOAT(T, train.temperature), .help = "KD softmax temperature T"},
+    {K("hidden_weight", CFG_T_FLOAT, "0.0"), GE(0), AT_FLOAT(T, train.hidden_weight),
+     .help = "hidden-state MSE weight (teacher of the same depth)"},
+    {K("attn_weight", CFG_T_FLOAT, "0.0"), GE(0), AT_FLOAT(T, train.attn_weight),
+     .help = "attention-map MSE weight (teacher of the same depth)"},
+    KEY_TRAIN_SAMPLES(T),
 };
+#undef T
 SECTION(L0PRUNE, "l0prune",
         "learned structured pruning: hard-concrete gates on every head and neuron under a "
         "Lagrangian sparsity target, with distillation, then compaction (EfficientVLM)",
@@ -105,55 +127,35 @@ static pl_status gate_step_hook(void *ctx, int64_t step, vlm_losses *loss, pl_er
     return pl_metric_step(r->sink, "penalty", step, rep.penalty, err);
 }
 
-static pl_status settings_of(const cfg_node *section, const cfg_node *run, l0_config *lc,
-                             finetune_config *fc, pl_error *err) {
-    memset(lc, 0, sizeof *lc);
-    double v;
-    long long i;
-    PL_TRY(cfg_get_float(section, "target", &v, err));
-    lc->target = (float)v;
-    if (cfg_get(section, "targets") != NULL) {
-        lc->per_module = 1;
-        for (int m = 0; m < MODULE_COUNT; m++) {
-            char key[64];
-            snprintf(key, sizeof key, "targets.%s", module_name((pl_module)m));
-            PL_TRY(cfg_get_float(section, key, &v, err));
-            lc->module_target[m] = (float)v;
-        }
-    }
-    PL_TRY(cfg_get_int(section, "target_warmup", &i, err));
-    lc->target_warmup = (int)i;
-    PL_TRY(cfg_get_float(section, "gate_lr", &v, err));
-    lc->gate_lr = (float)v;
-    PL_TRY(cfg_get_float(section, "lagrangian.lr", &v, err));
-    lc->lagrangian_lr = (float)v;
-    PL_TRY(cfg_get_float(section, "head_drop", &v, err));
-    lc->head_drop = (float)v;
-    PL_TRY(cfg_get_float(section, "neuron_drop", &v, err));
-    lc->neuron_drop = (float)v;
-    PL_TRY(settings_distill(section, run, fc, err)); /* full training, finetune's loss keys */
-    fc->stage = "l0prune";
-    lc->seed = fc->seed;
+/* The section into settings: every weight trains with finetune's loss, each replicate seed
+ * on a stream of its own, its gates drawn from the same seed. */
+static pl_status settings_of(const cfg_node *section, const cfg_node *run, l0prune_settings *out, pl_error *err) {
+    memset(out, 0, sizeof *out);
+    finetune_config_default(&out->train);
+    out->train.adapter = ADAPTER_NONE;
+    out->train.stage = "l0prune";
+    PL_TRY(cfg_bind(&L0PRUNE, section, out, err));
+    PL_TRY(settings_training_run(run, &out->train, true, err));
+    out->gates.seed = out->train.seed;
     return PL_OK;
 }
 
 /* The teacher the section names: NULL for 'input' (finetune's default teacher, a frozen
  * copy of the input), else a loaded model in *owned. */
-static pl_status teacher_of(const cfg_node *section, const cfg_node *run, int max_batch,
+static pl_status teacher_of(const char *name, const cfg_node *run, int max_batch,
                             vlm *owned, vlm **teacher, pl_error *err) {
-    const char *name;
-    PL_TRY(cfg_get_string(section, "teacher", &name, err));
     *teacher = NULL;
     if (strcmp(name, "input") == 0) return PL_OK;
     const char *path = name;
-    if (strcmp(name, "first") == 0) {
+    if (strcmp(name, "first") == 0) { /* the file the pipeline's first stage reads */
         const char *kind;
         const cfg_node *first = cfg_stage_at(run, 0, &kind);
-        if (first == NULL || strcmp(kind, "load") != 0)
+        const pl_stage_kind *k = first != NULL ? pl_stage_find(kind) : NULL;
+        path = k != NULL && k->files[0].key != NULL ? pl_stage_file(k, first, 0) : NULL;
+        if (path == NULL)
             return PL_ERROR(err, PL_ERR_CONFIG, "l0prune.teacher 'first' needs a pipeline that "
                             "starts with load (a pretrained model is not on disk); name a "
                             "checkpoint path or use 'input'");
-        PL_TRY(cfg_get_string(first, "path", &path, err));
     }
     PL_TRY(vlm_load(owned, path, max_batch, err));
     *teacher = owned;
@@ -164,21 +166,20 @@ static pl_status stage_l0prune(vlm *in, const cfg_node *section, const cfg_node 
                                const pl_data *data, vlm *out, const pl_metrics_sink *sink,
                                pl_error *err) {
     PL_TRY(pl_stage_require_merged(in, "l0prune", err));
-    l0_config lc;
-    finetune_config fc;
-    PL_TRY(settings_of(section, run, &lc, &fc, err));
+    l0prune_settings settings;
+    PL_TRY(settings_of(section, run, &settings, err));
+    l0_config lc = settings.gates;
+    finetune_config fc = settings.train;
     pl_stage_take(in, out);
     const int needs_teacher = finetune_uses_teacher(&fc);
-    const char *teacher_name;
-    PL_TRY(cfg_get_string(section, "teacher", &teacher_name, err));
-    if (needs_teacher && strcmp(teacher_name, "input") == 0 && out->masks.data != NULL)
+    if (needs_teacher && strcmp(settings.teacher, "input") == 0 && out->masks.data != NULL)
         return PL_ERROR(err, PL_ERR_CONFIG, "l0prune.teacher 'input' would be the input's "
                         "unmasked weights, since it carries pruning masks; use 'first' or a "
                         "checkpoint path");
     l0_state gates;
     PL_TRY(l0_init(&gates, out, &lc, err));
     vlm owned, *teacher = NULL;
-    pl_status st = needs_teacher ? teacher_of(section, run, fc.batch_size, &owned, &teacher, err) : PL_OK;
+    pl_status st = needs_teacher ? teacher_of(settings.teacher, run, fc.batch_size, &owned, &teacher, err) : PL_OK;
     if (st != PL_OK) {
         l0_free(&gates);
         return st;

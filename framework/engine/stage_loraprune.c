@@ -11,10 +11,11 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "config/bind.h"
 #include "config/path.h"
 #include "config/schema_keys.h"
 #include "core/timing.h"
-#include "engine/settings_finetune.h"
+#include "engine/stage_settings.h"
 #include "engine/stage.h"
 #include "model/compact.h"
 #include "prune/loraprune.h"
@@ -24,40 +25,51 @@
 
 /* ---- settings (the `loraprune` section of an experiment) ---- */
 
+typedef struct {
+    loraprune_config prune;
+    finetune_config train;
+    double warmup_frac, cooldown_frac; /* checked together as given, then the schedule's */
+    const cfg_node *protect;      /* module.block names: read against the model's depth */
+    const cfg_node *compare_grad; /* optional bool */
+} loraprune_settings;
+
 static const cfg_key LP_RANK_KEYS[] = {
-    {K("vision", CFG_T_INT, "8"), RANK_RANGE, .help = "adapter rank in the vision encoder"},
-    {K("bridge", CFG_T_INT, "8"), RANK_RANGE, .help = "adapter rank in the bridge"},
-    {K("language", CFG_T_INT, "8"), RANK_RANGE, .help = "adapter rank in the language model"},
+    MODULE_INTS(RANK_RANGE, "8", "adapter rank in the vision encoder", "8", "adapter rank in the bridge",
+                "8", "adapter rank in the language model"),
 };
 SECTION(LP_RANK, "rank", "LoRA rank per module", LP_RANK_KEYS, false);
 
+#define T loraprune_settings
 static const cfg_key LORAPRUNE_KEYS[] = {
-    {K("ratio", CFG_T_FLOAT, "0.5"), UNIT_OPEN,
+    {K("ratio", CFG_T_FLOAT, "0.5"), UNIT_OPEN, AT_FLOAT(T, prune.ratio),
      .help = "fraction of each block's attention heads and MLP neurons removed by the end "
              "(int(n * ratio) of n), in [0, 1)"},
-    {K("criterion", CFG_T_ENUM, "lora"), .choices = "lora|grad|magnitude",
+    {K("criterion", CFG_T_ENUM, "lora"), .choices = "lora|grad|magnitude", AT_CHOICE(T, prune.criterion, NULL),
      .help = "importance |G * W|: lora estimates G = dB A + B dA - dB dA from the factors' "
              "gradients, grad uses the true weight gradient (held in memory), magnitude |W|"},
-    {K("compare_grad", CFG_T_BOOL, NULL), .flags = CFG_KEY_OPTIONAL,
+    {K("compare_grad", CFG_T_BOOL, NULL), .flags = CFG_KEY_OPTIONAL, AT_NODE(T, compare_grad),
      .help = "with criterion lora: also score units by the true weight gradient (computing it, as "
              "grad does) and report how the two rankings agree (summary spearman_lora_grad at the "
              "first pruning step and _final at the end); pruning still follows lora"},
-    {K("one_shot", CFG_T_BOOL, "false"),
+    {K("one_shot", CFG_T_BOOL, "false"), AT_BOOL(T, prune.one_shot),
      .help = "prune to the ratio once, at the end of the warm-up fraction, then fine-tune"},
-    {K("every", CFG_T_INT, "10"), GE(1), .help = "steps between pruning events"},
-    {K("warmup_frac", CFG_T_FLOAT, "0.1"), UNIT_OPEN, .help = "share of the steps before the first pruning"},
-    {K("cooldown_frac", CFG_T_FLOAT, "0.1"), UNIT_OPEN,
+    {K("every", CFG_T_INT, "10"), GE(1), AT_INT(T, prune.every), .help = "steps between pruning events"},
+    {K("warmup_frac", CFG_T_FLOAT, "0.1"), UNIT_OPEN, AT_DOUBLE(T, warmup_frac),
+     .help = "share of the steps before the first pruning"},
+    {K("cooldown_frac", CFG_T_FLOAT, "0.1"), UNIT_OPEN, AT_DOUBLE(T, cooldown_frac),
      .help = "share of the steps at the end that fine-tune at the final ratio"},
-    {K("protect", CFG_T_LIST, "[]"), .item = CFG_T_STRING,
+    {K("protect", CFG_T_LIST, "[]"), .item = CFG_T_STRING, AT_NODE(T, protect),
      .help = "blocks never pruned, as module.block (vision.0, language.5; blocks from 0)"},
-    {K("steps", CFG_T_INT, "500"), GE(1), .help = "fine-tuning steps"},
-    {K("batch_size", CFG_T_INT, "32"), GE(1), .help = "scenes per step"},
-    {K("lr", CFG_T_FLOAT, "1e-3"), GT(0), .help = "peak learning rate of the LoRA factors"},
-    {K("warmup", CFG_T_INT, "50"), GE(0), .help = "linear learning-rate warm-up steps"},
-    {K("rank", CFG_T_MAP, "{}"), .sub = &LP_RANK, .help = "adapter rank per module"},
-    {K("alpha", CFG_T_FLOAT, "16"), GT(0), .help = "LoRA scale numerator (s = alpha / rank)"},
-    KEY_TRAIN_SAMPLES,
+    {K("steps", CFG_T_INT, "500"), GE(1), AT_INT(T, train.steps), .help = "fine-tuning steps"},
+    {K("batch_size", CFG_T_INT, "32"), GE(1), AT_INT(T, train.batch_size), .help = "scenes per step"},
+    {K("lr", CFG_T_FLOAT, "1e-3"), GT(0), AT_FLOAT(T, train.lr), .help = "peak learning rate of the LoRA factors"},
+    {K("warmup", CFG_T_INT, "50"), GE(0), AT_INT(T, train.warmup), .help = "linear learning-rate warm-up steps"},
+    {K("rank", CFG_T_MAP, "{}"), .sub = &LP_RANK, AT_SECTION(T, train.adapters.rank), .help = "adapter rank per module"},
+    {K("alpha", CFG_T_FLOAT, "16"), GT(0), AT_FLOAT(T, train.adapters.alpha),
+     .help = "LoRA scale numerator (s = alpha / rank)"},
+    KEY_TRAIN_SAMPLES(T),
 };
+#undef T
 SECTION(LORAPRUNE, "loraprune",
         "LoRA fine-tuning that removes heads and neurons by LoRA-gradient importance on a cubic "
         "schedule, then merges and compacts (LoRAPrune)", LORAPRUNE_KEYS, false);
@@ -94,9 +106,8 @@ static pl_status prune_hook(void *ctx, int64_t step, pl_error *err) {
 }
 
 /* protect: ["vision.0", ...] into c->protect; an unknown module or block fails naming it. */
-static pl_status protect_of(const cfg_node *section, const model_config *mc, loraprune_config *c,
+static pl_status protect_of(const cfg_node *list, const model_config *mc, loraprune_config *c,
                             pl_error *err) {
-    const cfg_node *list = cfg_get(section, "protect");
     for (int i = 0; list != NULL && i < list->u.list.count; i++) {
         const char *text = list->u.list.items[i]->u.s;
         const char *dot = strchr(text, '.');
@@ -119,33 +130,31 @@ static pl_status protect_of(const cfg_node *section, const model_config *mc, lor
     return PL_OK;
 }
 
+/* The section into settings: LoRA on the qkv, proj, fc1 and fc2 layers of every module, the
+ * task loss alone; one `steps` for the schedule and the training. */
 static pl_status settings_of(const cfg_node *section, const cfg_node *run, const model_config *mc,
-                             loraprune_config *lc, finetune_config *fc, bool *compare_grad, pl_error *err) {
-    memset(lc, 0, sizeof *lc);
-    double ratio, wf, cf;
-    long long every, steps;
-    bool one_shot;
-    const char *criterion;
-    PL_TRY(cfg_get_float(section, "ratio", &ratio, err));
-    PL_TRY(cfg_get_float(section, "warmup_frac", &wf, err));
-    PL_TRY(cfg_get_float(section, "cooldown_frac", &cf, err));
-    PL_TRY(cfg_get_int(section, "every", &every, err));
-    PL_TRY(cfg_get_int(section, "steps", &steps, err));
-    PL_TRY(cfg_get_bool(section, "one_shot", &one_shot, err));
-    PL_TRY(cfg_get_string(section, "criterion", &criterion, err));
-    if (wf + cf >= 1.0)
+                             loraprune_settings *out, bool *compare_grad, pl_error *err) {
+    memset(out, 0, sizeof *out);
+    finetune_config *fc = &out->train;
+    loraprune_config *lc = &out->prune;
+    finetune_config_default(fc);
+    fc->adapter = ADAPTER_LORA;
+    fc->stage = "loraprune";
+    fc->lambda = 0.0f; /* the task loss alone */
+    fc->adapters.modules = (1u << MODULE_VISION) | (1u << MODULE_BRIDGE) | (1u << MODULE_LANGUAGE);
+    fc->adapters.layer_kinds = LAYER_QKV | LAYER_PROJ | LAYER_FC1 | LAYER_FC2;
+    PL_TRY(cfg_bind(&LORAPRUNE, section, out, err));
+    lc->steps = fc->steps;
+    if (out->warmup_frac + out->cooldown_frac >= 1.0)
         return PL_ERROR(err, PL_ERR_CONFIG, "loraprune.warmup_frac + cooldown_frac = %g leaves no "
-                        "steps to prune in; keep their sum below 1", wf + cf);
-    lc->criterion = (loraprune_criterion)loraprune_criterion_parse(criterion);
-    lc->ratio = (float)ratio, lc->warmup_frac = (float)wf, lc->cooldown_frac = (float)cf;
-    lc->every = (int)every, lc->steps = (int)steps, lc->one_shot = one_shot;
-    PL_TRY(protect_of(section, mc, lc, err));
-    PL_TRY(settings_loraprune_training(section, run, fc, err));
-    const cfg_node *compare = cfg_get(section, "compare_grad");
-    *compare_grad = compare != NULL && compare->kind == CFG_BOOL && compare->u.b;
+                        "steps to prune in; keep their sum below 1", out->warmup_frac + out->cooldown_frac);
+    lc->warmup_frac = (float)out->warmup_frac, lc->cooldown_frac = (float)out->cooldown_frac;
+    PL_TRY(protect_of(out->protect, mc, lc, err));
+    PL_TRY(settings_training_run(run, fc, false, err));
+    *compare_grad = out->compare_grad != NULL && out->compare_grad->u.b;
     if (*compare_grad && lc->criterion != LORAPRUNE_LORA)
-        return cfg_error_at(err, compare->pos, "loraprune.compare_grad compares the lora criterion with grad; "
-                            "this stage's criterion is %s", criterion);
+        return cfg_error_at(err, out->compare_grad->pos, "loraprune.compare_grad compares the lora criterion "
+                            "with grad; this stage's criterion is %s", loraprune_criterion_name(lc->criterion));
     fc->weight_grads = lc->criterion == LORAPRUNE_GRAD || *compare_grad;
     return PL_OK;
 }
@@ -170,10 +179,11 @@ static pl_status stage_loraprune(vlm *in, const cfg_node *section, const cfg_nod
                                  const pl_data *data, vlm *out, const pl_metrics_sink *sink,
                                  pl_error *err) {
     PL_TRY(pl_stage_require_merged(in, "loraprune", err));
-    loraprune_config lc;
-    finetune_config fc;
+    loraprune_settings settings;
     bool compare_grad;
-    PL_TRY(settings_of(section, run, &in->cfg, &lc, &fc, &compare_grad, err));
+    PL_TRY(settings_of(section, run, &in->cfg, &settings, &compare_grad, err));
+    loraprune_config lc = settings.prune;
+    finetune_config fc = settings.train;
     pl_stage_take(in, out);
     loraprune_state state, shadow;
     PL_TRY(loraprune_state_init(&state, out, &lc, err));

@@ -27,6 +27,8 @@
 #ifndef PL_PRUNE_LORAPRUNE_H
 #define PL_PRUNE_LORAPRUNE_H
 
+#include <stdbool.h>
+
 #include "model/vlm.h"
 
 typedef enum { LORAPRUNE_LORA = 0, LORAPRUNE_GRAD, LORAPRUNE_MAGNITUDE } loraprune_criterion;
@@ -34,7 +36,8 @@ typedef enum { LORAPRUNE_LORA = 0, LORAPRUNE_GRAD, LORAPRUNE_MAGNITUDE } lorapru
 typedef struct {
     loraprune_criterion criterion;
     float ratio;                  /* in [0, 1): fraction of each block's heads and neurons */
-    int steps, every, one_shot;
+    int steps, every;
+    bool one_shot;
     float warmup_frac, cooldown_frac;
     unsigned char protect[MODULE_COUNT][VLM_MAX_LAYERS]; /* 1: the block is never pruned */
 } loraprune_config;
