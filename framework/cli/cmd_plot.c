@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "cli/commands.h"
+#include "engine/engine.h"
 #include "engine/exp_state.h"
 #include "engine/stage.h"
 #include "config/path.h"
@@ -163,11 +164,13 @@ int cmd_plot(int argc, char **argv) {
             fprintf(stderr, "(the experiment file recorded in %s/experiment.state; pass another as an argument)\n", dir);
         return 1;
     }
-    char derived[4096];
+    char results[4096], derived[4096];
     if (dir == NULL) {
-        const char *results = "results";
-        cfg_get_string(exp->base, "engine.results_dir", &results, NULL);
-        snprintf(derived, sizeof derived, "%s/%s", results, exp->name);
+        if (pl_engine_dirs(exp, results, sizeof results, derived, sizeof derived, &err) != PL_OK) {
+            pl_error_print(stderr, &err);
+            pl_experiment_free(exp);
+            return 1;
+        }
         dir = derived;
     }
     int rc = draw(dir, exp, &o, only);

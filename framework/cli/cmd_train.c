@@ -10,6 +10,7 @@
 #include "config/path.h"
 #include "core/threads.h"
 #include "engine/settings.h"
+#include "engine/stage_settings.h"
 #include "model/checkpoint.h"
 #include "tune/pretrain.h"
 

@@ -7,7 +7,9 @@
 #include <string.h>
 
 #include "config/schema.h"
+#include "config/bind.h"
 #include "config/schema_keys.h"
+#include "config/settings_types.h"
 
 /* ---- checks that a type and a range cannot express ---- */
 
@@ -83,119 +85,131 @@ static bool check_model(const cfg_node *v, char *why, size_t size) {
 /* ---- model and data ---- */
 
 static const cfg_key BLOCK_KEYS[] = {
-    {K("heads", CFG_T_INT, NULL), GE(0), .flags = CFG_KEY_OPTIONAL,
+    {K("heads", CFG_T_INT, NULL), GE(0), .flags = CFG_KEY_OPTIONAL, AT_INT(block_dims, heads),
      .help = "self-attention heads of this block (0 = no attention; default model.heads)"},
-    {K("cross_heads", CFG_T_INT, NULL), GE(0), .flags = CFG_KEY_OPTIONAL,
+    {K("cross_heads", CFG_T_INT, NULL), GE(0), .flags = CFG_KEY_OPTIONAL, AT_INT(block_dims, cross_heads),
      .help = "cross-attention heads, bridge blocks only (0 = none; default model.heads)"},
-    {K("ffn", CFG_T_INT, NULL), GE(0), .flags = CFG_KEY_OPTIONAL,
+    {K("ffn", CFG_T_INT, NULL), GE(0), .flags = CFG_KEY_OPTIONAL, AT_INT(block_dims, ffn),
      .help = "MLP hidden width of this block (0 = no MLP; default mlp_ratio x the width)"},
 };
-SECTION(BLOCK, "block", "one transformer block's units", BLOCK_KEYS, false);
+const cfg_section CFG_BLOCK = {"block", "one transformer block's units", BLOCK_KEYS,
+                               (int)(sizeof BLOCK_KEYS / sizeof BLOCK_KEYS[0]), false};
 
 static const cfg_key MODULE_BLOCKS_KEYS[] = {
-    {K("vision", CFG_T_LIST, NULL), .item = CFG_T_MAP, .sub = &BLOCK, .flags = CFG_KEY_OPTIONAL,
+    {K("vision", CFG_T_LIST, NULL), .item = CFG_T_MAP, .sub = &CFG_BLOCK, .flags = CFG_KEY_OPTIONAL,
      .help = "one {heads, ffn} per vision block, in order"},
-    {K("bridge", CFG_T_LIST, NULL), .item = CFG_T_MAP, .sub = &BLOCK, .flags = CFG_KEY_OPTIONAL,
+    {K("bridge", CFG_T_LIST, NULL), .item = CFG_T_MAP, .sub = &CFG_BLOCK, .flags = CFG_KEY_OPTIONAL,
      .help = "one {heads, cross_heads, ffn} per bridge block, in order"},
-    {K("language", CFG_T_LIST, NULL), .item = CFG_T_MAP, .sub = &BLOCK, .flags = CFG_KEY_OPTIONAL,
+    {K("language", CFG_T_LIST, NULL), .item = CFG_T_MAP, .sub = &CFG_BLOCK, .flags = CFG_KEY_OPTIONAL,
      .help = "one {heads, ffn} per language block, in order"},
 };
 SECTION(MODULE_BLOCKS, "blocks", "per-block units of each module (absent = uniform)",
         MODULE_BLOCKS_KEYS, false);
 
+#define M cfg_model_settings
 static const cfg_key MODEL_KEYS[] = {
     {K("preset", CFG_T_ENUM, NULL), .choices = "tiny|small|base", .flags = CFG_KEY_OPTIONAL,
      .help = "which preset the sizes came from (informational; configs/model/<preset>.yaml)"},
-    {K("dim_vision", CFG_T_INT, NULL), GE(1), .help = "width Dv of the vision encoder"},
-    {K("dim_query", CFG_T_INT, NULL), GE(1), .help = "width Dq of the bridge (query transformer)"},
-    {K("dim_language", CFG_T_INT, NULL), GE(1), .help = "width Dl of the language model"},
-    {K("layers_vision", CFG_T_INT, NULL), GE(1), .help = "vision encoder blocks Lv"},
-    {K("layers_query", CFG_T_INT, NULL), GE(1), .help = "bridge blocks Lq"},
-    {K("layers_language", CFG_T_INT, NULL), GE(1), .help = "language model blocks Ll"},
-    {K("heads", CFG_T_INT, NULL), GE(1), .help = "attention heads in every module (divides every width)"},
-    {K("num_queries", CFG_T_INT, NULL), GE(1), .help = "learned bridge queries Nq"},
-    {K("mlp_ratio", CFG_T_INT, "4"), GE(1), .help = "MLP hidden width as a multiple of the block width"},
-    {K("image_size", CFG_T_INT, "56"), GE(1), .help = "input image side in pixels"},
-    {K("patch_size", CFG_T_INT, "7"), GE(1), .help = "patch side in pixels (divides image_size)"},
-    {K("init_std", CFG_T_FLOAT, "0.02"), GT(0), .help = "standard deviation of initial weights"},
-    {K("blocks", CFG_T_MAP, NULL), .sub = &MODULE_BLOCKS, .flags = CFG_KEY_OPTIONAL,
+    {K("dim_vision", CFG_T_INT, NULL), GE(1), AT_INT(M, shape.dim_vision), .help = "width Dv of the vision encoder"},
+    {K("dim_query", CFG_T_INT, NULL), GE(1), AT_INT(M, shape.dim_query), .help = "width Dq of the bridge (query transformer)"},
+    {K("dim_language", CFG_T_INT, NULL), GE(1), AT_INT(M, shape.dim_language), .help = "width Dl of the language model"},
+    {K("layers_vision", CFG_T_INT, NULL), GE(1), AT_INT(M, shape.layers_vision), .help = "vision encoder blocks Lv"},
+    {K("layers_query", CFG_T_INT, NULL), GE(1), AT_INT(M, shape.layers_query), .help = "bridge blocks Lq"},
+    {K("layers_language", CFG_T_INT, NULL), GE(1), AT_INT(M, shape.layers_language), .help = "language model blocks Ll"},
+    {K("heads", CFG_T_INT, NULL), GE(1), AT_INT(M, shape.heads), .help = "attention heads in every module (divides every width)"},
+    {K("num_queries", CFG_T_INT, NULL), GE(1), AT_INT(M, shape.num_queries), .help = "learned bridge queries Nq"},
+    {K("mlp_ratio", CFG_T_INT, "4"), GE(1), AT_INT(M, shape.mlp_ratio), .help = "MLP hidden width as a multiple of the block width"},
+    {K("image_size", CFG_T_INT, "56"), GE(1), AT_INT(M, shape.image_size), .help = "input image side in pixels"},
+    {K("patch_size", CFG_T_INT, "7"), GE(1), AT_INT(M, shape.patch_size), .help = "patch side in pixels (divides image_size)"},
+    {K("init_std", CFG_T_FLOAT, "0.02"), GT(0), AT_FLOAT(M, shape.init_std), .help = "standard deviation of initial weights"},
+    {K("blocks", CFG_T_MAP, NULL), .sub = &MODULE_BLOCKS, .flags = CFG_KEY_OPTIONAL, AT_NODE(M, blocks),
      .help = "a shape per block: {vision: [{heads, ffn}, ...], bridge: [{heads, cross_heads, "
              "ffn}, ...], language: [...]}, one entry per block of each module listed; keys "
              "left out keep the uniform value (absent = every block uniform, the presets)"},
 };
+#undef M
 SECTION(MODEL, "model", "the VLM's shape (vision encoder, bridge, language model)", MODEL_KEYS, false);
 
+/* binds float[QTYPE_COUNT_TYPES] (data/batch.h), one weight per question type */
 static const cfg_key MIX_KEYS[] = {
-    {K("what", CFG_T_FLOAT, "1.0"), GE(0), .help = "what-is-at questions ('what is in the top left ?')"},
-    {K("exists", CFG_T_FLOAT, "1.0"), GE(0), .help = "exists questions ('is there a bag ?')"},
-    {K("count", CFG_T_FLOAT, "1.0"), GE(0), .help = "count questions ('how many shoes ?')"},
-    {K("where", CFG_T_FLOAT, "1.0"), GE(0), .help = "where questions ('where is the dress ?')"},
-    {K("relation", CFG_T_FLOAT, "1.0"), GE(0), .help = "relation questions ('what is left of the bag ?')"},
-    {K("caption", CFG_T_FLOAT, "1.0"), GE(0), .help = "captions ('describe the image .')"},
+    {K("what", CFG_T_FLOAT, "1.0"), GE(0), AT_ITEM_FLOAT(QTYPE_WHAT), .help = "what-is-at questions ('what is in the top left ?')"},
+    {K("exists", CFG_T_FLOAT, "1.0"), GE(0), AT_ITEM_FLOAT(QTYPE_EXISTS), .help = "exists questions ('is there a bag ?')"},
+    {K("count", CFG_T_FLOAT, "1.0"), GE(0), AT_ITEM_FLOAT(QTYPE_HOWMANY), .help = "count questions ('how many shoes ?')"},
+    {K("where", CFG_T_FLOAT, "1.0"), GE(0), AT_ITEM_FLOAT(QTYPE_WHERE), .help = "where questions ('where is the dress ?')"},
+    {K("relation", CFG_T_FLOAT, "1.0"), GE(0), AT_ITEM_FLOAT(QTYPE_RELATION),
+     .help = "relation questions ('what is left of the bag ?')"},
+    {K("caption", CFG_T_FLOAT, "1.0"), GE(0), AT_ITEM_FLOAT(QTYPE_CAPTION), .help = "captions ('describe the image .')"},
 };
 const cfg_section CFG_QUESTION_MIX = {"question_mix", "relative weights of the question types", MIX_KEYS,
                                       (int)(sizeof MIX_KEYS / sizeof MIX_KEYS[0]), false};
 
+#define D cfg_data_settings
 static const cfg_key DATA_KEYS[] = {
-    {K("dataset", CFG_T_ENUM, "fashion_scenes"), .choices = "fashion_scenes|files",
+    {K("dataset", CFG_T_ENUM, "fashion_scenes"), .choices = "fashion_scenes|files", AT_TEXT(D, dataset),
      .help = "fashion_scenes: scenes and questions generated from Fashion-MNIST; files: your "
              "own samples from data.tsv and data.images (item_prob, val_size, val_scenes, "
              "test_size, question_mix, seed and eval_seed then do not apply)"},
-    {K("path", CFG_T_STRING, "/usr/share/datasets/fashion-mnist"),
+    {K("path", CFG_T_STRING, "/usr/share/datasets/fashion-mnist"), AT_CHARS(D, config.path),
      .help = "directory of the Fashion-MNIST IDX files (Debian dataset-fashion-mnist)"},
-    {K("tsv", CFG_T_STRING, NULL), .flags = CFG_KEY_OPTIONAL,
+    {K("tsv", CFG_T_STRING, NULL), .flags = CFG_KEY_OPTIONAL, AT_CHARS(D, config.tsv),
      .help = "dataset files: your samples, one a line, tab-separated: image_id, question, answer "
              "and optionally train|val|test (default test); words of the fixed vocabulary "
              "(`prunelab data vocab`); the question type is read from its template ('how many', "
              "'is there', 'where', 'describe', 'what is in', 'what is left of|right of|above|"
              "below'); absent for fashion_scenes (so their run ids stay as they were)"},
-    {K("images", CFG_T_STRING, NULL), .flags = CFG_KEY_OPTIONAL,
+    {K("images", CFG_T_STRING, NULL), .flags = CFG_KEY_OPTIONAL, AT_CHARS(D, config.images),
      .help = "dataset files: the TSV's images, an IDX file (gzipped or plain) of N x 56 x 56 "
              "bytes indexed by an integer image_id, or a directory of 56x56 8-bit binary PGMs "
              "named <image_id>.pgm; absent for fashion_scenes"},
-    {K("item_prob", CFG_T_FLOAT, "0.75"), .lo = 0, .hi = 1, .range = CFG_RANGE_LO | CFG_RANGE_LO_OPEN | CFG_RANGE_HI,
+    {K("item_prob", CFG_T_FLOAT, "0.75"), AT_FLOAT(D, config.item_prob), .lo = 0, .hi = 1, .range = CFG_RANGE_LO | CFG_RANGE_LO_OPEN | CFG_RANGE_HI,
      .help = "probability that a scene cell holds an item"},
-    {K("val_size", CFG_T_INT, "5000"), .lo = 0, .hi = 50000, .range = CFG_RANGE_LO | CFG_RANGE_HI,
+    {K("val_size", CFG_T_INT, "5000"), AT_INT(D, config.val_size), .lo = 0, .hi = 50000, .range = CFG_RANGE_LO | CFG_RANGE_HI,
      .help = "training images held out to build the validation scenes"},
-    {K("val_scenes", CFG_T_INT, "2000"), GE(0), .help = "scenes in the validation split"},
-    {K("test_size", CFG_T_INT, "5000"), GE(1), .help = "scenes in the test split (built from the 10k test images only)"},
-    {K("question_mix", CFG_T_MAP, "{}"), .sub = &CFG_QUESTION_MIX, .check = cfg_check_question_mix, .help = "question type weights"},
-    {K("seed", CFG_T_INT, "0"), GE(0), .help = "seed of the training and calibration scenes"},
-    {K("eval_seed", CFG_T_INT, "1234"), GE(0), .help = "seed of the validation and test scenes (fixed across training seeds)"},
-    {K("question_len", CFG_T_INT, "10"), GE(1), .help = "question tokens before the separator (questions are padded to it)"},
-    {K("text_len", CFG_T_INT, "22"), GE(3), .help = "tokens per sample: question, separator, answer, end"},
+    {K("val_scenes", CFG_T_INT, "2000"), GE(0), AT_INT(D, config.val_scenes), .help = "scenes in the validation split"},
+    {K("test_size", CFG_T_INT, "5000"), GE(1), AT_INT(D, config.test_size), .help = "scenes in the test split (built from the 10k test images only)"},
+    {K("question_mix", CFG_T_MAP, "{}"), .sub = &CFG_QUESTION_MIX, .check = cfg_check_question_mix,
+     AT_SECTION(D, config.mix), .help = "question type weights"},
+    {K("seed", CFG_T_INT, "0"), GE(0), AT_UINT64(D, config.seed), .help = "seed of the training and calibration scenes"},
+    {K("eval_seed", CFG_T_INT, "1234"), GE(0), AT_UINT64(D, config.eval_seed), .help = "seed of the validation and test scenes (fixed across training seeds)"},
+    {K("question_len", CFG_T_INT, "10"), GE(1), AT_INT(D, config.question_len), .help = "question tokens before the separator (questions are padded to it)"},
+    {K("text_len", CFG_T_INT, "22"), GE(3), AT_INT(D, config.text_len), .help = "tokens per sample: question, separator, answer, end"},
     {K("calib_size", CFG_T_INT, "128"), GE(1), .help = "calibration samples drawn for pruning"},
 };
+#undef D
 SECTION(DATA, "data", "the data: generated fashion-scenes and their question mix, or your own files", DATA_KEYS, false);
 
 /* ---- stages ---- */
 
 /* ---- engine, sweep, figures, top level ---- */
 
+#define S cfg_slurm_settings
 static const cfg_key SLURM_KEYS[] = {
-    {K("runs_per_task", CFG_T_INT, "1"), GE(1), .help = "runs each array task runs, one after another"},
-    {K("concurrency", CFG_T_INT, "0"), GE(0), .help = "array tasks running at once (sbatch --array=...%K; 0 = no limit)"},
-    {K("cpus_per_task", CFG_T_INT, "0"), GE(0),
+    {K("runs_per_task", CFG_T_INT, "1"), GE(1), AT_LLONG(S, runs_per_task), .help = "runs each array task runs, one after another"},
+    {K("concurrency", CFG_T_INT, "0"), GE(0), AT_LLONG(S, concurrency), .help = "array tasks running at once (sbatch --array=...%K; 0 = no limit)"},
+    {K("cpus_per_task", CFG_T_INT, "0"), GE(0), AT_LLONG(S, cpus_per_task),
      .help = "CPUs per task (0 = engine.jobs x engine.threads, threads 0 counting as 1); a task's stages use them all"},
-    {K("time", CFG_T_STRING, NULL), .flags = CFG_KEY_OPTIONAL, .help = "time limit per task (sbatch --time, e.g. 02:00:00)"},
-    {K("mem", CFG_T_STRING, NULL), .flags = CFG_KEY_OPTIONAL, .help = "memory per task (sbatch --mem, e.g. 4G)"},
-    {K("partition", CFG_T_STRING, NULL), .flags = CFG_KEY_OPTIONAL, .help = "partition (sbatch --partition; checked with sinfo)"},
-    {K("account", CFG_T_STRING, NULL), .flags = CFG_KEY_OPTIONAL, .help = "account to charge (sbatch --account)"},
-    {K("hdf5_file_locking", CFG_T_BOOL, "false"),
+    {K("time", CFG_T_STRING, NULL), .flags = CFG_KEY_OPTIONAL, AT_TEXT(S, time), .help = "time limit per task (sbatch --time, e.g. 02:00:00)"},
+    {K("mem", CFG_T_STRING, NULL), .flags = CFG_KEY_OPTIONAL, AT_TEXT(S, mem), .help = "memory per task (sbatch --mem, e.g. 4G)"},
+    {K("partition", CFG_T_STRING, NULL), .flags = CFG_KEY_OPTIONAL, AT_TEXT(S, partition), .help = "partition (sbatch --partition; checked with sinfo)"},
+    {K("account", CFG_T_STRING, NULL), .flags = CFG_KEY_OPTIONAL, AT_TEXT(S, account), .help = "account to charge (sbatch --account)"},
+    {K("hdf5_file_locking", CFG_T_BOOL, "false"), AT_BOOL(S, hdf5_file_locking),
      .help = "leave HDF5's own file locking on in the tasks (off by default: shared file systems often lack "
              "it, and prunelab's locks already give every file one writer)"},
 };
+#undef S
 SECTION(SLURM, "slurm", "how `prunelab slurm` submits a sweep: array shape and sbatch resources", SLURM_KEYS, false);
 
+#define E cfg_engine_settings
 static const cfg_key ENGINE_KEYS[] = {
-    {K("jobs", CFG_T_INT, "1"), GE(1), .help = "stages run concurrently"},
-    {K("threads", CFG_T_INT, "0"), GE(0), .help = "threads per stage (0 = cores / jobs)"},
-    {K("isolation", CFG_T_ENUM, "thread"), .choices = "thread|process",
+    {K("jobs", CFG_T_INT, "1"), GE(1), AT_INT(E, jobs), .help = "stages run concurrently"},
+    {K("threads", CFG_T_INT, "0"), GE(0), AT_INT(E, threads), .help = "threads per stage (0 = cores / jobs)"},
+    {K("isolation", CFG_T_ENUM, "thread"), .choices = "thread|process", AT_CHOICE(E, isolation, NULL),
      .help = "process = each run in its own process, so a crash fails only that run"},
-    {K("results_dir", CFG_T_STRING, "results"), .help = "where runs, cache and index.tsv go"},
-    {K("flush_every", CFG_T_INT, "50"), GE(1), .help = "metric rows buffered before writing"},
-    {K("slurm", CFG_T_MAP, "{}"), .sub = &SLURM, .help = "`prunelab slurm`: array shape and sbatch resources"},
+    {K("results_dir", CFG_T_STRING, "results"), AT_TEXT(E, results_dir), .help = "where runs, cache and index.tsv go"},
+    {K("flush_every", CFG_T_INT, "50"), GE(1), AT_INT(E, flush_every), .help = "metric rows buffered before writing"},
+    {K("slurm", CFG_T_MAP, "{}"), .sub = &SLURM, AT_SECTION(E, slurm), .help = "`prunelab slurm`: array shape and sbatch resources"},
 };
+#undef E
 SECTION(ENGINE, "engine", "how runs execute; never part of a run's identity", ENGINE_KEYS, false);
 
 static const cfg_key SWEEP_KEYS[] = {
@@ -274,6 +288,7 @@ SECTION(FIGURE, "figure", "one figure drawn by `prunelab plot` from the experime
 
 static const cfg_key NUMERICS_KEYS[] = {
     {K("precision", CFG_T_ENUM, "fp32"), .choices = "fp32|bf16", .flags = CFG_KEY_DEFAULT_UNSEEN,
+     AT_NODE(cfg_numerics_settings, precision),
      .help = "arithmetic of the training stages' linear layers: fp32, or bf16 (BF16 operands, "
              "FP32 accumulation and master weights; needs a CPU with AVX512-BF16 or AMX). "
              "The output head, attention, the optimizer, a teacher's pass and every evaluation "
@@ -282,10 +297,14 @@ static const cfg_key NUMERICS_KEYS[] = {
 SECTION(NUMERICS, "numerics", "how training computes; part of a run's identity (fp32, the "
         "default, names the same runs as no section)", NUMERICS_KEYS, false);
 
+typedef struct {
+    long long seed;
+} root_settings;
+
 static const cfg_key ROOT_KEYS[] = {
     {K("name", CFG_T_STRING, NULL), .flags = CFG_KEY_OPTIONAL | CFG_KEY_NONSEMANTIC,
      .check = check_experiment_name, .help = "experiment name (default: the file name)"},
-    {K("seed", CFG_T_INT, "0"), GE(0),
+    {K("seed", CFG_T_INT, "0"), GE(0), AT_LLONG(root_settings, seed),
      .help = "replicate seed (set per run by sweep.seeds; in the run id, not the group id)"},
     {K("labels", CFG_T_ANY, NULL), .flags = CFG_KEY_OPTIONAL,
      .help = "free-form values the stages ignore (a study's coordinates such as mode: vision); "
@@ -313,4 +332,21 @@ const cfg_section *cfg_schema_section(const cfg_stage_catalog *stages, const cha
     for (int i = 0; i < ROOT.n_keys; i++)
         if (ROOT.keys[i].sub != NULL && strcmp(ROOT.keys[i].name, name) == 0) return ROOT.keys[i].sub;
     return NULL;
+}
+
+pl_status cfg_bind_section(const cfg_node *tree, const char *name, void *out, pl_error *err) {
+    const cfg_section *section = NULL;
+    for (int i = 0; i < ROOT.n_keys && section == NULL; i++)
+        if (ROOT.keys[i].sub != NULL && strcmp(ROOT.keys[i].name, name) == 0) section = ROOT.keys[i].sub;
+    const cfg_node *map = cfg_map_get(tree, name);
+    if (section == NULL) return PL_ERROR(err, PL_ERR_INTERNAL, "no experiment section '%s'", name);
+    return map != NULL ? cfg_bind(section, map, out, err) : PL_OK;
+}
+
+pl_status cfg_run_seed(const cfg_node *run, long long *seed, pl_error *err) {
+    root_settings rs = {-1};
+    PL_TRY(cfg_bind(&ROOT, run, &rs, err));
+    if (rs.seed < 0) return PL_ERROR(err, PL_ERR_INTERNAL, "a resolved run has no seed");
+    *seed = rs.seed;
+    return PL_OK;
 }

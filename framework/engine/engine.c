@@ -33,8 +33,9 @@ static void note(const engine_ctx *e, const char *fmt, const char *a, const char
 
 pl_status pl_engine_dirs(const pl_experiment *exp, char *results, size_t results_cap,
                          char *exp_dir, size_t exp_dir_cap, pl_error *err) {
-    const char *dir;
-    PL_TRY(cfg_get_string(exp->base, "engine.results_dir", &dir, err));
+    cfg_engine_settings es;
+    PL_TRY(settings_engine(exp->base, &es, err));
+    const char *dir = es.results_dir;
     if ((size_t)snprintf(results, results_cap, "%s", dir) >= results_cap ||
         (size_t)snprintf(exp_dir, exp_dir_cap, "%s/%s", dir, exp->name) >= exp_dir_cap)
         return PL_ERROR(err, PL_ERR_CONFIG, "engine.results_dir '%s' is too long", dir);
@@ -42,12 +43,10 @@ pl_status pl_engine_dirs(const pl_experiment *exp, char *results, size_t results
 }
 
 pl_status engine_read_settings(engine_ctx *e, pl_error *err) {
-    long long jobs, threads, flush;
-    const char *isolation;
-    PL_TRY(cfg_get_int(e->exp->base, "engine.jobs", &jobs, err));
-    PL_TRY(cfg_get_int(e->exp->base, "engine.threads", &threads, err));
-    PL_TRY(cfg_get_int(e->exp->base, "engine.flush_every", &flush, err));
-    PL_TRY(cfg_get_string(e->exp->base, "engine.isolation", &isolation, err));
+    cfg_engine_settings es;
+    PL_TRY(settings_engine(e->exp->base, &es, err));
+    const long long jobs = es.jobs, threads = es.threads;
+    e->isolate = es.isolation == CFG_ISOLATION_PROCESS;
     int cores = pl_cores();
     e->jobs = (int)(jobs < 1 ? 1 : jobs > 256 ? 256 : jobs);
     int sharing = e->jobs; /* processes of this machine running stages at once */
@@ -56,7 +55,7 @@ pl_status engine_read_settings(engine_ctx *e, pl_error *err) {
         sharing = local && atoi(local) > 0 ? atoi(local) : 1;
     }
     e->threads = threads > 0 ? (int)threads : (cores / sharing > 0 ? cores / sharing : 1);
-    e->flush_every = (int)flush;
+    e->flush_every = es.flush_every;
     if (e->opt->log && !e->opt->mpi && e->jobs * e->threads > cores)
         fprintf(e->opt->log, "note: engine.jobs %d x engine.threads %d exceeds the %d cores, as asked\n",
                 e->jobs, e->threads, cores);
@@ -446,10 +445,8 @@ static pl_status run(engine_ctx *e, pl_engine_report *rep, pl_error *err) {
     if (st == PL_OK && e->graph.n_nodes > 0) begin_invocation(e, todo);
     if (st == PL_OK && e->graph.n_nodes > 0 && !e->opt->mpi) st = engine_open_data(e, todo, err);
     if (st == PL_OK && (e->graph.n_nodes > 0 || e->opt->mpi)) {
-        const char *isolation;
-        st = cfg_get_string(exp->base, "engine.isolation", &isolation, err);
-        pl_sched_ops ops = {e->jobs, e->threads, st == PL_OK && strcmp(isolation, "process") == 0, NULL,
-                            e, engine_exec_node, on_failed, on_ended, on_started};
+        pl_sched_ops ops = {e->jobs, e->threads, e->isolate, NULL, e, engine_exec_node, on_failed, on_ended,
+                            on_started};
         e->progress.total = e->graph.n_nodes - e->graph.n_model;
         e->progress.started = pl_wall_time();
         if (st == PL_OK) st = engine_eta_open(e, e->opt->mpi ? pl_mpi_size() - 1 : e->jobs, err);

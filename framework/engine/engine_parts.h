@@ -35,6 +35,7 @@ typedef struct {
     pl_graph graph;
     char results[ENGINE_DIR_MAX], exp_dir[ENGINE_DIR_MAX];
     int jobs, threads, flush_every;
+    bool isolate;           /* engine.isolation: process (a forked child per node) */
     pl_data data;           /* opened once; nodes use views with their run's data config */
     bool have_data;
     engine_fault fault;

@@ -18,6 +18,7 @@
 #include "engine/proc.h"
 #include "engine/run_dir.h"
 #include "engine/run_record.h"
+#include "engine/settings.h"
 #include "engine/slurm.h"
 #include "engine/slurm_jobs.h"
 
@@ -29,23 +30,12 @@ typedef struct {
     bool hdf5_locking;
 } slurm_settings;
 
-static const char *optional_string(const cfg_node *base, const char *path) {
-    const cfg_node *n = cfg_get(base, path);
-    return n && n->kind == CFG_STRING ? n->u.s : NULL;
-}
-
 static pl_status read_settings(const pl_experiment *exp, slurm_settings *s, pl_error *err) {
-    const cfg_node *b = exp->base;
-    PL_TRY(cfg_get_int(b, "engine.slurm.runs_per_task", &s->runs_per_task, err));
-    PL_TRY(cfg_get_int(b, "engine.slurm.concurrency", &s->concurrency, err));
-    PL_TRY(cfg_get_int(b, "engine.slurm.cpus_per_task", &s->cpus, err));
-    PL_TRY(cfg_get_bool(b, "engine.slurm.hdf5_file_locking", &s->hdf5_locking, err));
-    PL_TRY(cfg_get_int(b, "engine.jobs", &s->jobs, err));
-    PL_TRY(cfg_get_int(b, "engine.threads", &s->threads, err));
-    s->time = optional_string(b, "engine.slurm.time");
-    s->mem = optional_string(b, "engine.slurm.mem");
-    s->partition = optional_string(b, "engine.slurm.partition");
-    s->account = optional_string(b, "engine.slurm.account");
+    cfg_engine_settings es;
+    PL_TRY(settings_engine(exp->base, &es, err));
+    const cfg_slurm_settings *sl = &es.slurm;
+    *s = (slurm_settings){sl->runs_per_task, sl->concurrency, sl->cpus_per_task, es.jobs, es.threads,
+                          sl->time, sl->mem, sl->partition, sl->account, sl->hdf5_file_locking};
     if (s->cpus == 0) s->cpus = s->jobs * (s->threads > 0 ? s->threads : 1);
     return PL_OK;
 }

@@ -26,6 +26,20 @@ pl_status pl_experiment_load(const char *path, const char *const *overrides, int
 
 const int PL_HELD_OUT_SPLIT_VALUES[] = {PL_SPLIT_TEST, PL_SPLIT_VAL};
 
+pl_status pl_modules_into_bits(const cfg_node *value, void *field, const char *name, pl_error *err) {
+    unsigned bits = 0;
+    for (int i = 0; i < value->u.list.count; i++) {
+        const char *module = value->u.list.items[i]->u.s;
+        int found = -1;
+        for (int m = 0; m < MODULE_COUNT; m++)
+            if (strcmp(module, module_name((pl_module)m)) == 0) found = m;
+        if (found < 0) return PL_ERROR(err, PL_ERR_CONFIG, "%s: '%s' is no module", name, module);
+        bits |= 1u << found;
+    }
+    *(unsigned *)field = bits;
+    return PL_OK;
+}
+
 enum { DEFAULT_INPUT_BATCH = 64 };
 
 const pl_stage_kind *pl_stage_find(const char *kind) {

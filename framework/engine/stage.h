@@ -115,6 +115,10 @@ pl_status pl_stage_require_merged(const vlm *in, const char *kind, pl_error *err
 /* Moves the model in into out (no copy) and leaves in empty. */
 void pl_stage_take(vlm *in, vlm *out);
 
+/* A key's list of module names (vision, bridge, language) into an unsigned of their bits
+ * (1u << pl_module): a cfg_convert_fn for AT_CONVERT. */
+pl_status pl_modules_into_bits(const cfg_node *value, void *field, const char *name, pl_error *err);
+
 /* The held-out splits a stage reads (eval, bench): its choices and their values, in order. */
 #define PL_HELD_OUT_SPLITS "test|val"
 extern const int PL_HELD_OUT_SPLIT_VALUES[];

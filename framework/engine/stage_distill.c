@@ -19,14 +19,9 @@
 /* ---- settings (the `distill` section of an experiment) ---- */
 
 static bool check_scheme(const cfg_node *v, char *why, size_t size) {
-    static const char *const fixed[] = {"even", "odd", "first", "last", "none"};
-    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
-        if (strcmp(v->u.s, fixed[i]) == 0) return true;
-    if (strncmp(v->u.s, "uniform:", 8) == 0) {
-        char *end;
-        long k = strtol(v->u.s + 8, &end, 10);
-        if (v->u.s[8] >= '0' && v->u.s[8] <= '9' && *end == '\0' && k >= 1) return true;
-    }
+    student_scheme kind;
+    long k;
+    if (student_scheme_parse(v->u.s, &kind, &k)) return true;
     snprintf(why, size, "use even, odd, first, last, none or uniform:<k> with k >= 1");
     return false;
 }

@@ -12,24 +12,10 @@
 #include "engine/stage_settings.h"
 #include "engine/stage.h"
 #include "model/checkpoint.h"
+#include "prune/methods.h"
 #include "prune/sparsity.h"
 
 /* ---- settings (the `finetune` section of an experiment) ---- */
-
-/* A list of module names into their bits (1u << pl_module). */
-static pl_status modules_into_bits(const cfg_node *v, void *field, const char *name, pl_error *err) {
-    unsigned bits = 0;
-    for (int i = 0; i < v->u.list.count; i++) {
-        const char *module = v->u.list.items[i]->u.s;
-        int found = -1;
-        for (int m = 0; m < MODULE_COUNT; m++)
-            if (strcmp(module, module_name((pl_module)m)) == 0) found = m;
-        if (found < 0) return PL_ERROR(err, PL_ERR_CONFIG, "finetune.%s: '%s' is no module", name, module);
-        bits |= 1u << found;
-    }
-    *(unsigned *)field = bits;
-    return PL_OK;
-}
 
 /* A list of linear layer names into their LAYER_* bits. */
 static pl_status layers_into_bits(const cfg_node *v, void *field, const char *name, pl_error *err) {
@@ -58,7 +44,7 @@ static const cfg_key FINETUNE_KEYS[] = {
     {K("alpha", CFG_T_FLOAT, "16"), GT(0), AT_FLOAT(T, train.adapters.alpha),
      .help = "LoRA scale numerator (s = alpha / rank)"},
     {K("targets", CFG_T_LIST, "[vision, language]"), .item = CFG_T_ENUM, .choices = "vision|bridge|language",
-     AT_CONVERT(T, train.adapters.modules, modules_into_bits), .help = "modules that get adapters"},
+     AT_CONVERT(T, train.adapters.modules, pl_modules_into_bits), .help = "modules that get adapters"},
     {K("layer_kinds", CFG_T_LIST, "[qkv, proj, fc1, fc2]"), .item = CFG_T_ENUM,
      .choices = "qkv|proj|fc1|fc2|cross_q|cross_kv|cross_proj", AT_CONVERT(T, train.adapters.layer_kinds, layers_into_bits),
      .help = "linear layers that get adapters"},
@@ -87,9 +73,9 @@ static const cfg_key FINETUNE_KEYS[] = {
 SECTION(FINETUNE, "finetune", "recover accuracy with adapters and distillation", FINETUNE_KEYS, false);
 
 pl_status settings_training_run(const cfg_node *run, finetune_config *c, bool seed_stream, pl_error *err) {
-    const cfg_node *seed = cfg_map_get(run, "seed");
-    if (seed == NULL || seed->kind != CFG_INT) return PL_ERROR(err, PL_ERR_INTERNAL, "a resolved run has no seed");
-    c->seed = (uint64_t)seed->u.i;
+    long long seed;
+    PL_TRY(cfg_run_seed(run, &seed, err));
+    c->seed = (uint64_t)seed;
     if (seed_stream) c->first_sample += (int64_t)(c->seed % (1u << 20)) << 34;
     return settings_precision(run, &c->precision, err);
 }
@@ -109,18 +95,19 @@ static pl_status stage_finetune(vlm *in, const cfg_node *section, const cfg_node
     finetune_settings fs;
     PL_TRY(settings_finetune(section, run, &fs, err));
     PL_TRY(pl_stage_require_merged(in, "finetune", err));
-    if (finetune_uses_teacher(&fs.train) && strcmp(fs.teacher, "same") == 0)
-        for (int i = 0; i < cfg_stage_count(run); i++) {
-            const char *kind, *method;
-            const cfg_node *stage = cfg_stage_at(run, i, &kind);
-            if (strcmp(kind, "prune") == 0 && cfg_get_string(stage, "method", &method, NULL) == PL_OK &&
-                strcmp(method, "sparsegpt") == 0)
-                return PL_ERROR(err, PL_ERR_CONFIG,
-                                "finetune.teacher 'same' (the unmasked weights) is not the dense "
-                                "model after SparseGPT, which updates the kept weights; set "
-                                "finetune.teacher to the teacher's checkpoint, or lambda, "
-                                "hidden_weight and attn_weight to 0");
-        }
+    for (int i = 0; finetune_uses_teacher(&fs.train) && strcmp(fs.teacher, "same") == 0 && i < cfg_stage_count(run); i++) {
+        const char *kind;
+        const cfg_node *stage = cfg_stage_at(run, i, &kind);
+        prune_config pc;
+        if (pl_stage_find(kind) != &PL_STAGE_PRUNE || settings_prune(stage, &pc, NULL) != PL_OK ||
+            !PRUNE_METHODS[pc.method].updates_kept_weights)
+            continue;
+        return PL_ERROR(err, PL_ERR_CONFIG,
+                        "finetune.teacher 'same' (the unmasked weights) is not the dense "
+                        "model after %s, which updates the kept weights; set "
+                        "finetune.teacher to the teacher's checkpoint, or lambda, "
+                        "hidden_weight and attn_weight to 0", PRUNE_METHODS[pc.method].name);
+    }
     pl_stage_take(in, out);
     vlm teacher;
     vlm *teacher_model = NULL;
@@ -151,8 +138,8 @@ static pl_status stage_finetune(vlm *in, const cfg_node *section, const cfg_node
  * every seed's batches from one stream, so its "replicates" were identical). Adapters keep
  * version 0: their seed draws the adapter initialisation, as it always did. */
 static int finetune_numerics(const cfg_node *section) {
-    const cfg_node *adapter = cfg_map_get(section, "adapter");
-    return adapter != NULL && adapter->kind == CFG_STRING && strcmp(adapter->u.s, "none") == 0;
+    finetune_settings fs = {0};
+    return cfg_bind(&FINETUNE, section, &fs, NULL) == PL_OK && fs.train.adapter == ADAPTER_NONE;
 }
 
 const pl_stage_kind PL_STAGE_FINETUNE = {.schema = &FINETUNE, .run = stage_finetune, .produces_model = true,

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "config/path.h"
+#include "config/bind.h"
 #include "config/schema_keys.h"
 #include "engine/fsutil.h"
 #include "engine/settings.h"
@@ -14,9 +14,15 @@
 
 /* ---- settings (the `load` section of an experiment) ---- */
 
+typedef struct {
+    const char *path, *sha256;
+} load_settings;
+
 static const cfg_key LOAD_KEYS[] = {
-    {K("path", CFG_T_STRING, NULL), .help = "a prunelab checkpoint (safetensors), relative to the working directory"},
-    {K("sha256", CFG_T_STRING, ""), .help = "the file's expected SHA-256 in hex ('' = not checked)"},
+    {K("path", CFG_T_STRING, NULL), AT_TEXT(load_settings, path),
+     .help = "a prunelab checkpoint (safetensors), relative to the working directory"},
+    {K("sha256", CFG_T_STRING, ""), AT_TEXT(load_settings, sha256),
+     .help = "the file's expected SHA-256 in hex ('' = not checked)"},
 };
 SECTION(LOAD, "load", "start the pipeline from a saved model instead of pretraining", LOAD_KEYS, false);
 
@@ -24,9 +30,9 @@ SECTION(LOAD, "load", "start the pipeline from a saved model instead of pretrain
 static pl_status stage_load(vlm *in, const cfg_node *section, const cfg_node *run, const pl_data *data,
                      vlm *out, const pl_metrics_sink *sink, pl_error *err) {
     (void)in, (void)sink;
-    const char *path, *want;
-    PL_TRY(cfg_get_string(section, "path", &path, err));
-    PL_TRY(cfg_get_string(section, "sha256", &want, err));
+    load_settings ls = {0};
+    PL_TRY(cfg_bind(&LOAD, section, &ls, err));
+    const char *path = ls.path, *want = ls.sha256;
     if (want[0] != '\0') {
         char have[65] = {0};
         PL_TRY(pl_file_sha256(path, have, err));

@@ -6,6 +6,7 @@
 
 #include "config/bind.h"
 #include "config/schema_keys.h"
+#include "config/settings_types.h"
 #include "engine/stage_settings.h"
 #include "engine/stage.h"
 #include "prune/prune.h"
@@ -127,10 +128,9 @@ pl_status settings_prune(const cfg_node *section, prune_config *out, pl_error *e
 pl_status settings_prune_run(const cfg_node *section, const cfg_node *run, prune_config *out,
                              pl_error *err) {
     PL_TRY(settings_prune(section, out, err));
-    const cfg_node *seed = cfg_map_get(run, "seed");
-    if (seed == NULL || seed->kind != CFG_INT)
-        return PL_ERROR(err, PL_ERR_INTERNAL, "a resolved run has no seed");
-    out->calib_start = (int64_t)seed->u.i * out->calib_size;
+    long long seed;
+    PL_TRY(cfg_run_seed(run, &seed, err));
+    out->calib_start = (int64_t)seed * out->calib_size;
     return PL_OK;
 }
 

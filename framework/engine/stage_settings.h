@@ -9,6 +9,7 @@
 #include "config/node.h"
 #include "prune/prune.h"
 #include "tune/finetune.h"
+#include "tune/pretrain.h"
 
 /* prune (engine/stage_prune.c): stage is the prune stage's settings map (what cfg_stage_at
  * returns), defaults filled in by the schema. calib_start is 0 (data.seed varies the
@@ -30,6 +31,10 @@ typedef struct {
 
 pl_status settings_finetune(const cfg_node *stage, const cfg_node *run, finetune_settings *out,
                             pl_error *err);
+
+/* pretrain (engine/stage_pretrain.c): the schedule and its phases; the run's precision is
+ * settings_precision's. */
+pl_status settings_pretrain(const cfg_node *stage, pretrain_config *out, pl_error *err);
 
 /* What the run adds to a training stage's bound settings: the replicate seed (an adapter's
  * initialisation) and numerics.precision; with seed_stream, replicate seed s also trains on

@@ -7,28 +7,56 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The fixed schemes' names, by student_scheme value (uniform:<k> has a count). */
+static const char *const SCHEME_NAMES[] = {
+    [STUDENT_EVEN] = "even", [STUDENT_ODD] = "odd", [STUDENT_FIRST] = "first",
+    [STUDENT_LAST] = "last", [STUDENT_NONE] = "none",
+};
+
+bool student_scheme_parse(const char *scheme, student_scheme *kind, long *k) {
+    *k = 0;
+    for (int s = 0; s < (int)(sizeof SCHEME_NAMES / sizeof SCHEME_NAMES[0]); s++)
+        if (strcmp(scheme, SCHEME_NAMES[s]) == 0) return *kind = (student_scheme)s, true;
+    if (strncmp(scheme, "uniform:", 8) != 0 || scheme[8] < '0' || scheme[8] > '9') return false;
+    char *end;
+    *k = strtol(scheme + 8, &end, 10);
+    *kind = STUDENT_UNIFORM;
+    return *end == '\0' && *k >= 1;
+}
+
 pl_status student_scheme_select(const char *scheme, int layers, int *kept, int *count,
                                 pl_error *err) {
     int n = 0;
-    if (strcmp(scheme, "even") == 0 || strcmp(scheme, "odd") == 0) {
-        for (int l = strcmp(scheme, "even") == 0 ? 1 : 0; l < layers; l += 2) kept[n++] = l;
-    } else if (strcmp(scheme, "first") == 0) {
+    student_scheme kind;
+    long k;
+    if (!student_scheme_parse(scheme, &kind, &k)) {
+        if (strncmp(scheme, "uniform:", 8) == 0)
+            return PL_ERROR(err, PL_ERR_CONFIG, "layer scheme '%s': uniform:<k> needs 1 <= k <= "
+                            "%d, the teacher's blocks in this module", scheme, layers);
+        return PL_ERROR(err, PL_ERR_CONFIG, "unknown layer scheme '%s'; use even, odd, first, "
+                        "last, uniform:<k> or none", scheme);
+    }
+    switch (kind) {
+    case STUDENT_EVEN:
+    case STUDENT_ODD:
+        for (int l = kind == STUDENT_EVEN ? 1 : 0; l < layers; l += 2) kept[n++] = l;
+        break;
+    case STUDENT_FIRST:
         for (int l = 0; l < layers / 2; l++) kept[n++] = l;
-    } else if (strcmp(scheme, "last") == 0) {
+        break;
+    case STUDENT_LAST:
         for (int l = layers - layers / 2; l < layers; l++) kept[n++] = l;
-    } else if (strcmp(scheme, "none") == 0) {
+        break;
+    case STUDENT_NONE:
         for (int l = 0; l < layers; l++) kept[n++] = l;
-    } else if (strncmp(scheme, "uniform:", 8) == 0) {
-        char *end;
-        const long k = strtol(scheme + 8, &end, 10);
-        if (scheme[8] < '0' || scheme[8] > '9' || *end != '\0' || k < 1 || k > layers)
+        break;
+    case STUDENT_UNIFORM:
+        if (k > layers)
             return PL_ERROR(err, PL_ERR_CONFIG, "layer scheme '%s': uniform:<k> needs 1 <= k <= "
                             "%d, the teacher's blocks in this module", scheme, layers);
         for (long i = 0; i < k; i++) /* k = 1 keeps the last block */
             kept[n++] = k == 1 ? layers - 1 : (int)lround((double)i * (layers - 1) / (double)(k - 1));
-    } else {
-        return PL_ERROR(err, PL_ERR_CONFIG, "unknown layer scheme '%s'; use even, odd, first, "
-                        "last, uniform:<k> or none", scheme);
+        break;
     }
     if (n == 0)
         return PL_ERROR(err, PL_ERR_CONFIG, "layer scheme '%s' keeps no block of a module with %d "

@@ -13,6 +13,8 @@
 #ifndef PL_MODEL_STUDENT_H
 #define PL_MODEL_STUDENT_H
 
+#include <stdbool.h>
+
 #include "model/layer_map.h"
 #include "model/vlm.h"
 
@@ -20,6 +22,14 @@ typedef struct { /* the teacher blocks a student keeps, per module, in order */
     int kept[MODULE_COUNT][VLM_MAX_LAYERS];
     int count[MODULE_COUNT];
 } student_plan;
+
+/* The layer-halving schemes: every second block (even: 2, 4, ... counting from 1; odd: 1,
+ * 3, ...), the first or last half, all of them, or uniform:<k>, k blocks evenly spread. */
+typedef enum { STUDENT_EVEN, STUDENT_ODD, STUDENT_FIRST, STUDENT_LAST, STUDENT_NONE, STUDENT_UNIFORM } student_scheme;
+
+/* Parses a scheme name (the one parser of it): its kind and, for uniform:<k>, k >= 1 in *k.
+ * false when it names no scheme. */
+bool student_scheme_parse(const char *scheme, student_scheme *kind, long *k);
 
 /* The 0-based teacher blocks `scheme` keeps of `layers` into kept[0..*count). Errors name
  * the scheme: unknown, keeping no block (e.g. even of 1 block), uniform:<k> with k < 1 or

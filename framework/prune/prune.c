@@ -9,10 +9,9 @@
 #include "core/alloc.h"
 #include "core/timing.h"
 #include "prune/calibrate.h"
-#include "prune/sparsegpt.h"
+#include "prune/methods.h"
 #include "prune/sparsity.h"
 #include "prune/structured.h"
-#include "prune/wanda.h"
 
 void prune_config_default(prune_config *cfg) {
     memset(cfg, 0, sizeof *cfg);
@@ -34,9 +33,9 @@ static pl_status check_fraction(const char *key, const char *module, float f, pl
 }
 
 static pl_status check_structured(const prune_config *cfg, pl_error *err) {
-    if (cfg->method == PRUNE_SPARSEGPT)
-        return PL_ERROR(err, PL_ERR_CONFIG, "prune.method 'sparsegpt' has no structured form; "
-                        "with prune.pattern: structured use magnitude or wanda");
+    if (!PRUNE_METHODS[cfg->method].structured)
+        return PL_ERROR(err, PL_ERR_CONFIG, "prune.method '%s' has no structured form; "
+                        "with prune.pattern: structured use magnitude or wanda", PRUNE_METHODS[cfg->method].name);
     if (cfg->nm_m != 0)
         return PL_ERROR(err, PL_ERR_CONFIG, "prune.pattern is either structured or N:M");
     if ((unsigned)cfg->scope > PRUNE_SCOPE_MODULE)
@@ -55,7 +54,7 @@ static pl_status check_structured(const prune_config *cfg, pl_error *err) {
 }
 
 pl_status prune_config_check(const prune_config *cfg, pl_error *err) {
-    if ((unsigned)cfg->method > PRUNE_SPARSEGPT)
+    if ((unsigned)cfg->method >= PRUNE_METHOD_COUNT)
         return PL_ERROR(err, PL_ERR_CONFIG, "prune.method %d is unknown", (int)cfg->method);
     if ((unsigned)cfg->group > PRUNE_GROUP_MATRIX)
         return PL_ERROR(err, PL_ERR_CONFIG, "prune.group %d is unknown", (int)cfg->group);
@@ -78,7 +77,7 @@ pl_status prune_config_check(const prune_config *cfg, pl_error *err) {
                             module_name((pl_module)mod), (double)s, nm);
     }
     if (cfg->structured) PL_TRY(check_structured(cfg, err));
-    if (cfg->method != PRUNE_MAGNITUDE && cfg->calib_size < 1)
+    if (PRUNE_METHODS[cfg->method].calibrates && cfg->calib_size < 1)
         return PL_ERROR(err, PL_ERR_CONFIG, "prune.calib_size must be >= 1, got %d", cfg->calib_size);
     if (cfg->calib_start < 0)
         return PL_ERROR(err, PL_ERR_CONFIG, "the calibration start index must be >= 0, got %lld",
@@ -119,18 +118,7 @@ static pl_status prune_site_now(job *j, int i, pl_error *err) {
     if (dense == NULL) return PL_ERR_NOMEM;
     memcpy(dense, w, count * sizeof(float));
     prune_apply(w, mask, count);
-    const prune_stats *s = &j->stats[i];
-    pl_status st;
-    switch (cfg->method) {
-    case PRUNE_MAGNITUDE: st = prune_layer_magnitude(w, mask, rows, cols, &rule, err); break;
-    case PRUNE_WANDA:
-        st = prune_layer_wanda(w, mask, rows, cols, s->sumsq, s->tokens, &rule, err);
-        break;
-    default: {
-        const sparsegpt_options opt = {cfg->sparsegpt_block, cfg->sparsegpt_damp, 6};
-        st = prune_layer_sparsegpt(w, mask, rows, cols, s->xtx, s->tokens, &opt, &rule, err);
-    }
-    }
+    pl_status st = PRUNE_METHODS[cfg->method].layer(w, mask, rows, cols, &j->stats[i], cfg, &rule, err);
     for (size_t k = 0; k < count; k++)
         if (mask[k] == 0.0f) w[k] = dense[k];
     pl_free(dense);
@@ -143,14 +131,13 @@ static pl_status prune_site_now(job *j, int i, pl_error *err) {
 static pl_status prune_range(job *j, int lo, int hi, pl_error *err) {
     pl_status st = PL_OK;
     int any = 0;
-    const int want_xtx = j->cfg->method == PRUNE_SPARSEGPT;
+    const prune_method_info *method = &PRUNE_METHODS[j->cfg->method];
     for (int i = lo; i < hi && st == PL_OK; i++)
         if (active(j, i)) {
             any = 1;
-            if (j->cfg->method != PRUNE_MAGNITUDE)
-                st = prune_stats_init(&j->stats[i], j->sites[i].ref.in, want_xtx, err);
+            if (method->calibrates) st = prune_stats_init(&j->stats[i], j->sites[i].ref.in, method->hessian, err);
         }
-    if (st == PL_OK && any && j->cfg->method != PRUNE_MAGNITUDE)
+    if (st == PL_OK && any && method->calibrates)
         st = prune_calibrate(j->m, j->data, j->cfg->calib_start, j->cfg->calib_size, j->sites,
                              lo, hi, j->stats, err);
     for (int i = lo; i < hi && st == PL_OK; i++)
@@ -160,7 +147,7 @@ static pl_status prune_range(job *j, int lo, int hi, pl_error *err) {
 }
 
 static pl_status run(job *j, pl_error *err) {
-    if (j->cfg->method == PRUNE_MAGNITUDE || j->cfg->calibration == PRUNE_CALIB_DENSE)
+    if (!PRUNE_METHODS[j->cfg->method].calibrates || j->cfg->calibration == PRUNE_CALIB_DENSE)
         return prune_range(j, 0, j->nsites, err);
     char line[160];
     for (int lo = 0; lo < j->nsites;) { /* sequential: one block (level) at a time */
@@ -198,10 +185,10 @@ static pl_status prune_unstructured(vlm *m, const pl_data *data, const prune_con
 pl_status prune_model(vlm *m, const pl_data *data, const prune_config *cfg,
                       const pl_metrics_sink *sink, pl_error *err) {
     PL_TRY(prune_config_check(cfg, err));
-    if (cfg->method != PRUNE_MAGNITUDE && data == NULL)
+    if (PRUNE_METHODS[cfg->method].calibrates && data == NULL)
         return PL_ERROR(err, PL_ERR_CONFIG, "prune.method '%s' scores weights by their "
                         "calibration inputs, but this stage has no data set to calibrate on; "
-                        "use prune.method: magnitude", cfg->method == PRUNE_WANDA ? "wanda" : "sparsegpt");
+                        "use prune.method: magnitude", PRUNE_METHODS[cfg->method].name);
     const double t0 = pl_now();
     pl_status st = cfg->structured ? prune_structured(m, data, cfg, sink, err)
                                    : prune_unstructured(m, data, cfg, sink, err);

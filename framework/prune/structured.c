@@ -9,6 +9,7 @@
 #include "core/timing.h"
 #include "prune/calibrate.h"
 #include "prune/mask.h"
+#include "prune/methods.h"
 
 float prune_structured_target(const prune_config *cfg, pl_module m, unit_kind k) {
     switch (k) {
@@ -53,7 +54,7 @@ static void add_linear_scores(const job *j, const unit_linear *ul, double *score
     const float *w = pl_buffer_view(&j->m->params, ul->ref.weight);
     const float *mask = pl_buffer_view(&j->m->masks, ul->ref.weight);
     const int in = ul->ref.in, out = ul->ref.out, span = ul->units * ul->width;
-    const int wanda = j->cfg->method == PRUNE_WANDA;
+    const int wanda = PRUNE_METHODS[j->cfg->method].calibrates; /* scores weighted by activations */
     const prune_stats *s = wanda ? &j->stats[j->site_of[ul->ref.weight]] : NULL;
     const double inv = wanda ? 1.0 / (double)s->tokens : 0.0;
 #pragma omp parallel for schedule(static)
@@ -97,7 +98,7 @@ static void score_block(const job *j, pl_module mod, int l) {
         for (int i = 0; i < n; i++)
             if (uls[i].kind == (unit_kind)k) add_linear_scores(j, &uls[i], score);
         for (int u = 0; u < count; u++) {
-            if (j->cfg->method == PRUNE_MAGNITUDE) score[u] = sqrt(score[u]);
+            if (!PRUNE_METHODS[j->cfg->method].calibrates) score[u] = sqrt(score[u]); /* group L2 */
             if (keep[u] == 0.0f) score[u] = -INFINITY;
         }
     }
@@ -167,7 +168,7 @@ static pl_status select_units(job *j, pl_module mod, unit_kind k, int lo, int hi
 
 /* Statistics of the active blocks' matrices in levels [lo, hi), one calibration pass. */
 static pl_status calibrate_levels(job *j, int lo, int hi, pl_error *err) {
-    if (j->cfg->method != PRUNE_WANDA) return PL_OK;
+    if (!PRUNE_METHODS[j->cfg->method].calibrates) return PL_OK;
     const model_config *c = &j->m->cfg;
     int first = -1, last = -1;
     for (int i = 0; i < j->nsites; i++) {
@@ -211,7 +212,7 @@ static pl_status prune_levels(job *j, int lo, int hi, pl_error *err) {
 static pl_status run(job *j, const pl_metrics_sink *sink, pl_error *err) {
     const model_config *c = &j->m->cfg;
     const int levels = first_level(c, MODULE_COUNT);
-    if (j->cfg->method == PRUNE_MAGNITUDE || j->cfg->calibration == PRUNE_CALIB_DENSE)
+    if (!PRUNE_METHODS[j->cfg->method].calibrates || j->cfg->calibration == PRUNE_CALIB_DENSE)
         return prune_levels(j, 0, levels, err);
     char line[160];
     for (int mod = 0; mod < MODULE_COUNT; mod++) {
