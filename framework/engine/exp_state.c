@@ -173,7 +173,7 @@ pl_status pl_exp_state_read(const char *exp_dir, pl_exp_state *out, pl_error *er
 }
 
 pl_status pl_exp_state_write(const char *exp_dir, const pl_exp_state *s, pl_error *err) {
-    char path[4096], seal[PL_SEAL_LINE + 1];
+    char path[4096];
     snprintf(path, sizeof path, "%s/experiment.state", exp_dir);
     cfg_strbuf sb;
     cfg_strbuf_init(&sb);
@@ -187,11 +187,7 @@ pl_status pl_exp_state_write(const char *exp_dir, const pl_exp_state *s, pl_erro
         cfg_strbuf_put_field(&sb, s->alias_paths[a]);
         cfg_strbuf_putc(&sb, '\n');
     }
-    pl_status st = cfg_strbuf_check(&sb, err);
-    if (st == PL_OK) st = pl_seal_line(sb.data, sb.len, seal, err);
-    if (st == PL_OK) cfg_strbuf_puts(&sb, seal);
-    if (st == PL_OK) st = cfg_strbuf_check(&sb, err);
-    if (st == PL_OK) st = pl_write_atomic(path, sb.data, sb.len, err);
+    const pl_status st = pl_write_sealed(path, &sb, err);
     cfg_strbuf_free(&sb);
     return st;
 }

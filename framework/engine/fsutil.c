@@ -193,23 +193,34 @@ pl_status pl_dir_sha256(const char *dir, const char *suffix, char out[65], pl_er
 
 bool pl_is_sha256_hex(const char *s) { return strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64; }
 
-pl_status pl_seal_line(const char *text, size_t len, char out[PL_SEAL_LINE + 1], pl_error *err) {
+enum { SEAL_LINE = 72 }; /* "sha256\t" + 64 hex + "\n" */
+
+static pl_status seal_line(const char *text, size_t len, char out[SEAL_LINE + 1], pl_error *err) {
     char hex[65];
     PL_TRY(cfg_sha256_hex(text, len, hex, err));
-    snprintf(out, PL_SEAL_LINE + 1, "sha256\t%s\n", hex);
+    snprintf(out, SEAL_LINE + 1, "sha256\t%s\n", hex);
     return PL_OK;
+}
+
+pl_status pl_write_sealed(const char *path, cfg_strbuf *sb, pl_error *err) {
+    char seal[SEAL_LINE + 1];
+    PL_TRY(cfg_strbuf_check(sb, err));
+    PL_TRY(seal_line(sb->data ? sb->data : "", sb->len, seal, err));
+    cfg_strbuf_puts(sb, seal);
+    PL_TRY(cfg_strbuf_check(sb, err));
+    return pl_write_atomic(path, sb->data, sb->len, err);
 }
 
 pl_status pl_seal_check(const char *text, size_t len, size_t *body, bool *sealed, char *why, size_t cap) {
     *body = len, *sealed = false;
-    const char *seal = len >= PL_SEAL_LINE ? text + len - PL_SEAL_LINE : NULL;
+    const char *seal = len >= SEAL_LINE ? text + len - SEAL_LINE : NULL;
     if (seal != NULL && (seal == text || seal[-1] == '\n') && strncmp(seal, "sha256\t", 7) == 0) {
-        char want[PL_SEAL_LINE + 1];
-        if (pl_seal_line(text, (size_t)(seal - text), want, NULL) != PL_OK) {
+        char want[SEAL_LINE + 1];
+        if (seal_line(text, (size_t)(seal - text), want, NULL) != PL_OK) {
             snprintf(why, cap, "its seal cannot be computed");
             return PL_ERR_FORMAT;
         }
-        if (memcmp(want, seal, PL_SEAL_LINE) != 0) {
+        if (memcmp(want, seal, SEAL_LINE) != 0) {
             snprintf(why, cap, "its seal does not match its text (changed or cut short since it was written)");
             return PL_ERR_FORMAT;
         }

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "config/strbuf.h"
 #include "core/error.h"
 
 /* Replaces path with the bytes; a reader sees the old file or the new one, never a part. */
@@ -50,12 +51,11 @@ void pl_hash_memo_free(pl_hash_memo *memo);
 
 /* Sealed text files (experiment.state, a run's record): the last line, "sha256<TAB><64 hex>",
  * holds the SHA-256 of every byte before it, so a file cut short or edited is told from the
- * one written. pl_seal_line gives that line for text (len bytes); pl_seal_check finds it:
- * PL_OK with *body the length of what it seals, or *sealed false (body = len) when the text
- * has no seal line at all; PL_ERR_FORMAT with why when the seal does not match or is not
- * the last line. */
-enum { PL_SEAL_LINE = 72 };
-pl_status pl_seal_line(const char *text, size_t len, char out[PL_SEAL_LINE + 1], pl_error *err);
+ * one written. pl_write_sealed appends that line to sb's text and writes path atomically
+ * (sb is left holding the sealed text); pl_seal_check finds it: PL_OK with *body the length
+ * of what it seals, or *sealed false (body = len) when the text has no seal line at all;
+ * PL_ERR_FORMAT with why when the seal does not match or is not the last line. */
+pl_status pl_write_sealed(const char *path, cfg_strbuf *sb, pl_error *err);
 pl_status pl_seal_check(const char *text, size_t len, size_t *body, bool *sealed, char *why, size_t cap);
 
 /* Whether s is 64 lowercase hex digits (a SHA-256 as prunelab writes it). */

@@ -78,12 +78,7 @@ pl_status pl_run_record_write(const char *dir, pl_run_record *rec, pl_error *err
         cfg_strbuf_putc(&sb, '\n');
     }
     record_path(dir, path, sizeof path);
-    char seal[PL_SEAL_LINE + 1];
-    pl_status st = cfg_strbuf_check(&sb, err);
-    if (st == PL_OK) st = pl_seal_line(sb.data, sb.len, seal, err);
-    if (st == PL_OK) cfg_strbuf_puts(&sb, seal);
-    if (st == PL_OK) st = cfg_strbuf_check(&sb, err);
-    if (st == PL_OK) st = pl_write_atomic(path, sb.data, sb.len, err);
+    const pl_status st = pl_write_sealed(path, &sb, err);
     cfg_strbuf_free(&sb);
     return st;
 }
