@@ -80,7 +80,7 @@ for precision in $precisions; do
   say "$precision: $(ls "$a/cache" | grep -c safetensors) cached models, $(ls -d "$a"/*/ | grep -vc /cache/) experiments compared"
 done
 
-sections=$("$new" help config 2>/dev/null | awk '/^ +[a-z_]+ /{print $1}' | sort -u)
+sections=$("$new" help config 2>/dev/null | awk '/^ +[a-z0-9_]+ /{print $1}' | sort -u)
 for s in "" $sections; do
   cmp -s <("$old" help config $s 2>&1) <("$new" help config $s 2>&1) || { say "help config $s differs"; fail=1; }
 done

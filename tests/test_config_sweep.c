@@ -184,3 +184,24 @@ Test(config_sweep, a_case_interpolates_against_its_own_run) {
     }
     pl_experiment_free(e);
 }
+
+/* Two points that resolve to one run id (an axis over a key outside run identity, or one
+ * value spelled two ways) would share one folder: refused, naming both as written. */
+Test(config_sweep, two_points_that_are_one_run_are_refused) {
+    static const char *const axes[] = {
+        "sweep.axes.th={path: engine.threads, values: [1, 2]}",
+        "sweep.axes.ft={path: pipeline.finetune.teacher, values: [same, input]}",
+    };
+    static const char *const named[] = {"th=1", "ft=same"};
+    static const char *const other[] = {"th=2", "ft=input"};
+    for (int i = 0; i < 2; i++) {
+        pl_error err;
+        pl_error_clear(&err);
+        pl_experiment *e = NULL;
+        cr_assert_neq(pl_experiment_load("experiments/quickstart.yaml", &axes[i], 1, &e, &err), PL_OK, "%s", axes[i]);
+        cr_expect_not_null(strstr(err.message, "run 1 of 18 (sv=0.3, sl=0.3,"), "%s", err.message);
+        cr_expect_not_null(strstr(err.message, named[i]), "%s", err.message);
+        cr_expect_not_null(strstr(err.message, other[i]), "%s", err.message);
+        cr_expect_not_null(strstr(err.message, "are one run"), "%s", err.message);
+    }
+}

@@ -3,6 +3,8 @@
  *   - a teacher named by path (finetune.teacher, l0prune.teacher) folds its content into the
  *     key of its stage and every later one, and only those; `same`, `first` and `input`
  *     name no file and fold nothing;
+ *   - both stages take one teacher vocabulary, and a word that names the model a stage's
+ *     older word named gives the same run id;
  *   - finetune with adapter: none draws each seed's batches from its own stream (numerics
  *     1 for that case only), so two seeds recover two different models. */
 #include "engine_testutil.h"
@@ -13,6 +15,7 @@
 #include "engine/fsutil.h"
 #include "engine/stage_settings.h"
 #include "model/checkpoint.h"
+#include "tune/teacher.h"
 
 #define TINY_TEACHER "experiments/teachers/tiny.safetensors"
 
@@ -82,6 +85,9 @@ Test(engine_inputs, an_l0prune_teacher_file_is_in_the_keys_from_its_stage_on) {
 Test(engine_inputs, same_first_and_input_name_no_file) {
     static const char *const tails[] = {
         "  - finetune: {adapter: lora, steps: 2, batch_size: 4, teacher: same}\n",
+        "  - finetune: {adapter: lora, steps: 2, batch_size: 4, teacher: input}\n",
+        "  - finetune: {adapter: lora, steps: 2, batch_size: 4, teacher: first}\n",
+        "  - l0prune: {steps: 2, batch_size: 4, target: 0.2, teacher: same}\n",
         "  - l0prune: {steps: 2, batch_size: 4, target: 0.2, teacher: first}\n",
         "  - l0prune: {steps: 2, batch_size: 4, target: 0.2, teacher: input}\n",
     };
@@ -110,6 +116,56 @@ Test(engine_inputs, same_first_and_input_name_no_file) {
         expect_moved_from(a, b, n, 0);
         engine_rmdir(dir);
     }
+}
+
+static void run_id_of(const char *tail, char id[CFG_ID_LEN + 1]) {
+    char dir[64], exp_path[256];
+    engine_tmpdir(dir, sizeof dir);
+    snprintf(exp_path, sizeof exp_path, "%s/words.yaml", dir);
+    write_experiment(exp_path, TINY_TEACHER, tail);
+    pl_experiment *exp = engine_load_file(exp_path, dir);
+    memcpy(id, exp->runs[0].run_id, CFG_ID_LEN);
+    id[CFG_ID_LEN] = 0;
+    pl_experiment_free(exp);
+    engine_rmdir(dir);
+}
+
+/* 'input' and 'same' name one model in either stage, so one run id; 'first' names another. */
+Test(engine_inputs, one_teacher_vocabulary_one_run_id_per_teacher) {
+    char same[CFG_ID_LEN + 1], input[CFG_ID_LEN + 1], first[CFG_ID_LEN + 1];
+    run_id_of("  - finetune: {adapter: lora, steps: 2, teacher: same}\n", same);
+    run_id_of("  - finetune: {adapter: lora, steps: 2, teacher: input}\n", input);
+    run_id_of("  - finetune: {adapter: lora, steps: 2, teacher: first}\n", first);
+    cr_expect_str_eq(same, input);
+    cr_expect_str_neq(same, first);
+    run_id_of("  - l0prune: {steps: 2, target: 0.2, teacher: input}\n", input);
+    run_id_of("  - l0prune: {steps: 2, target: 0.2, teacher: same}\n", same);
+    run_id_of("  - l0prune: {steps: 2, target: 0.2}\n", first); /* the default, 'first' */
+    cr_expect_str_eq(same, input);
+    cr_expect_str_neq(same, first);
+}
+
+/* The words as a stage resolves them: input is the default teacher (none loaded), first is
+ * the file the pipeline's first stage read, and without one an error naming the key. */
+Test(engine_inputs, teacher_words_resolve_to_the_model_they_name) {
+    vlm owned, *teacher = &owned;
+    pl_error err;
+    cr_assert_eq(teacher_load("input", TINY_TEACHER, "k", 4, &owned, &teacher, &err), PL_OK);
+    cr_expect_null(teacher);
+    cr_assert_eq(teacher_load("same", TINY_TEACHER, "k", 4, &owned, &teacher, &err), PL_OK);
+    cr_expect_null(teacher);
+    cr_assert_eq(teacher_load("first", TINY_TEACHER, "k", 4, &owned, &teacher, &err), PL_OK, "%s", err.message);
+    cr_assert_eq(teacher, &owned);
+    vlm expected;
+    cr_assert_eq(vlm_load(&expected, TINY_TEACHER, 4, &err), PL_OK);
+    cr_assert_eq(teacher->index.layout.total, expected.index.layout.total);
+    cr_expect_eq(memcmp(teacher->params.data, expected.params.data, expected.index.layout.total * sizeof(float)), 0);
+    vlm_free(&expected);
+    vlm_free(teacher);
+    pl_error_clear(&err);
+    cr_expect_neq(teacher_load("first", NULL, "finetune.teacher", 4, &owned, &teacher, &err), PL_OK);
+    cr_expect_not_null(strstr(err.message, "finetune.teacher 'first' needs a pipeline that starts with load"),
+                       "%s", err.message);
 }
 
 /* A missing teacher file is an error naming the key that names it. */

@@ -70,15 +70,22 @@ static pl_status identify(cfg_arena *a, const cfg_stage_catalog *stages, pl_run 
     return PL_OK;
 }
 
+/* "run R of N (alias=value, ..., seed=S)", each value as the sweep wrote it when row is
+ * given (its n_axes values, NULL where the axis is not set), else as resolved */
+static void describe_run(const pl_experiment *exp, int r, const cfg_node *const *row, cfg_strbuf *sb) {
+    cfg_strbuf_printf(sb, "run %d of %d (", r + 1, exp->n_runs);
+    for (int i = 0; i < exp->n_axes; i++) {
+        cfg_strbuf_printf(sb, "%s%s=", i ? ", " : "", exp->aliases[i]);
+        const cfg_node *value = row != NULL && row[i] != NULL ? row[i] : exp->runs[r].values[i];
+        if (value != NULL) cfg_canon_flow(value, sb);
+    }
+    cfg_strbuf_printf(sb, "%sseed=%lld)", exp->n_axes ? ", " : "", exp->runs[r].seed);
+}
+
 static pl_status run_context(pl_experiment *exp, int r, pl_error *err) {
     cfg_strbuf sb;
     cfg_strbuf_init(&sb);
-    cfg_strbuf_printf(&sb, "run %d of %d (", r + 1, exp->n_runs);
-    for (int i = 0; i < exp->n_axes; i++) {
-        cfg_strbuf_printf(&sb, "%s%s=", i ? ", " : "", exp->aliases[i]);
-        if (exp->runs[r].values[i] != NULL) cfg_canon_flow(exp->runs[r].values[i], &sb);
-    }
-    cfg_strbuf_printf(&sb, "%sseed=%lld)", exp->n_axes ? ", " : "", exp->runs[r].seed);
+    describe_run(exp, r, NULL, &sb);
     pl_error_wrap(err, "%s", sb.status == PL_OK ? sb.data : "a run");
     cfg_strbuf_free(&sb);
     return err ? err->status : PL_ERR_CONFIG;
@@ -125,6 +132,44 @@ pl_status cfg_run_from_text(const cfg_stage_catalog *stages, cfg_arena *a, const
 
 static int cmp_group(const void *a, const void *b) {
     return strcmp((*(const pl_run *const *)a)->group_id, (*(const pl_run *const *)b)->group_id);
+}
+
+static int cmp_run(const void *a, const void *b) {
+    return strcmp((*(const pl_run *const *)a)->run_id, (*(const pl_run *const *)b)->run_id);
+}
+
+/* Two points of the sweep (rows: each run's axis values as written) that resolve to one run
+ * would share its folder and its result: refused, naming the first such pair (an axis over
+ * a key outside run identity, such as engine.threads, or one value spelled two ways). */
+static pl_status check_distinct(const pl_experiment *exp, const cfg_node **rows, pl_error *err) {
+    const pl_run **order = pl_alloc((size_t)exp->n_runs + 1, sizeof *order, err);
+    if (order == NULL) return PL_ERR_NOMEM;
+    for (int i = 0; i < exp->n_runs; i++) order[i] = &exp->runs[i];
+    qsort(order, (size_t)exp->n_runs, sizeof *order, cmp_run);
+    int a = exp->n_runs, b = 0; /* the pair whose later run comes first in the sweep */
+    for (int i = 1; i < exp->n_runs; i++) {
+        if (strcmp(order[i]->run_id, order[i - 1]->run_id) != 0) continue;
+        int x = (int)(order[i - 1] - exp->runs), y = (int)(order[i] - exp->runs);
+        if (x > y) {
+            int t = x;
+            x = y, y = t;
+        }
+        if (a == exp->n_runs || y < b) a = x, b = y;
+    }
+    pl_free(order);
+    if (a == exp->n_runs) return PL_OK;
+    const size_t n = (size_t)exp->n_axes;
+    cfg_strbuf sb;
+    cfg_strbuf_init(&sb);
+    describe_run(exp, a, rows + (size_t)a * n, &sb);
+    cfg_strbuf_printf(&sb, " and ");
+    describe_run(exp, b, rows + (size_t)b * n, &sb);
+    pl_status st = PL_ERROR(err, PL_ERR_CONFIG, "%s: %s are one run (id %s): their settings differ only in "
+                            "keys that are not part of a run's identity, or name one value two ways; "
+                            "sweep values that make different runs", exp->path,
+                            sb.status == PL_OK ? sb.data : "two runs", exp->runs[a].run_id);
+    cfg_strbuf_free(&sb);
+    return st;
 }
 
 static pl_status count_groups(pl_experiment *exp, pl_error *err) {
@@ -190,6 +235,7 @@ static pl_status load(pl_experiment *exp, const char *path, const char *const *o
         st = build_run(exp, v, template, r, rows + (size_t)r * exp->n_axes, seeds[r], &sb, err);
     cfg_strbuf_free(&sb);
     PL_TRY(st);
+    PL_TRY(check_distinct(exp, rows, err));
     return count_groups(exp, err);
 }
 

@@ -252,6 +252,22 @@ static pl_status range_check(const cfg_key *k, double x, const cfg_node *node, c
     return verr(err, node->pos, p, "%s is out of range; allowed: %s", got, allowed);
 }
 
+/* A text value named by synonyms ("new=old|...") as a new word, as the old one. */
+static pl_status canonical_word(cfg_validator *v, const char *synonyms, const cfg_node *node,
+                                cfg_node **out, pl_error *err) {
+    size_t n = strlen(node->u.s);
+    for (const char *c = synonyms;;) {
+        const char *eq = strchr(c, '='), *bar = strchr(c, '|');
+        if ((size_t)(eq - c) == n && memcmp(c, node->u.s, n) == 0) {
+            size_t old = bar != NULL ? (size_t)(bar - eq - 1) : strlen(eq + 1);
+            *out = cfg_new_string(v->a, eq + 1, old, node->quoted, node->pos, err);
+            return *out != NULL ? PL_OK : PL_ERR_NOMEM;
+        }
+        if (bar == NULL) return PL_OK;
+        c = bar + 1;
+    }
+}
+
 static pl_status check_scalar(cfg_validator *v, const cfg_key *k, const cfg_node *node,
                               const vpath *p, cfg_node **out, pl_error *err) {
     char got[100], allowed[300];
@@ -278,6 +294,7 @@ static pl_status check_scalar(cfg_validator *v, const cfg_key *k, const cfg_node
         if (*out == NULL) return PL_ERR_NOMEM;
     }
     if (want == CFG_INT || want == CFG_FLOAT) PL_TRY(range_check(k, cfg_number(node), node, p, err));
+    if (want == CFG_STRING && k->synonyms != NULL) return canonical_word(v, k->synonyms, node, out, err);
     if (k->type == CFG_T_ENUM) {
         size_t n = strlen(node->u.s);
         const char *c = k->choices;

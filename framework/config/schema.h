@@ -84,6 +84,8 @@ typedef struct {
     const cfg_section *sub; /* MAP keys, and MAP list items */
     cfg_type item;          /* LIST item type */
     cfg_check_fn check;
+    const char *synonyms; /* "new=old|...": a text value spelled new is stored, and so hashed,
+                             as old (one vocabulary across stages, no run id moved) */
     unsigned flags;
     const char *help;
     /* binding (config/bind.h, shorthand in config/schema_keys.h) */

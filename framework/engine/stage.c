@@ -131,6 +131,13 @@ const char *pl_stage_file(const pl_stage_kind *k, const cfg_node *section, int i
     return v->u.s;
 }
 
+const char *pl_stage_first_file(const cfg_node *run) {
+    const char *kind;
+    const cfg_node *first = cfg_stage_at(run, 0, &kind);
+    const pl_stage_kind *k = first != NULL ? pl_stage_find(kind) : NULL;
+    return k != NULL && k->files[0].key != NULL ? pl_stage_file(k, first, 0) : NULL;
+}
+
 int pl_stage_input_batch(const pl_stage_kind *k, const cfg_node *section) {
     const cfg_node *b = k->batch_key ? cfg_get(section, k->batch_key) : NULL;
     if (b != NULL && b->kind == CFG_INT && b->u.i > 0 && b->u.i < (1 << 20)) return (int)b->u.i;

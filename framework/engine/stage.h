@@ -105,6 +105,9 @@ int pl_stage_numerics(const pl_stage_kind *k, const cfg_node *section);
  * not text, or one of the input's words). */
 const char *pl_stage_file(const pl_stage_kind *k, const cfg_node *section, int i);
 
+/* The file the run's first stage reads (load.path), or NULL when it reads none. */
+const char *pl_stage_first_file(const cfg_node *run);
+
 /* The max_batch the engine loads the input model with for this stage. */
 int pl_stage_input_batch(const pl_stage_kind *k, const cfg_node *section);
 

@@ -14,6 +14,7 @@
 #include "model/checkpoint.h"
 #include "prune/methods.h"
 #include "prune/sparsity.h"
+#include "tune/teacher.h"
 
 /* ---- settings (the `finetune` section of an experiment) ---- */
 
@@ -64,8 +65,7 @@ static const cfg_key FINETUNE_KEYS[] = {
     {K("attn_weight", CFG_T_FLOAT, "0.0"), GE(0), AT_FLOAT(T, train.attn_weight),
      .help = "attention-map MSE weight w_a: the same over each block's self-attention "
              "probabilities; logged as loss_attn"},
-    {K("teacher", CFG_T_STRING, "same"), AT_TEXT(T, teacher),
-     .help = "'same' (the unpruned weights without adapters) or a checkpoint path"},
+    {K("teacher", CFG_T_STRING, "same"), AT_TEXT(T, teacher), .synonyms = "input=same", .help = TEACHER_HELP},
     KEY_TRAIN_SAMPLES(T),
     KEYS_EVAL_WHILE_TRAINING(T),
 };
@@ -95,7 +95,8 @@ static pl_status stage_finetune(vlm *in, const cfg_node *section, const cfg_node
     finetune_settings fs;
     PL_TRY(settings_finetune(section, run, &fs, err));
     PL_TRY(pl_stage_require_merged(in, "finetune", err));
-    for (int i = 0; finetune_uses_teacher(&fs.train) && strcmp(fs.teacher, "same") == 0 && i < cfg_stage_count(run); i++) {
+    const bool input_teacher = finetune_uses_teacher(&fs.train) && teacher_source_of(fs.teacher) == TEACHER_INPUT;
+    for (int i = 0; input_teacher && i < cfg_stage_count(run); i++) {
         const char *kind;
         const cfg_node *stage = cfg_stage_at(run, i, &kind);
         prune_config pc;
@@ -103,22 +104,19 @@ static pl_status stage_finetune(vlm *in, const cfg_node *section, const cfg_node
             !PRUNE_METHODS[pc.method].updates_kept_weights)
             continue;
         return PL_ERROR(err, PL_ERR_CONFIG,
-                        "finetune.teacher 'same' (the unmasked weights) is not the dense "
+                        "finetune.teacher 'input' (the unmasked weights) is not the dense "
                         "model after %s, which updates the kept weights; set "
-                        "finetune.teacher to the teacher's checkpoint, or lambda, "
+                        "finetune.teacher to 'first' or the teacher's checkpoint, or lambda, "
                         "hidden_weight and attn_weight to 0", PRUNE_METHODS[pc.method].name);
     }
     pl_stage_take(in, out);
-    vlm teacher;
-    vlm *teacher_model = NULL;
-    if (strcmp(fs.teacher, "same") != 0) {
-        PL_TRY(vlm_load(&teacher, fs.teacher, out->max_batch, err));
-        teacher_model = &teacher;
-    }
+    vlm owned, *teacher;
+    PL_TRY(teacher_load(fs.teacher, pl_stage_first_file(run), "finetune.teacher", out->max_batch, &owned,
+                        &teacher, err));
     adapter_set adapters;
     memset(&adapters, 0, sizeof adapters);
-    pl_status st = finetune_run(out, teacher_model, data, &fs.train, &adapters, sink, err);
-    if (teacher_model) vlm_free(&teacher);
+    pl_status st = finetune_run(out, teacher, data, &fs.train, &adapters, sink, err);
+    if (teacher != NULL) vlm_free(teacher);
     if (st != PL_OK || fs.train.adapter == ADAPTER_NONE) return st == PL_OK ? sparsity_report(out, sink, 0, err) : st;
     if (!fs.merge) { /* the output carries the factors; later eval stages apply them */
         adapters_move(&out->adapters, &adapters);
@@ -144,4 +142,4 @@ static int finetune_numerics(const cfg_node *section) {
 
 const pl_stage_kind PL_STAGE_FINETUNE = {.schema = &FINETUNE, .run = stage_finetune, .produces_model = true,
                                          .batch_key = "batch_size", .trains = true,
-                                         .files = {{"teacher", "same"}}, .numerics_of = finetune_numerics};
+                                         .files = {{"teacher", TEACHER_WORDS}}, .numerics_of = finetune_numerics};

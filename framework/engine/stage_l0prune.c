@@ -29,6 +29,7 @@
 #include "prune/sparsity.h"
 #include "prune/structured.h"
 #include "tune/finetune.h"
+#include "tune/teacher.h"
 
 /* ---- settings (the `l0prune` section of an experiment) ---- */
 
@@ -74,9 +75,7 @@ static const cfg_key L0PRUNE_KEYS[] = {
      .help = "initial drop rate of head gates (near keep)"},
     {K("neuron_drop", CFG_T_FLOAT, "0.5"), OPEN_UNIT, AT_FLOAT(T, gates.neuron_drop),
      .help = "initial drop rate of neuron gates (log_alpha 0)"},
-    {K("teacher", CFG_T_STRING, "first"), AT_TEXT(T, teacher),
-     .help = "'first' (the pipeline's first model, its load file), 'input' (this stage's input, "
-             "frozen) or a checkpoint path"},
+    {K("teacher", CFG_T_STRING, "first"), AT_TEXT(T, teacher), .synonyms = "same=input", .help = TEACHER_HELP},
     {K("steps", CFG_T_INT, "1000"), GE(1), AT_INT(T, train.steps), .help = "training steps"},
     {K("batch_size", CFG_T_INT, "32"), GE(1), AT_INT(T, train.batch_size), .help = "scenes per step"},
     {K("lr", CFG_T_FLOAT, "5e-4"), GT(0), AT_FLOAT(T, train.lr), .help = "peak learning rate of the model's weights"},
@@ -140,28 +139,6 @@ static pl_status settings_of(const cfg_node *section, const cfg_node *run, l0pru
     return PL_OK;
 }
 
-/* The teacher the section names: NULL for 'input' (finetune's default teacher, a frozen
- * copy of the input), else a loaded model in *owned. */
-static pl_status teacher_of(const char *name, const cfg_node *run, int max_batch,
-                            vlm *owned, vlm **teacher, pl_error *err) {
-    *teacher = NULL;
-    if (strcmp(name, "input") == 0) return PL_OK;
-    const char *path = name;
-    if (strcmp(name, "first") == 0) { /* the file the pipeline's first stage reads */
-        const char *kind;
-        const cfg_node *first = cfg_stage_at(run, 0, &kind);
-        const pl_stage_kind *k = first != NULL ? pl_stage_find(kind) : NULL;
-        path = k != NULL && k->files[0].key != NULL ? pl_stage_file(k, first, 0) : NULL;
-        if (path == NULL)
-            return PL_ERROR(err, PL_ERR_CONFIG, "l0prune.teacher 'first' needs a pipeline that "
-                            "starts with load (a pretrained model is not on disk); name a "
-                            "checkpoint path or use 'input'");
-    }
-    PL_TRY(vlm_load(owned, path, max_batch, err));
-    *teacher = owned;
-    return PL_OK;
-}
-
 static pl_status stage_l0prune(vlm *in, const cfg_node *section, const cfg_node *run,
                                const pl_data *data, vlm *out, const pl_metrics_sink *sink,
                                pl_error *err) {
@@ -172,14 +149,16 @@ static pl_status stage_l0prune(vlm *in, const cfg_node *section, const cfg_node 
     finetune_config fc = settings.train;
     pl_stage_take(in, out);
     const int needs_teacher = finetune_uses_teacher(&fc);
-    if (needs_teacher && strcmp(settings.teacher, "input") == 0 && out->masks.data != NULL)
+    if (needs_teacher && teacher_source_of(settings.teacher) == TEACHER_INPUT && out->masks.data != NULL)
         return PL_ERROR(err, PL_ERR_CONFIG, "l0prune.teacher 'input' would be the input's "
                         "unmasked weights, since it carries pruning masks; use 'first' or a "
                         "checkpoint path");
     l0_state gates;
     PL_TRY(l0_init(&gates, out, &lc, err));
     vlm owned, *teacher = NULL;
-    pl_status st = needs_teacher ? teacher_of(settings.teacher, run, fc.batch_size, &owned, &teacher, err) : PL_OK;
+    pl_status st = needs_teacher ? teacher_load(settings.teacher, pl_stage_first_file(run), "l0prune.teacher",
+                                                fc.batch_size, &owned, &teacher, err)
+                                 : PL_OK;
     if (st != PL_OK) {
         l0_free(&gates);
         return st;
@@ -213,4 +192,4 @@ static pl_status stage_l0prune(vlm *in, const cfg_node *section, const cfg_node 
 
 const pl_stage_kind PL_STAGE_L0PRUNE = {.schema = &L0PRUNE, .run = stage_l0prune,
                                         .produces_model = true, .batch_key = "batch_size", .trains = true,
-                                        .files = {{"teacher", "first|input"}}};
+                                        .files = {{"teacher", TEACHER_WORDS}}};

@@ -26,11 +26,17 @@ pl_status settings_prune_run(const cfg_node *stage, const cfg_node *run, prune_c
 typedef struct {
     finetune_config train;
     bool merge;            /* fold the adapters into W at the end */
-    const char *teacher;   /* "same" or a checkpoint path */
+    const char *teacher;   /* tune/teacher.h's vocabulary, "input" stored as "same" */
 } finetune_settings;
 
 pl_status settings_finetune(const cfg_node *stage, const cfg_node *run, finetune_settings *out,
                             pl_error *err);
+
+/* The `teacher` key's help in every stage that has one (tune/teacher.h's vocabulary). */
+#define TEACHER_HELP                                                                                 \
+    "the model distilled from: 'input' (this stage's input: its weights unmasked, without "      \
+    "adapters, frozen), 'first' (the checkpoint the pipeline's first stage read) or a checkpoint " \
+    "path; 'same' is another word for 'input'"
 
 /* pretrain (engine/stage_pretrain.c): the schedule and its phases; the run's precision is
  * settings_precision's. */

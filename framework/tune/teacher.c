@@ -4,7 +4,27 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "model/checkpoint.h"
 #include "model/state_loss.h"
+
+teacher_source teacher_source_of(const char *word) {
+    if (strcmp(word, "input") == 0 || strcmp(word, "same") == 0) return TEACHER_INPUT;
+    return strcmp(word, "first") == 0 ? TEACHER_FIRST : TEACHER_FILE;
+}
+
+pl_status teacher_load(const char *word, const char *first_file, const char *key, int max_batch,
+                       vlm *owned, vlm **teacher, pl_error *err) {
+    *teacher = NULL;
+    teacher_source source = teacher_source_of(word);
+    if (source == TEACHER_INPUT) return PL_OK;
+    if (source == TEACHER_FIRST && first_file == NULL)
+        return PL_ERROR(err, PL_ERR_CONFIG, "%s 'first' needs a pipeline that starts with load "
+                        "(a pretrained model is not on disk); name a checkpoint path or use "
+                        "'input'", key);
+    PL_TRY(vlm_load(owned, source == TEACHER_FIRST ? first_file : word, max_batch, err));
+    *teacher = owned;
+    return PL_OK;
+}
 
 static pl_status check_inputs_match(const model_config *t, const model_config *s, pl_error *err) {
     if (t->vocab_size != s->vocab_size || t->text_len != s->text_len ||

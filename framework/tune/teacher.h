@@ -17,6 +17,26 @@
 #include "model/state_copy.h"
 #include "model/vlm.h"
 
+/* Which model a stage distils from, in the one vocabulary of every stage that names one:
+ *   input   the stage's input as it came in: its weights unmasked, without adapters, frozen
+ *           (the default teacher above)
+ *   first   the checkpoint the pipeline's first stage read
+ *   <path>  a checkpoint file
+ * "same" is an older word for "input" (finetune's); a stage's schema stores the word it
+ * shipped with, so one teacher keeps one run id. */
+#define TEACHER_WORDS "input|first|same"
+
+typedef enum { TEACHER_INPUT, TEACHER_FIRST, TEACHER_FILE } teacher_source;
+
+teacher_source teacher_source_of(const char *word);
+
+/* The teacher `word` names: *teacher NULL for input (the caller passes NULL on, the default
+ * teacher), else the loaded checkpoint in *owned (free with vlm_free). first_file: the file
+ * the pipeline's first stage read, NULL when it read none; key names the setting in
+ * messages. */
+pl_status teacher_load(const char *word, const char *first_file, const char *key, int max_batch,
+                       vlm *owned, vlm **teacher, pl_error *err);
+
 typedef struct {
     int logits, hidden, attn; /* which teacher signals the loss reads (KD, L_hid, L_attn) */
     int params_train;         /* the student's own parameters change while it trains */
