@@ -57,7 +57,10 @@ typedef struct {
  * calibration scenes from index 0, SparseGPT block 128 and damping 0.01. */
 void prune_config_default(prune_config *cfg);
 
-/* Checks ranges and combinations; errors name the prune.<key>. */
+/* Checks what relates settings to each other (an N:M pattern and the sparsities, the
+ * structured targets, and their fractions, which no kernel guards); each other value's
+ * range is declared by its key and guarded where a kernel consumes it. Errors name the
+ * prune.<key>. */
 pl_status prune_config_check(const prune_config *cfg, pl_error *err);
 
 /* Prunes m in place (see the top of this file): the masks mark what is removed; params keep
